@@ -1,0 +1,3 @@
+"""runbook: declarative reliability contracts for LLM chat-completions APIs."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,104 @@
+"""The library surface the CLI (and any other caller) uses: the only place the stages meet.
+
+    load_spec -> build_plan -> execute_plan -> evaluate -> assemble -> write_reports
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as token
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.assemble import assemble
+from engine.errors import Problem, SpecError, UsageError
+from engine.evaluate import evaluate
+from engine.plan import Plan, build_plan
+from engine.report import FORMATS, write_reports
+from engine.results import Results
+from engine.run.executor import execute_plan
+from engine.spec.load import LoadedSpec, load_spec
+
+__all__ = ["RunOutcome", "validate_specs", "load", "plan", "run", "serve_simulator", "exit_code_for", "FORMATS"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    results: Results
+    written: list[Path]
+    exit_code: int
+
+
+def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:
+    """Every problem in every file (an empty list means all are valid)."""
+    problems: list[Problem] = []
+    for path in paths:
+        try:
+            load_spec(Path(path), variables)
+        except SpecError as exc:
+            problems += exc.problems
+    return problems
+
+
+def load(path: Path, variables: Mapping[str, Any] | None = None) -> LoadedSpec:
+    return load_spec(Path(path), variables)
+
+
+def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None) -> Plan:
+    return build_plan(load(path, variables), target)
+
+
+def run(
+    path: Path,
+    target: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    out_dir: Path | None = Path("reports"),
+    formats: Sequence[str] = FORMATS,
+    environ: Mapping[str, str] | None = None,
+    concurrency: int = 1,
+) -> RunOutcome:
+    """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None."""
+    the_plan = plan(path, target, variables)
+    with _base_url_and_secrets(the_plan, os.environ if environ is None else environ) as (base_url, secrets):
+        record = execute_plan(the_plan, base_url, secrets, concurrency)
+    results = assemble(record, evaluate(record))
+    written = write_reports(results.to_json_dict(), out_dir, the_plan.spec.name, formats) if out_dir else []
+    return RunOutcome(results, written, exit_code_for(results))
+
+
+def exit_code_for(results: Results) -> int:
+    """0 when the verdict is ready; 1 when anything failed, is not met or could not be verified."""
+    return 0 if results.summary.verdict == "ready" else 1
+
+
+@contextmanager
+def _base_url_and_secrets(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    secret_name = the_plan.spec.contract.auth.secret
+    target = the_plan.target
+    if target.kind == "http":
+        needs_secret = any(step.auth.mode == "default" for step in the_plan.steps)
+        if needs_secret and not environ.get(secret_name):
+            raise UsageError(f"target {target.name!r} needs {secret_name} in the environment "
+                             f"(export it, or run against the simulator with --target sim)")
+        yield target.base_url or "", {secret_name: environ.get(secret_name, "")}
+        return
+    from engine.sim import DEFAULT_MODELS, SimConfig, SimServer
+
+    key = f"sk-runbook-sim-{token.token_hex(16)}"
+    sim = target.simulator
+    config = SimConfig(keys=(key,), models=tuple(sim.models or DEFAULT_MODELS), context_tokens=sim.context_tokens)
+    with SimServer(config) as server:
+        yield server.base_url, {secret_name: key}
+
+
+def serve_simulator(host: str, port: int, keys: Sequence[str], on_ready: Callable[[str], None],
+                    models: Sequence[str] | None = None, context_tokens: int | None = None) -> None:
+    """Serve the built-in simulator until interrupted."""
+    from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
+
+    config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS),
+                       **({"context_tokens": context_tokens} if context_tokens else {}))
+    serve_forever(config, host=host, port=port, on_ready=on_ready)

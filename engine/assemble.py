@@ -1,0 +1,54 @@
+"""Assemble the results document from a run record and its evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import __version__
+from engine.classify import describe_when
+from engine.evaluate import Evaluation
+from engine.results import Results, RuleRow, SpecRef, TargetRef
+from engine.run.executor import RunRecord
+from engine.spec.durations import format_duration
+from engine.spec.models import Spec
+
+
+def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
+    plan = record.plan
+    spec = plan.spec
+    return Results(
+        tool={"name": "runbook", "version": __version__},
+        spec=SpecRef(name=spec.name, path=str(plan.spec_path), title=spec.title),
+        target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url),
+        contract=pinned_contract(spec, plan.target.alias),
+        started=record.started.isoformat(timespec="milliseconds"),
+        finished=record.finished.isoformat(timespec="milliseconds"),
+        duration_ms=round((record.finished - record.started).total_seconds() * 1000, 1),
+        summary=evaluation.summary,
+        checks=list(evaluation.checks),
+        criteria=list(evaluation.criteria),
+        classification=[rule_row(rule) for rule in spec.classification],
+    )
+
+
+def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
+    """The values the source document asks to pin, as printed at the top of every report."""
+    contract = spec.contract
+    timeouts = contract.timeouts
+    return {
+        "docs": contract.docs,
+        "accessed": contract.accessed.isoformat(),
+        "base_url": base_url_alias,
+        "path": contract.path,
+        "auth": f"{contract.auth.scheme} via {contract.auth.header} header, secret ${contract.auth.secret}",
+        "model": contract.model,
+        "streaming": contract.streaming,
+        "timeouts": {name: format_duration(getattr(timeouts, name)) for name in ("connect", "read", "deadline")},
+        "policy_version": contract.policy_version,
+        "required_response_fields": list(contract.response.require),
+    }
+
+
+def rule_row(rule) -> RuleRow:
+    return RuleRow(id=rule.id, when=describe_when(rule.when), **{"class": rule.class_}, retry=rule.retry,
+                   fallback=rule.fallback, action=rule.action, owner=rule.owner, notes=rule.notes)

@@ -1,0 +1,50 @@
+"""The classification table applied to one observation: first matching rule wins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.results import Classification, Observation
+from engine.spec.durations import parse_status_pattern
+from engine.spec.models import Rule, When
+
+
+def classify(observation: Observation, rules: Sequence[Rule]) -> Classification:
+    """The first rule whose conditions all hold. Specs always end with a catch-all rule."""
+    for rule in rules:
+        if rule_matches(rule.when, observation):
+            return Classification(rule=rule.id, **{"class": rule.class_}, retry=rule.retry,
+                                  fallback=rule.fallback, action=rule.action, owner=rule.owner)
+    return Classification(rule="(none)", **{"class": "unclassified"}, retry="no", fallback="no",
+                          action="page_owner", owner=None)
+
+
+def rule_matches(when: When, observation: Observation) -> bool:
+    """All given conditions hold; within one condition, any listed value matches."""
+    if when.any:
+        return True
+    return all((
+        when.status is None or status_matches(observation.status, when.status),
+        when.error_code is None or observation.error_code in when.error_code,
+        when.error_type is None or observation.error_type in when.error_type,
+        when.transport is None or observation.transport_error in when.transport,
+        when.parser is None or observation.parser in when.parser,
+    ))
+
+
+def status_matches(status: int | None, patterns: Sequence[int | str]) -> bool:
+    if status is None:
+        return False
+    return any(low <= status <= high for low, high in map(parse_status_pattern, patterns))
+
+
+def describe_when(when: When) -> str:
+    """A rule's conditions in one line, for reports."""
+    if when.any:
+        return "anything else"
+    parts = []
+    for name in ("status", "error_code", "error_type", "transport", "parser"):
+        values = getattr(when, name)
+        if values:
+            parts.append(f"{name} {' | '.join(str(v) for v in values)}")
+    return " and ".join(parts)

@@ -1,0 +1,147 @@
+"""Evaluate: classify every attempt, compare with expectations, judge every criterion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from engine.classify import classify, status_matches
+from engine.results import (
+    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, Mismatch, Observation,
+    RequestSummary, Summary,
+)
+from engine.run.executor import RunRecord, StepOutcome
+from engine.spec.models import Criterion, Expect, Spec
+from engine.spec.paths import get_path, has_path
+from engine.summarize import summarize_body
+
+_ABSENT = "(absent)"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    checks: tuple[CheckResult, ...]
+    criteria: tuple[CriterionResult, ...]
+    summary: Summary
+
+
+def evaluate(record: RunRecord) -> Evaluation:
+    """Judge every check of the run and every readiness criterion of the spec."""
+    spec = record.plan.spec
+    checks = tuple(judge_check(outcome, spec, record.base_url) for outcome in record.outcomes)
+    checks += tuple(CheckResult(id=cid, status="skipped", reason=why) for cid, why in record.plan.skipped)
+    by_id = {check.id: check for check in checks}
+    criteria = tuple(judge_criterion(c, by_id, spec, record.plan.target.name) for c in spec.criteria)
+    return Evaluation(checks, criteria, summarize(checks, criteria))
+
+
+def judge_check(outcome: StepOutcome, spec: Spec, base_url: str) -> CheckResult:
+    step = outcome.step
+    check = step.check
+    request = RequestSummary(method=step.method, url=f"{base_url}{step.path}",
+                             auth=step.auth.describe(), body=summarize_body(step.body))
+    common = {"id": check.id, "title": check.title, "tags": check.tags, "request": request}
+    if outcome.attempt is None:
+        return CheckResult(**common, status="error", reason=outcome.error)
+    observation, document = outcome.attempt.observation, outcome.attempt.document
+    verdict = classify(observation, spec.classification)
+    mismatches = list(compare(check.expect, observation, verdict, document))
+    return CheckResult(
+        **common,
+        status="failed" if mismatches else "passed",
+        observed=observation,
+        **{"class": verdict.class_},
+        action=verdict.action, retry=verdict.retry, fallback=verdict.fallback,
+        owner=verdict.owner, rule=verdict.rule,
+        mismatches=mismatches,
+        captures=capture(check.expect.capture, document, spec.contract.response.content, check.keep_content),
+    )
+
+
+def compare(expect: Expect, seen: Observation, verdict: Classification, document: Any) -> Iterator[Mismatch]:
+    """Every way the observation differs from the expectation."""
+    observed_status = seen.status if seen.status is not None else seen.transport_error
+    if expect.status is not None and not status_matches(seen.status, expect.status):
+        yield _mismatch("status", " or ".join(map(str, expect.status)), observed_status)
+    if expect.json_ is not None and (seen.parser not in ("invalid_json", "none")) != expect.json_:
+        yield _mismatch("json", "valid JSON" if expect.json_ else "not JSON", seen.parser)
+    if expect.parser is not None and seen.parser not in expect.parser:
+        yield _mismatch("parser", " or ".join(expect.parser), seen.parser)
+    for path in expect.require:
+        if not has_path(document, path):
+            yield Mismatch(field="require", expected=path, observed=_ABSENT,
+                           message=f"required response path {path} is absent")
+    for name, wanted in (("class", expect.class_), ("action", expect.action),
+                         ("retry", expect.retry), ("fallback", expect.fallback)):
+        got = getattr(verdict, "class_" if name == "class" else name)
+        if wanted is not None and got != wanted:
+            yield _mismatch(name, wanted, got, f" (rule {verdict.rule})")
+
+
+def _mismatch(field: str, expected: Any, observed: Any, suffix: str = "") -> Mismatch:
+    return Mismatch(field=field, expected=expected, observed=observed,
+                    message=f"{field}: expected {expected}, observed {observed}{suffix}")
+
+
+def capture(paths: list[str], document: Any, content_path: str, keep_content: bool) -> dict[str, Any]:
+    """Values worth keeping as evidence; assistant content is summarised unless kept on purpose."""
+    captured: dict[str, Any] = {}
+    for path in paths:
+        value = get_path(document, path) if has_path(document, path) else _ABSENT
+        captured[path] = value if keep_content else _hide_content(value, path == content_path)
+    return captured
+
+
+def _hide_content(value: Any, is_content: bool) -> Any:
+    if is_content and isinstance(value, str):
+        return f"<{len(value)} chars>"
+    if isinstance(value, dict):
+        return {k: _hide_content(v, k == "content") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_hide_content(v, False) for v in value]
+    return value
+
+
+def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: str) -> CriterionResult:
+    """met / not_met / not_verified, with the reasons that decided it."""
+    if criterion.targets and target not in criterion.targets:
+        return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified",
+                               decided_by=list(criterion.requires),
+                               reasons=[f"verifiable only against target {', '.join(criterion.targets)}; this run used {target}"])
+    failed, unverified = [], []
+    for check_id in criterion.requires:
+        result = checks.get(check_id)
+        if result is None or result.status in ("error", "skipped"):
+            unverified.append(f"check {check_id} did not run" + (f": {result.reason}" if result and result.reason else ""))
+        elif result.status == "failed":
+            failed.append(f"check {check_id} failed")
+    failed += list(_missing_owners(criterion.owners_for, spec))
+    if criterion.pending:
+        unverified.append(f"not verifiable yet: {criterion.pending}")
+    verdict = "not_met" if failed else ("not_verified" if unverified else "met")
+    return CriterionResult(id=criterion.id, text=criterion.text, verdict=verdict,
+                           decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for],
+                           reasons=failed + unverified)
+
+
+def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
+    for name in classes:
+        rules = [rule for rule in spec.classification if rule.class_ == name]
+        if not rules:
+            yield f"no classification rule yields class {name}"
+        for rule in rules:
+            if not rule.owner:
+                yield f"rule {rule.id} (class {name}) names no owner"
+
+
+def summarize(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...]) -> Summary:
+    counts = Counts(total=len(checks), **{s: sum(c.status == s for c in checks) for s in ("passed", "failed", "error", "skipped")})
+    board = CriteriaCounts(total=len(criteria), **{v: sum(c.verdict == v for c in criteria) for v in ("met", "not_met", "not_verified")})
+    if counts.failed or board.not_met:
+        verdict = "not_ready"
+    elif counts.error or counts.skipped or board.not_verified:
+        verdict = "not_verified"
+    else:
+        verdict = "ready"
+    return Summary(verdict=verdict, checks=counts, drills=Counts(), criteria=board)

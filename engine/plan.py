@@ -1,0 +1,121 @@
+"""Plan: a loaded spec + a target choice -> frozen, ordered steps. No I/O happens here."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from engine.errors import UsageError
+from engine.spec.load import LoadedSpec
+from engine.spec.models import Check, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
+from engine.spec.paths import delete_path
+
+DEFAULT_TARGET = "sim"
+
+
+@dataclass(frozen=True)
+class AuthPlan:
+    mode: Literal["default", "none", "invalid"]
+    header: str
+    scheme: str
+    secret: str
+
+    def describe(self) -> str:
+        """How the request authenticates, with the secret shown only as a reference."""
+        if self.mode == "none":
+            return "none"
+        if self.mode == "invalid":
+            return f"{self.scheme} <invalid token>"
+        return f"{self.scheme} ${self.secret}"
+
+
+@dataclass(frozen=True)
+class Step:
+    check: Check
+    method: str
+    path: str
+    headers: dict[str, str]
+    auth: AuthPlan
+    body: dict[str, Any] | None
+    timeouts: Timeouts
+    max_response_bytes: int
+    response_contract: ResponseContract
+
+
+@dataclass(frozen=True)
+class TargetPlan:
+    name: str
+    kind: Literal["simulator", "http"]
+    base_url: str | None
+    alias: str
+    simulator: SimulatorTarget | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: Spec
+    spec_path: Path
+    target: TargetPlan
+    steps: tuple[Step, ...]
+    skipped: tuple[tuple[str, str], ...] = field(default=())
+
+
+def build_plan(loaded: LoadedSpec, target: str | None = None) -> Plan:
+    """Choose the target and turn every check into a concrete request step."""
+    spec = loaded.spec
+    target_plan = _target_plan(spec, target or DEFAULT_TARGET)
+    steps = tuple(_step(spec, check) for check in spec.checks)
+    return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps)
+
+
+def _target_plan(spec: Spec, name: str) -> TargetPlan:
+    if name not in spec.targets:
+        known = ", ".join(sorted(spec.targets))
+        raise UsageError(f"spec {spec.name!r} has no target {name!r} (targets: {known})")
+    target = spec.targets[name]
+    if isinstance(target, SimulatorTarget):
+        return TargetPlan(name, "simulator", None, f"{name} (built-in simulator)", simulator=target)
+    assert isinstance(target, HttpTarget)
+    return TargetPlan(name, "http", target.base_url, target.alias or name)
+
+
+def _step(spec: Spec, check: Check) -> Step:
+    base, own = spec.defaults.request, check.request
+    auth = spec.contract.auth
+    return Step(
+        check=check,
+        method=_pick(own, base, "method"),
+        path=own.path or base.path or spec.contract.path,
+        headers={**base.headers, **own.headers},
+        auth=AuthPlan(_pick(own, base, "auth"), auth.header, auth.scheme.capitalize(), auth.secret),
+        body=_body(base, own),
+        timeouts=spec.contract.timeouts,
+        max_response_bytes=spec.contract.max_response_bytes,
+        response_contract=spec.contract.response,
+    )
+
+
+def _pick(own: RequestSpec, base: RequestSpec, name: str) -> Any:
+    return getattr(own, name) if name in own.model_fields_set else getattr(base, name)
+
+
+def _body(base: RequestSpec, own: RequestSpec) -> dict[str, Any] | None:
+    if base.json_ is None and own.json_ is None:
+        return None
+    body = deep_merge(base.json_ or {}, own.json_ or {})
+    for dotted in [*base.unset, *own.unset]:
+        delete_path(body, dotted)
+    return body
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Mappings merge key by key; any other value (lists included) replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged

@@ -1,0 +1,155 @@
+"""The results document: the one source every report is rendered from.
+
+`Results.model_dump(mode="json", by_alias=True)` is what `runbook run` writes as
+`<spec>.json`. Other tools read it, so field names are stable; additions bump the minor part of
+SCHEMA_VERSION, renames or removals the major part.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+CheckStatus = Literal["passed", "failed", "error", "skipped"]
+CriterionVerdict = Literal["met", "not_met", "not_verified"]
+Verdict = Literal["ready", "not_ready", "not_verified"]
+Tristate = Literal["yes", "maybe", "no"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+
+class Observation(_Frozen):
+    """What one HTTP attempt looked like from the client's side."""
+
+    status: int | None = None
+    transport_error: str | None = None       # dns, connect, connect_timeout, read_timeout, ...
+    transport_detail: str | None = None
+    parser: str = "none"                     # ok, invalid_json, missing_field, empty_content, ...
+    missing: list[str] = []                  # required response paths that were absent
+    error_code: str | None = None
+    error_type: str | None = None
+    error_message: str | None = None         # provider's message, truncated
+    content_type: str | None = None
+    request_id: str | None = None
+    response_bytes: int = 0
+    ttfb_ms: float | None = None
+    elapsed_ms: float = 0.0
+    body_excerpt: str | None = None          # sanitized, truncated; never assistant content
+
+
+class Classification(_Frozen):
+    rule: str
+    class_: str = Field(alias="class")
+    retry: Tristate
+    fallback: Tristate
+    action: str
+    owner: str | None = None
+
+
+class Mismatch(_Frozen):
+    field: str
+    expected: Any
+    observed: Any
+    message: str
+
+
+class RequestSummary(_Frozen):
+    method: str
+    url: str                                  # base URL alias + path, never a secret
+    auth: str                                 # "bearer $COMETAPI_API_KEY", "none", "invalid"
+    body: str                                 # a one-line summary, not the prompt
+
+
+class CheckResult(_Frozen):
+    id: str
+    title: str = ""
+    tags: list[str] = []
+    status: CheckStatus
+    reason: str | None = None                 # why error/skipped
+    request: RequestSummary | None = None
+    observed: Observation | None = None
+    class_: str | None = Field(default=None, alias="class")
+    action: str | None = None
+    retry: Tristate | None = None
+    fallback: Tristate | None = None
+    owner: str | None = None
+    rule: str | None = None
+    mismatches: list[Mismatch] = []
+    captures: dict[str, Any] = {}
+
+
+class CriterionResult(_Frozen):
+    id: str
+    text: str
+    verdict: CriterionVerdict
+    decided_by: list[str] = []
+    reasons: list[str] = []
+
+
+class RuleRow(_Frozen):
+    id: str
+    when: str
+    class_: str = Field(alias="class")
+    retry: Tristate
+    fallback: Tristate
+    action: str
+    owner: str | None = None
+    notes: str = ""
+
+
+class Counts(_Frozen):
+    total: int = 0
+    passed: int = 0
+    failed: int = 0
+    error: int = 0
+    skipped: int = 0
+
+
+class CriteriaCounts(_Frozen):
+    total: int = 0
+    met: int = 0
+    not_met: int = 0
+    not_verified: int = 0
+
+
+class Summary(_Frozen):
+    verdict: Verdict
+    checks: Counts
+    drills: Counts
+    criteria: CriteriaCounts
+
+
+class SpecRef(_Frozen):
+    name: str
+    path: str
+    title: str = ""
+
+
+class TargetRef(_Frozen):
+    name: str
+    kind: Literal["simulator", "http"]
+    base_url: str
+
+
+class Results(_Frozen):
+    schema_version: str = SCHEMA_VERSION
+    tool: dict[str, str]
+    spec: SpecRef
+    target: TargetRef
+    contract: dict[str, Any]
+    started: str
+    finished: str
+    duration_ms: float
+    summary: Summary
+    checks: list[CheckResult]
+    drills: list[CheckResult] = []
+    criteria: list[CriterionResult]
+    classification: list[RuleRow]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,1 @@
+"""Execution: turn a Plan into recorded attempts over real HTTP."""

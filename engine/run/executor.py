@@ -1,0 +1,80 @@
+"""Run every step of a plan against a base URL; each step becomes a recorded attempt."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import secrets as token
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from engine import __version__
+from engine.plan import Plan, Step
+from engine.run.http import Attempt, Outgoing, send
+
+USER_AGENT = f"runbook/{__version__}"
+
+
+@dataclass(frozen=True)
+class StepOutcome:
+    step: Step
+    attempt: Attempt | None = None
+    error: str | None = None          # the step could not be run at all (not a server failure)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    plan: Plan
+    base_url: str
+    started: dt.datetime
+    finished: dt.datetime
+    outcomes: tuple[StepOutcome, ...]
+
+
+def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1) -> RunRecord:
+    """Execute the plan; never raises for anything the server does."""
+    return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency)))
+
+
+async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int) -> RunRecord:
+    started = dt.datetime.now(dt.timezone.utc)
+    invalid_token = f"sk-runbook-invalid-{token.token_hex(16)}"
+    limit = asyncio.Semaphore(concurrency)
+    trust_env = plan.target.kind == "http"
+    async with httpx.AsyncClient(trust_env=trust_env, follow_redirects=False,
+                                 headers={"user-agent": USER_AGENT}) as client:
+        async def run(step: Step) -> StepOutcome:
+            async with limit:
+                return await _run_step(client, step, base_url, secrets, invalid_token)
+
+        outcomes = await asyncio.gather(*(run(step) for step in plan.steps))
+    finished = dt.datetime.now(dt.timezone.utc)
+    return RunRecord(plan, base_url, started, finished, tuple(outcomes))
+
+
+async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
+                    secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
+    headers = {"content-type": "application/json"} if step.body is not None else {}
+    headers.update(step.headers)
+    if step.auth.mode == "default":
+        secret = secrets.get(step.auth.secret)
+        if not secret:
+            return StepOutcome(step, error=f"secret {step.auth.secret} is not set in the environment")
+        headers[step.auth.header] = f"{step.auth.scheme} {secret}"
+    elif step.auth.mode == "invalid":
+        headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"
+    outgoing = Outgoing(
+        method=step.method,
+        url=base_url + step.path,
+        headers=headers,
+        body=json.dumps(step.body).encode() if step.body is not None else None,
+        connect_timeout=step.timeouts.connect,
+        read_timeout=step.timeouts.read,
+        deadline=step.timeouts.deadline,
+        max_response_bytes=step.max_response_bytes,
+        secrets=tuple(v for v in (*secrets.values(), invalid_token) if v),
+    )
+    return StepOutcome(step, attempt=await send(client, outgoing, step.response_contract))

@@ -1,0 +1,197 @@
+"""One HTTP attempt, recorded as data: a failing server never raises out of `send`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import socket
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from engine.redact import one_line, scrub
+from engine.results import Observation
+from engine.spec.models import ResponseContract
+from engine.spec.paths import get_path, has_path
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
+_REQUEST_ID_IN_MESSAGE = re.compile(r"request id:\s*([\w.-]+)", re.I)
+_CHUNK = 65_536
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A fully resolved request. Holds secrets: never log or render it."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    connect_timeout: float
+    read_timeout: float
+    deadline: float
+    max_response_bytes: int
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What came back. `document` is the parsed JSON body; it stays in memory, never in results."""
+
+    observation: Observation
+    document: Any = None
+
+
+@dataclass
+class _Received:
+    status: int | None = None
+    headers: httpx.Headers | None = None
+    raw: bytes = b""
+    ttfb: float | None = None
+    error: str | None = None
+    detail: str | None = None
+
+
+async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseContract) -> Attempt:
+    """Send one request within its deadline and describe the outcome."""
+    started = time.perf_counter()
+    received = _Received()
+    try:
+        async with asyncio.timeout(request.deadline):
+            await _exchange(client, request, received, started)
+    except TimeoutError:
+        received.error, received.detail = "deadline", f"overall deadline of {request.deadline:g}s passed"
+    except httpx.HTTPError as exc:
+        received.error, received.detail = _transport_kind(exc), one_line(str(exc) or type(exc).__name__)
+    except OSError as exc:
+        received.error, received.detail = "connect", one_line(str(exc))
+    elapsed = (time.perf_counter() - started) * 1000
+    return _describe(received, elapsed, contract, request.secrets)
+
+
+async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Received, started: float) -> None:
+    timeout = httpx.Timeout(connect=request.connect_timeout, read=request.read_timeout,
+                            write=request.read_timeout, pool=request.connect_timeout)
+    message = client.build_request(request.method, request.url, headers=request.headers,
+                                   content=request.body, timeout=timeout)
+    response = await client.send(message, stream=True, follow_redirects=False)
+    try:
+        received.ttfb = (time.perf_counter() - started) * 1000
+        received.status, received.headers = response.status_code, response.headers
+        chunks, size = [], 0
+        async for chunk in response.aiter_bytes(_CHUNK):
+            size += len(chunk)
+            if size > request.max_response_bytes:
+                received.error = "too_large"
+                received.detail = f"response exceeded {request.max_response_bytes} bytes"
+                break
+            chunks.append(chunk)
+        received.raw = b"".join(chunks)
+    finally:
+        await response.aclose()
+
+
+def _transport_kind(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect_timeout"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "read_timeout"
+    if isinstance(exc, httpx.WriteTimeout):
+        return "write_timeout"
+    if isinstance(exc, httpx.PoolTimeout):
+        return "pool_timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "dns" if _is_dns_failure(exc) else "connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc).lower()
+        if "without sending a response" in text or "server disconnected" in text:
+            return "reset"
+        return "truncated" if "incomplete" in text or "complete message body" in text else "protocol"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return "reset"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "redirect_loop"
+    return "protocol"
+
+
+def _is_dns_failure(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    text = str(exc).lower()
+    return any(s in text for s in ("name or service not known", "name resolution", "nodename", "getaddrinfo", "no address associated"))
+
+
+def _describe(received: _Received, elapsed: float, contract: ResponseContract, secrets: tuple[str, ...]) -> Attempt:
+    document, parsed = _parse_json(received.raw) if received.error is None else (None, False)
+    parser, missing = _parser_outcome(received, document, parsed, contract)
+    error = _error_object(document)
+    headers = received.headers or httpx.Headers()
+    message = _text(error.get("message")) if error else None
+    return Attempt(
+        observation=Observation(
+            status=received.status,
+            transport_error=received.error,
+            transport_detail=scrub(received.detail, secrets),
+            parser=parser,
+            missing=missing,
+            error_code=_text(error.get("code")) if error else None,
+            error_type=_text(error.get("type")) if error else None,
+            error_message=scrub(one_line(message, 300), secrets) if message else None,
+            content_type=headers.get("content-type"),
+            request_id=_request_id(headers, message),
+            response_bytes=len(received.raw),
+            ttfb_ms=round(received.ttfb, 2) if received.ttfb is not None else None,
+            elapsed_ms=round(elapsed, 2),
+            body_excerpt=scrub(_excerpt(received.raw), secrets) if received.raw and not parsed else None,
+        ),
+        document=document,
+    )
+
+
+def _parse_json(raw: bytes) -> tuple[Any, bool]:
+    try:
+        return json.loads(raw), True
+    except (ValueError, UnicodeDecodeError):
+        return None, False
+
+
+def _parser_outcome(received: _Received, document: Any, parsed: bool, contract: ResponseContract) -> tuple[str, list[str]]:
+    if received.error is not None or received.status is None:
+        return "none", []
+    if not parsed:
+        return "invalid_json", []
+    if not 200 <= received.status < 300:
+        return ("error_envelope" if _error_object(document) else "ok"), []
+    if _error_object(document):
+        return "error_in_body", []
+    missing = [path for path in contract.require if not has_path(document, path)]
+    if missing:
+        return "missing_field", missing
+    return ("empty_content" if get_path(document, contract.content) == "" else "ok"), []
+
+
+def _error_object(document: Any) -> dict | None:
+    error = document.get("error") if isinstance(document, dict) else None
+    return error if isinstance(error, dict) and error else None
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _request_id(headers: httpx.Headers, message: str | None) -> str | None:
+    for name in _REQUEST_ID_HEADERS:
+        if headers.get(name):
+            return headers[name][:100]
+    match = _REQUEST_ID_IN_MESSAGE.search(message or "")
+    return match.group(1) if match else None
+
+
+def _excerpt(raw: bytes) -> str:
+    return one_line(raw[:600].decode("utf-8", errors="replace"), 200)

@@ -1,0 +1,243 @@
+"""Pydantic models of the spec format: one model per YAML mapping, `extra="forbid"`.
+
+These models say what a spec *is*; what the engine does with it lives in plan/run/evaluate.
+Cross-references between parts (criteria -> checks, expectations -> classes) are checked in
+`engine.spec.semantics`, which can point at the exact list item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    model_validator,
+)
+
+from engine.spec.durations import parse_duration, parse_status_pattern
+from engine.spec.paths import parse_path
+
+TRANSPORT_KINDS = (
+    "dns", "connect", "connect_timeout", "read_timeout", "write_timeout", "pool_timeout",
+    "reset", "truncated", "protocol", "too_large", "deadline", "redirect_loop",
+)
+PARSER_OUTCOMES = (
+    "ok", "invalid_json", "missing_field", "empty_content", "error_in_body", "error_envelope", "none",
+)
+ACTIONS = (
+    "none",                   # success: nothing to do
+    "fix_request",            # caller builds the request wrongly (client / serializer bug)
+    "refresh_credentials",    # rotate or restore the key
+    "fix_configuration",      # wrong path, model id or base URL: configuration drift
+    "reduce_input",           # route to token-budget handling
+    "retry_briefly",          # bounded retries with jitter
+    "fall_back",              # another provider or model, within the deadline
+    "store_fixture_and_alert",  # keep the evidence, alert if repeated
+    "page_owner",             # a human owner must act now
+)
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
+ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+
+
+def _yes_no(value: Any) -> Any:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return value
+
+
+def _status_ok(value: Any) -> Any:
+    parse_status_pattern(value)
+    return value
+
+
+def _http_url(value: str) -> str:
+    if not value.startswith(("http://", "https://")) or len(value) < 10 or " " in value:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise ValueError(f"{value!r} is not a URL path; it must start with '/'")
+    return value
+
+
+def _json_path(value: str) -> str:
+    parse_path(value)
+    return value
+
+
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+Tristate = Annotated[Literal["yes", "maybe", "no"], BeforeValidator(_yes_no)]
+StatusPattern = Annotated[int | str, AfterValidator(_status_ok)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+def OneOrMany(item: Any) -> Any:  # noqa: N802 - reads like a type in the models below
+    return Annotated[list[item], BeforeValidator(_one_or_many)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Auth(Strict):
+    scheme: Literal["bearer"] = "bearer"
+    header: str = "Authorization"
+    secret: EnvName
+
+
+class Timeouts(Strict):
+    connect: Duration = 5.0
+    read: Duration = 30.0
+    deadline: Duration = 60.0
+
+
+class ResponseContract(Strict):
+    """What the client's parser needs from a successful response."""
+
+    require: list[JsonPath] = ["choices[0].message"]
+    content: JsonPath = "choices[0].message.content"
+
+
+class Contract(Strict):
+    docs: HttpUrl
+    accessed: dt.date
+    path: UrlPath
+    auth: Auth
+    model: str = Field(min_length=1)
+    streaming: bool = False
+    timeouts: Timeouts = Timeouts()
+    policy_version: str
+    response: ResponseContract = ResponseContract()
+    max_response_bytes: int = Field(default=1_048_576, ge=1024)
+
+
+class SimulatorTarget(Strict):
+    simulator: Literal["cometapi"]
+    context_tokens: int = Field(default=8192, ge=16)
+    models: list[str] | None = None
+
+
+class HttpTarget(Strict):
+    base_url: HttpUrl
+    alias: str | None = None
+
+
+def _target_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "simulator" if "simulator" in value else "http"
+    return "simulator" if isinstance(value, SimulatorTarget) else "http"
+
+
+Target = Annotated[
+    Annotated[SimulatorTarget, Tag("simulator")] | Annotated[HttpTarget, Tag("http")],
+    Discriminator(_target_kind),
+]
+
+
+class When(Strict):
+    """Conditions of a classification rule: all given keys must match; a list means any of."""
+
+    status: OneOrMany(StatusPattern) | None = None
+    error_code: OneOrMany(str) | None = None
+    error_type: OneOrMany(str) | None = None
+    transport: OneOrMany(TransportKind) | None = None
+    parser: OneOrMany(ParserOutcome) | None = None
+    any: bool = False
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> "When":
+        given = [k for k in ("status", "error_code", "error_type", "transport", "parser") if getattr(self, k)]
+        if not given and not self.any:
+            raise ValueError("a rule needs at least one condition (status, error_code, error_type, transport, parser) or any: true")
+        if given and self.any:
+            raise ValueError("'any: true' matches everything; do not combine it with other conditions")
+        return self
+
+
+class Rule(Strict):
+    id: Slug
+    when: When
+    class_: Slug = Field(alias="class")
+    retry: Tristate
+    fallback: Tristate
+    action: Action
+    owner: str | None = None
+    notes: str = ""
+
+
+class RequestSpec(Strict):
+    method: Literal["POST", "GET"] = "POST"
+    path: UrlPath | None = None
+    auth: Literal["default", "none", "invalid"] = "default"
+    headers: dict[str, str] = {}
+    json_: dict[str, Any] | None = Field(default=None, alias="json")
+    unset: list[JsonPath] = []
+
+
+class Expect(Strict):
+    status: OneOrMany(StatusPattern) | None = None
+    json_: bool | None = Field(default=None, alias="json")
+    parser: OneOrMany(ParserOutcome) | None = None
+    require: list[JsonPath] = []
+    capture: list[JsonPath] = []
+    class_: Slug | None = Field(default=None, alias="class")
+    action: Action | None = None
+    retry: Tristate | None = None
+    fallback: Tristate | None = None
+
+
+class Check(Strict):
+    id: Slug
+    title: str = ""
+    tags: list[Slug] = []
+    request: RequestSpec = RequestSpec()
+    expect: Expect
+    keep_content: bool = False
+
+
+class Criterion(Strict):
+    id: Slug
+    text: str = Field(min_length=1)
+    requires: list[str] = []
+    owners_for: list[Slug] = []
+    targets: list[str] | None = None
+    pending: str | None = None
+
+
+class Defaults(Strict):
+    request: RequestSpec = RequestSpec()
+
+
+class Spec(Strict):
+    version: Literal[1]
+    name: Slug
+    title: str = ""
+    description: str = ""
+    vars: dict[str, Any] = {}
+    contract: Contract
+    targets: dict[str, Target] = Field(min_length=1)
+    defaults: Defaults = Defaults()
+    classification: list[Rule] = Field(min_length=1)
+    checks: list[Check] = []
+    criteria: list[Criterion] = []

@@ -1,0 +1,59 @@
+"""Response/request paths as written in specs: `choices[0].message.content`, `usage`."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+_MISSING = object()
+
+
+def parse_path(path: str) -> list[str | int]:
+    """'choices[0].message' -> ['choices', 0, 'message']; raises ValueError on bad syntax."""
+    parts: list[str | int] = []
+    position = 0
+    for match in _TOKEN.finditer(path):
+        gap = path[position:match.start()]
+        if gap not in ("", ".") or (gap == "" and parts and match.group(1)):
+            raise ValueError(f"bad path {path!r}")
+        parts.append(int(match.group(2)) if match.group(2) is not None else match.group(1))
+        position = match.end()
+    if not parts or position != len(path):
+        raise ValueError(f"bad path {path!r}")
+    return parts
+
+
+def get_path(document: Any, path: str) -> Any:
+    """The value at `path`, or MISSING."""
+    node = document
+    for part in parse_path(path):
+        if isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return _MISSING
+    return node
+
+
+def has_path(document: Any, path: str) -> bool:
+    return get_path(document, path) is not _MISSING
+
+
+def delete_path(document: Any, path: str) -> None:
+    """Remove the value at `path` if it exists."""
+    parts = parse_path(path)
+    parent = get_path(document, _join(parts[:-1])) if len(parts) > 1 else document
+    last = parts[-1]
+    if isinstance(parent, dict) and isinstance(last, str):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
+        del parent[last]
+
+
+def _join(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text

@@ -1,0 +1,86 @@
+"""Turn pydantic error dicts into short messages with 'did you mean' hints."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from engine.spec.models import Spec
+
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def describe_error(error: dict) -> str:
+    """One readable sentence for one pydantic error."""
+    kind, loc = error["type"], error["loc"]
+    if kind == "missing":
+        return f"missing required key {loc[-1]!r}" if loc else "missing required key"
+    if kind == "extra_forbidden":
+        return f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed_keys(loc[:-1]))}"
+    if kind in ("literal_error", "enum"):
+        choices = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
+        return f"{error['input']!r} is not allowed; use one of: {', '.join(choices)}{_suggest(str(error['input']), choices)}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        return f"{message} (got {_short(error.get('input'))})"
+    return message
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def allowed_keys(loc: tuple) -> list[str]:
+    """The keys the model at `loc` accepts (aliases where they exist)."""
+    models = _models_at(Spec, list(loc))
+    keys: list[str] = []
+    for model in models:
+        keys += [field.alias or name for name, field in model.model_fields.items()]
+    return keys
+
+
+def _models_at(annotation: Any, loc: list) -> list[type[BaseModel]]:
+    models = _models_in(annotation)
+    if not loc:
+        return models
+    head, rest = loc[0], loc[1:]
+    found: list[type[BaseModel]] = []
+    for model in models:
+        field = next((f for n, f in model.model_fields.items() if head in (n, f.alias)), None)
+        if field is not None:
+            found += _models_at(field.annotation, rest)
+    if not models:
+        found += _models_at(_container_item(annotation), rest)
+    return found
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (typing.Union, typing.Annotated) or type(annotation).__name__ == "UnionType":
+        args = typing.get_args(annotation)
+        args = args[:1] if typing.get_origin(annotation) is typing.Annotated else args
+        return [m for arg in args for m in _models_in(arg)]
+    return []
+
+
+def _container_item(annotation: Any) -> Any:
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _container_item(typing.get_args(annotation)[0])
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) in (list, dict) and args:
+        return args[-1]
+    for arg in args:
+        if typing.get_origin(arg) in (list, dict) or typing.get_origin(arg) is typing.Annotated:
+            return _container_item(arg)
+    return None

@@ -1,0 +1,93 @@
+"""Render `{{ ... }}` templates in spec values, sandboxed, with strict undefined.
+
+Context: `vars` (the spec's vars with --var overrides), `env` (process environment, except names
+used as secrets), `contract` (the spec's contract after its own templates are rendered). A value
+that is one whole expression keeps its native type (`max_tokens: "{{ vars.limit }}"` is an int);
+anything else renders to a string.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from engine.spec.yaml_tree import PathKey
+
+_WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
+_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+class TemplateProblem(Exception):
+    """A template could not be rendered; `path` says where in the document."""
+
+    def __init__(self, path: PathKey, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+class Environ(Mapping[str, str]):
+    """Read-only view of the process environment that refuses secret names."""
+
+    def __init__(self, secrets: set[str], source: Mapping[str, str] | None = None):
+        self._secrets = secrets
+        self._source = os.environ if source is None else source
+
+    def __getitem__(self, name: str) -> str:
+        if name in self._secrets:
+            raise SecurityError(
+                f"{name} is a secret; reference it with 'secret: {name}' so it is read only at send time"
+            )
+        return self._source[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in self._source if name not in self._secrets)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def render_tree(node: Any, context: dict[str, Any], path: PathKey = ()) -> tuple[Any, list[TemplateProblem]]:
+    """Render every templated string in `node`; collect every failure instead of stopping."""
+    problems: list[TemplateProblem] = []
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            out[key], found = render_tree(value, context, path + (key,))
+            problems += found
+        return out, problems
+    if isinstance(node, list):
+        items = []
+        for index, value in enumerate(node):
+            rendered, found = render_tree(value, context, path + (index,))
+            items.append(rendered)
+            problems += found
+        return items, problems
+    if isinstance(node, str) and ("{{" in node or "{%" in node):
+        try:
+            return render_value(node, context), problems
+        except TemplateProblem as exc:
+            return node, [TemplateProblem(path, exc.message)]
+    return node, problems
+
+
+def render_value(text: str, context: dict[str, Any]) -> Any:
+    """Render one templated string in the sandbox."""
+    try:
+        whole = _WHOLE_EXPRESSION.match(text)
+        if whole:
+            value = _ENV.compile_expression(whole.group("expr"), undefined_to_none=False)(**context)
+            return str(value) if isinstance(value, StrictUndefined) else value
+        return _ENV.from_string(text).render(**context)
+    except SecurityError as exc:
+        raise TemplateProblem((), f"template refused by the sandbox: {exc}") from None
+    except TemplateError as exc:
+        raise TemplateProblem((), f"template error: {exc.message or exc}") from None
+    except (ArithmeticError, TypeError, ValueError) as exc:
+        raise TemplateProblem((), f"template error: {exc}") from None
