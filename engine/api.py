@@ -22,7 +22,7 @@ from engine.results import Results
 from engine.run.executor import execute_plan
 from engine.spec.load import LoadedSpec, load_spec
 
-__all__ = ["RunOutcome", "validate_specs", "load", "plan", "run", "serve_simulator", "exit_code_for", "FORMATS"]
+__all__ = ["FORMATS", "RunOutcome", "exit_code_for", "load", "plan", "run", "serve_simulator", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+# runbook — two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SPEC   ?= specs/cometapi/chat-completions.yaml
+
+.PHONY: demo test install dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.installed-dev
+
+## Run the shipped CometAPI spec against the built-in simulator and write reports/.
+demo: $(VENV)/.installed
+	$(BIN)/runbook run $(SPEC)
+
+## Run the whole test suite.
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info reports/*.html reports/*.md reports/*.json

@@ -1,0 +1,170 @@
+"""The `runbook` command: a thin shell over engine.api that maps outcomes to exit codes.
+
+Exit codes: 0 ready · 1 a check failed, a criterion is not met or could not be verified ·
+2 invalid spec or usage · 3 the engine itself failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from engine import __version__, api
+from engine.console import summary_lines
+from engine.errors import RunbookError, SpecError, UsageError
+
+EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+
+
+class _Group(click.Group):
+    """Turns engine errors into clean messages and documented exit codes."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SpecError as exc:
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+            sys.exit(EXIT_USAGE)
+        except UsageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported
+            if os.environ.get("RUNBOOK_DEBUG"):
+                traceback.print_exc()
+            kind = "engine error" if isinstance(exc, RunbookError) else f"internal error ({type(exc).__name__})"
+            click.echo(f"runbook: {kind}: {exc} (set RUNBOOK_DEBUG=1 for the traceback)", err=True)
+            sys.exit(EXIT_ENGINE)
+
+
+def _parse_vars(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
+    parsed = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+        parsed[key.strip()] = value
+    return parsed
+
+
+def _parse_formats(_ctx, _param, value: str) -> list[str]:
+    formats = [f.strip() for f in value.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in api.FORMATS]
+    if unknown or not formats:
+        raise click.BadParameter(f"choose from {', '.join(api.FORMATS)} (got {value!r})")
+    return formats
+
+
+VAR_OPTION = click.option("--var", "variables", multiple=True, callback=_parse_vars, metavar="KEY=VALUE",
+                          help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini.")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="runbook")
+def main() -> None:
+    """Reliability contracts for LLM chat-completions APIs, written as YAML.
+
+    \b
+    Example:
+      runbook validate specs/cometapi/chat-completions.yaml
+      runbook run specs/cometapi/chat-completions.yaml            # against the built-in simulator
+      runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
+      runbook sim --port 8787
+
+    Exit codes: 0 ready, 1 not ready or not verified, 2 invalid spec or usage, 3 engine failure.
+    """
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@VAR_OPTION
+def validate(specs: tuple[Path, ...], variables: dict[str, str]) -> None:
+    """Check specs and print every problem as file:line:col: path: message.
+
+    \b
+    Example:
+      runbook validate specs/cometapi/chat-completions.yaml specs/other.yaml
+    """
+    problems = api.validate_specs(list(specs), variables)
+    if problems:
+        raise SpecError(problems)
+    click.echo(f"ok: {len(specs)} spec(s) valid")
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--target", default=None, help="Target from the spec's targets (default: sim, the built-in simulator).")
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path),
+              help="Folder for the reports.")
+@click.option("--format", "formats", default="html,md,json", show_default=True, callback=_parse_formats,
+              help="Comma-separated report formats.")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Checks in flight at once.")
+@VAR_OPTION
+def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int,
+        variables: dict[str, str]) -> None:
+    """Run a spec's checks against a target and write readiness reports.
+
+    \b
+    Example:
+      runbook run specs/cometapi/chat-completions.yaml
+      COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
+    """
+    outcome = api.run(spec, target=target, variables=variables, out_dir=out_dir, formats=formats,
+                      concurrency=concurrency)
+    click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.argument("results_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path))
+@click.option("--format", "formats", default="html,md", show_default=True, callback=_parse_formats)
+def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
+    """Re-render reports from a saved results JSON.
+
+    \b
+    Example:
+      runbook report reports/cometapi-chat-completions.json --format html --out /tmp/reports
+    """
+    try:
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{results_file}: not a results JSON file ({exc})") from None
+    name = (results.get("spec") or {}).get("name") or results_file.stem
+    for path in api.write_reports(results, out_dir, name, formats):
+        click.echo(str(path))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
+@click.option("--key", "keys", multiple=True, help="Accepted bearer key (repeatable; default: one generated key).")
+@click.option("--model", "models", multiple=True, help="Known model id (repeatable; default: a built-in list).")
+@click.option("--context-tokens", type=click.IntRange(16), default=None, help="Simulated context window.")
+def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int | None) -> None:
+    """Serve the built-in CometAPI-compatible simulator until Ctrl-C.
+
+    \b
+    Example:
+      runbook sim --port 8787 --key sk-test
+      curl -H 'Authorization: Bearer sk-test' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \\
+           http://127.0.0.1:8787/v1/chat/completions
+    """
+    keys = keys or (f"sk-runbook-sim-{secrets.token_hex(12)}",)
+
+    def ready(base_url: str) -> None:
+        click.echo(f"runbook simulator listening on {base_url}/v1  (OpenAI base_url: {base_url}/v1)")
+        click.echo(f"accepted key(s): {', '.join(keys)}")
+        click.echo("Ctrl-C to stop")
+
+    api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens)
