@@ -1,0 +1,249 @@
+"""Render the results document as HTML or Markdown.
+
+The only input is the plain JSON dict that `Results.to_json_dict()` produces (or a saved results
+file read back with `json.load`), so a report can be re-rendered later without the engine.
+Templates live in `templates/`; the helpers here turn raw values into the short texts both
+templates print (observed outcome, request summary, evidence, durations, Markdown-safe cells).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import jinja2
+
+from engine.results import SCHEMA_VERSION
+
+VERDICT_TEXT = {
+    "ready": "Ready for controlled production traffic",
+    "not_ready": "Not ready",
+    "not_verified": "Not verified: some criteria could not be checked",
+}
+CRITERION_TEXT = {"met": "met", "not_met": "not met", "not_verified": "not verified"}
+CRITERION_ICON = {"met": "✅", "not_met": "❌", "not_verified": "⚠️"}
+STATUS_LEGEND = (
+    "failed: the target broke the contract; error: the check could not reach a judgement"
+    " (see its reason); skipped: not run."
+)
+STATUS_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
+VERDICT_ICON = {"ready": "✅", "not_ready": "❌", "not_verified": "⚠️"}
+DOCS_KEYS = frozenset({"docs", "docs_url", "documentation"})
+
+EMPTY = "—"
+_MD_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "|": "\\|", "<": "\\<", ">": "\\>", "[": "\\[", "]": "\\]", "`": "'"}
+)
+_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
+
+
+# ---- plain values -------------------------------------------------------------------------
+
+
+def display(value: Any) -> str:
+    """Any JSON value as one short text; None and "" become a dash."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return compact_json(value)
+    return str(value)
+
+
+def compact_json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def pinned(value: Any, nested: bool = False) -> str:
+    """A contract value: dicts as `k: v, k: v`, lists as `a, b` (bracketed when nested)."""
+    if isinstance(value, Mapping):
+        text = ", ".join(f"{key}: {pinned(item, True)}" for key, item in value.items())
+        return f"{{{text}}}" if nested else text
+    if isinstance(value, list):
+        text = ", ".join(pinned(item, True) for item in value)
+        return f"[{text}]" if nested else text
+    return display(value)
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds rounded to a whole number: `412 ms`."""
+    return EMPTY if value is None else f"{round(value)} ms"
+
+
+def duration(value: float | None) -> str:
+    """A run length a person reads at a glance: `412 ms`, `12.3 s`, `2 min 5 s`."""
+    if value is None:
+        return EMPTY
+    if value < 1000:
+        return ms(value)
+    seconds = value / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s"
+
+
+def tool_text(tool: Mapping[str, str]) -> str:
+    parts = [tool.get("name", ""), tool.get("version", "")]
+    return " ".join(part for part in parts if part) or EMPTY
+
+
+def docs_link(key: str, value: Any) -> str | None:
+    """The URL to link for a contract docs entry; only plain http(s) URLs are linked."""
+    if key not in DOCS_KEYS or not isinstance(value, str):
+        return None
+    return value if urlsplit(value).scheme in ("http", "https") else None
+
+
+# ---- checks and drills ------------------------------------------------------------------
+
+
+def request_lines(request: Mapping[str, Any] | None) -> list[str]:
+    if not request:
+        return [EMPTY]
+    return [
+        f"{request['method']} {request['url']}",
+        f"auth: {request['auth']}",
+        f"body: {display(request['body'])}",
+    ]
+
+
+def observed_lines(observed: Mapping[str, Any] | None) -> list[str]:
+    """HTTP status or transport error, parser outcome, timing."""
+    if not observed:
+        return ["not sent"]
+    outcome = []
+    if observed.get("status") is not None:
+        outcome.append(f"HTTP {observed['status']}")
+    if observed.get("transport_error"):
+        outcome.append(f"transport error: {observed['transport_error']}")
+    parser = f"parser: {observed.get('parser') or 'none'}"
+    if observed.get("missing"):
+        parser += f" (missing {', '.join(observed['missing'])})"
+    timing = ms(observed.get("elapsed_ms"))
+    if observed.get("ttfb_ms") is not None:
+        timing += f" (first byte {ms(observed['ttfb_ms'])})"
+    return [", ".join(outcome) or "no response", parser, timing]
+
+
+def evidence(check: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Label/value pairs worth keeping from a check: ids, provider error, body, captures."""
+    observed = check.get("observed") or {}
+    rows = [
+        ("request id", observed.get("request_id"), False),
+        ("error code", observed.get("error_code"), False),
+        ("error type", observed.get("error_type"), False),
+        ("error message", observed.get("error_message"), False),
+        ("transport detail", observed.get("transport_detail"), False),
+        ("body excerpt", observed.get("body_excerpt"), True),
+        ("captures", compact_json(check["captures"]) if check.get("captures") else None, True),
+    ]
+    return [{"label": lbl, "value": value, "block": block} for lbl, value, block in rows if value]
+
+
+def mismatch_text(mismatch: Mapping[str, Any]) -> str:
+    """The mismatch message, prefixed with its field unless the message already names it."""
+    field, message = mismatch.get("field") or "", mismatch["message"]
+    return message if field in message else f"{field}: {message}"
+
+
+def has_details(check: Mapping[str, Any]) -> bool:
+    return bool(check.get("reason") or check.get("mismatches") or evidence(check))
+
+
+def anchor(kind: str, ident: str) -> str:
+    return f"{kind}-{_ANCHOR_UNSAFE.sub('-', ident)}"
+
+
+def known_refs(results: Mapping[str, Any]) -> dict[str, str]:
+    """`decided_by` ids -> the anchor of the check or drill they name."""
+    refs = {check["id"]: anchor("check", check["id"]) for check in results.get("checks", [])}
+    for drill in results.get("drills", []):
+        refs[f"drill:{drill['id']}"] = anchor("drill", drill["id"])
+        refs.setdefault(drill["id"], anchor("drill", drill["id"]))
+    return refs
+
+
+# ---- markdown ----------------------------------------------------------------------------
+
+
+def md_cell(value: Any, br: bool = True) -> str:
+    """Text safe inside a Markdown table cell or line: no raw `|`, HTML, links or backticks.
+
+    Newlines become `<br>` (or spaces with br=False) so a value never breaks a table row.
+    """
+    lines = display(value).translate(_MD_ESCAPES).splitlines()
+    return ("<br>" if br else " ").join(line.strip() for line in lines if line.strip()) or EMPTY
+
+
+# ---- environments and entry points --------------------------------------------------------
+
+FILTERS = {
+    "display": display,
+    "compact_json": compact_json,
+    "pinned": pinned,
+    "ms": ms,
+    "duration": duration,
+    "tool_text": tool_text,
+    "request_lines": request_lines,
+    "observed_lines": observed_lines,
+    "evidence": evidence,
+    "mismatch_text": mismatch_text,
+    "has_details": has_details,
+    "md_cell": md_cell,
+}
+GLOBALS = {
+    "VERDICT_TEXT": VERDICT_TEXT,
+    "VERDICT_ICON": VERDICT_ICON,
+    "CRITERION_TEXT": CRITERION_TEXT,
+    "CRITERION_ICON": CRITERION_ICON,
+    "STATUS_LEGEND": STATUS_LEGEND,
+    "STATUS_ICON": STATUS_ICON,
+    "docs_link": docs_link,
+    "anchor": anchor,
+}
+
+
+@functools.cache
+def _environment(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("engine.report", "templates"),
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(FILTERS)
+    env.globals.update(GLOBALS)
+    return env
+
+
+def _check_schema(results: Mapping[str, Any]) -> None:
+    version = str(results.get("schema_version", ""))
+    major = SCHEMA_VERSION.split(".")[0]
+    if version.split(".")[0] != major:
+        raise ValueError(
+            f"results schema_version {version!r} is not supported; this renderer reads {major}.x"
+        )
+
+
+def _render(template: str, results: Mapping[str, Any], autoescape: bool) -> str:
+    _check_schema(results)
+    env = _environment(autoescape)
+    return env.get_template(template).render(r=results, refs=known_refs(results))
+
+
+def render_html(results: dict[str, Any]) -> str:
+    """The self-contained HTML report (inline CSS, no scripts, no external resources)."""
+    return _render("report.html.j2", results, autoescape=True)
+
+
+def render_markdown(results: dict[str, Any]) -> str:
+    """The Markdown report (GitHub-flavoured tables; every data cell escaped)."""
+    return _render("report.md.j2", results, autoescape=False)

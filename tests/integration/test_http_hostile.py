@@ -1,0 +1,108 @@
+"""A hostile or broken server is recorded as data: never an exception, never a hang past the deadline."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from engine.run.http import Outgoing, send
+from engine.spec.models import ResponseContract
+from support.hostile import HostileServer, closed_port
+
+CONTRACT = ResponseContract(require=["choices[0].message", "choices[0].finish_reason"])
+SECRET = "sk-live-very-secret-value-123456"
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    with HostileServer() as server:
+        yield server
+
+
+def attempt(url: str, *, read: float = 2.0, deadline: float = 5.0, max_bytes: int = 1_048_576):
+    outgoing = Outgoing(method="POST", url=url, headers={"authorization": f"Bearer {SECRET}"}, body=b"{}",
+                        connect_timeout=1.0, read_timeout=read, deadline=deadline,
+                        max_response_bytes=max_bytes, secrets=(SECRET,))
+
+    async def go():
+        async with httpx.AsyncClient(trust_env=False) as client:
+            return await send(client, outgoing, CONTRACT)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("path, status, transport, parser", [
+    ("/ok", 200, None, "ok"),
+    ("/empty-content", 200, None, "empty_content"),
+    ("/schema-drift", 200, None, "missing_field"),
+    ("/error-in-200", 200, None, "error_in_body"),
+    ("/invalid-json", 200, None, "invalid_json"),
+    ("/html502", 502, None, "invalid_json"),
+    ("/redirect", 301, None, "invalid_json"),
+    ("/reset", None, "reset", "none"),
+    ("/close", None, "reset", "none"),
+    ("/truncated", 200, "truncated", "none"),
+])
+def test_each_misbehaviour_is_recorded(hostile, path, status, transport, parser):
+    seen = attempt(hostile.url(path)).observation
+    assert (seen.status, seen.transport_error, seen.parser) == (status, transport, parser)
+    assert seen.elapsed_ms > 0
+
+
+def test_schema_drift_lists_missing_paths(hostile):
+    seen = attempt(hostile.url("/schema-drift")).observation
+    assert seen.missing == ["choices[0].message", "choices[0].finish_reason"]
+
+
+def test_error_inside_200_keeps_code_as_text(hostile):
+    seen = attempt(hostile.url("/error-in-200")).observation
+    assert (seen.error_code, seen.error_type, seen.error_message) == ("500", "server_error", "upstream failed")
+
+
+def test_html_page_is_kept_as_a_short_excerpt(hostile):
+    seen = attempt(hostile.url("/html502")).observation
+    assert "502 Bad Gateway" in seen.body_excerpt and seen.content_type == "text/html"
+
+
+def test_redirect_is_not_followed(hostile):
+    seen = attempt(hostile.url("/redirect")).observation
+    assert seen.status == 301
+
+
+def test_read_timeout(hostile):
+    started = time.perf_counter()
+    seen = attempt(hostile.url("/stall"), read=0.2).observation
+    assert seen.transport_error == "read_timeout" and seen.status is None
+    assert time.perf_counter() - started < 2
+
+
+def test_overall_deadline_stops_a_dripping_body(hostile):
+    started = time.perf_counter()
+    seen = attempt(hostile.url("/drip"), read=1.0, deadline=0.5).observation
+    assert seen.transport_error == "deadline" and seen.status == 200
+    assert time.perf_counter() - started < 1.5
+
+
+def test_response_size_is_capped(hostile):
+    seen = attempt(hostile.url("/huge"), max_bytes=64 * 1024).observation
+    assert seen.transport_error == "too_large" and 0 < seen.response_bytes <= 64 * 1024
+
+
+def test_connect_refused_is_data():
+    seen = attempt(f"http://127.0.0.1:{closed_port()}/v1/chat/completions").observation
+    assert seen.transport_error == "connect" and seen.status is None and seen.parser == "none"
+
+
+def test_echoed_secret_is_scrubbed(hostile):
+    seen = attempt(hostile.url("/echo-auth")).observation
+    assert seen.status == 401 and SECRET not in (seen.error_message or "")
+    assert "[REDACTED]" in seen.error_message
+
+
+def test_request_id_is_captured_but_content_is_not(hostile):
+    result = attempt(hostile.url("/ok"))
+    assert result.observation.request_id == "req_hostile_1"
+    assert "secret prompt answer" not in result.observation.model_dump_json()
