@@ -1,0 +1,118 @@
+"""The whole pipeline over real loopback sockets: spec -> simulator -> evaluation -> reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import SIM_KEY
+from engine import api
+from engine.cli import main
+
+SPEC = Path("specs/cometapi/chat-completions.yaml")
+EXPECTED_OUTCOMES = {
+    "happy-path": (200, "success", "none"),
+    "missing-auth": (401, "auth", "page_owner"),
+    "invalid-token": (401, "auth", "page_owner"),
+    "missing-model": (400, "request_invalid", "fix_request"),
+    "empty-messages": (400, "request_invalid", "fix_request"),
+    "invalid-role": (400, "request_invalid", "fix_request"),
+    "oversized-request": (400, "token_budget", "reduce_input"),
+    "unknown-model": (404, "model_config", "fix_configuration"),
+}
+
+
+@pytest.fixture(scope="module")
+def sim_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports")
+    return api.run(SPEC, out_dir=out), out
+
+
+def test_every_check_is_classified_with_the_source_documents_action(sim_run):
+    outcome, _ = sim_run
+    seen = {c.id: (c.observed.status, c.class_, c.action) for c in outcome.results.checks}
+    assert seen == EXPECTED_OUTCOMES
+    assert all(c.status == "passed" for c in outcome.results.checks)
+    assert all(c.retry == "no" and c.fallback == "no" for c in outcome.results.checks)
+
+
+def test_criteria_are_honest_about_what_this_run_cannot_prove(sim_run):
+    outcome, _ = sim_run
+    verdicts = {c.id: c.verdict for c in outcome.results.criteria}
+    assert verdicts["malformed-requests-non-retryable"] == "met"
+    assert verdicts["owners-named"] == "met"
+    assert verdicts["minimal-completion-from-production"] == "not_verified"   # live target only
+    assert verdicts["retry-bounded-with-jitter"] == "not_verified"            # needs drills
+    assert outcome.results.summary.verdict == "not_verified" and outcome.exit_code == 1
+
+
+def test_three_reports_are_written_from_one_results_document(sim_run):
+    outcome, out = sim_run
+    names = sorted(p.name for p in outcome.written)
+    assert names == ["cometapi-chat-completions.html", "cometapi-chat-completions.json", "cometapi-chat-completions.md"]
+    document = json.loads((out / "cometapi-chat-completions.json").read_text())
+    assert document["schema_version"] == "1.0" and document["spec"]["name"] == "cometapi-chat-completions"
+    assert document["summary"]["verdict"] == "not_verified" and document["drills"] == []
+    assert {c["id"] for c in document["checks"]} == set(EXPECTED_OUTCOMES)
+    assert document["checks"][0]["class"] == "success"
+    html = (out / "cometapi-chat-completions.html").read_text()
+    assert all(check_id in html for check_id in EXPECTED_OUTCOMES)
+
+
+def test_prompt_and_answer_text_stay_out_of_reports(sim_run):
+    _, out = sim_run
+    for path in out.iterdir():
+        text = path.read_text()
+        assert "Return JSON only" not in text and '{\\"status\\":\\"ok\\"}' not in text
+        assert "ok ok ok" not in text
+
+
+def test_live_target_secret_never_lands_in_output(sim_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("COMETAPI_BASE_URL", sim_server.base_url)
+    monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
+    result = CliRunner().invoke(main, ["run", str(SPEC), "--target", "live", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output      # verdict not_verified: drills are not built yet
+    assert "PASS happy-path" in result.output
+    assert SIM_KEY not in result.output
+    for path in tmp_path.iterdir():
+        assert SIM_KEY not in path.read_text()
+    document = json.loads((tmp_path / "cometapi-chat-completions.json").read_text())
+    verdicts = {c["id"]: c["verdict"] for c in document["criteria"]}
+    assert verdicts["minimal-completion-from-production"] == "met"    # the live-only criterion is judged here
+
+
+def test_live_target_without_a_key_is_a_usage_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("COMETAPI_API_KEY", raising=False)
+    result = CliRunner().invoke(main, ["run", str(SPEC), "--target", "live", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "COMETAPI_API_KEY" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_wrong_expectation_fails_the_check_and_the_run(tmp_path):
+    broken = tmp_path / "spec.yaml"
+    broken.write_text(SPEC.read_text().replace(
+        "expect: {class: auth, retry: no, fallback: no, action: page_owner}\n  - id: missing-model",
+        "expect: {class: auth, retry: maybe, fallback: yes, action: page_owner}\n  - id: missing-model", 1))
+    outcome = api.run(broken, out_dir=None)
+    by_id = {c.id: c for c in outcome.results.checks}
+    assert by_id["invalid-token"].status == "failed"
+    assert [m.message for m in by_id["invalid-token"].mismatches] == [
+        "retry: expected maybe, observed no (rule auth)",
+        "fallback: expected yes, observed no (rule auth)",
+    ]
+    verdicts = {c.id: c.verdict for c in outcome.results.criteria}
+    assert verdicts["malformed-requests-non-retryable"] == "not_met"
+    assert outcome.results.summary.verdict == "not_ready" and outcome.exit_code == 1
+
+
+def test_unreachable_target_is_recorded_not_raised(tmp_path, monkeypatch):
+    from support.hostile import closed_port
+    monkeypatch.setenv("COMETAPI_BASE_URL", f"http://127.0.0.1:{closed_port()}")
+    monkeypatch.setenv("COMETAPI_API_KEY", "sk-whatever-1234")
+    outcome = api.run(SPEC, target="live", out_dir=None)
+    assert {c.observed.transport_error for c in outcome.results.checks} == {"connect"}
+    assert {c.class_ for c in outcome.results.checks} == {"network"}
+    assert outcome.exit_code == 1

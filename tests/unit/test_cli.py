@@ -1,0 +1,88 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+
+SPEC = "specs/cometapi/chat-completions.yaml"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.mark.parametrize("command", sorted(main.commands))
+def test_every_command_has_help_with_an_example(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "Example:" in result.output and "runbook " + command in result.output
+
+
+def test_top_level_help_has_examples_and_exit_codes():
+    result = invoke("--help")
+    assert result.exit_code == 0 and "Example:" in result.output and "Exit codes" in result.output
+
+
+def test_validate_ok():
+    result = invoke("validate", SPEC)
+    assert result.exit_code == 0 and "1 spec(s) valid" in result.output
+
+
+def test_validate_missing_file_is_located_and_exits_2():
+    result = invoke("validate", "nope.yaml")
+    assert result.exit_code == 2 and "nope.yaml:0:0: cannot read spec" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_var_syntax_is_a_usage_error():
+    result = invoke("run", SPEC, "--var", "model")
+    assert result.exit_code == 2 and "KEY=VALUE" in result.output
+
+
+def test_unknown_format_is_a_usage_error():
+    result = invoke("run", SPEC, "--format", "pdf")
+    assert result.exit_code == 2 and "html, md, json" in result.output
+
+
+def test_unknown_target_is_a_usage_error():
+    result = invoke("run", SPEC, "--target", "staging")
+    assert result.exit_code == 2 and "no target 'staging'" in result.output
+
+
+def test_run_writes_only_the_asked_formats_and_report_re_renders(tmp_path):
+    result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--var", "model=gpt-5-mini")
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cometapi-chat-completions.json"]
+    saved = tmp_path / "cometapi-chat-completions.json"
+    assert json.loads(saved.read_text())["contract"]["model"] == "gpt-5-mini"
+    again = invoke("report", str(saved), "--out", str(tmp_path / "again"), "--format", "html,md")
+    assert again.exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "again").iterdir()) == [
+        "cometapi-chat-completions.html", "cometapi-chat-completions.md"]
+
+
+def test_report_on_a_file_that_is_not_json(tmp_path):
+    bad = tmp_path / "x.json"
+    bad.write_text("{nope")
+    result = invoke("report", str(bad))
+    assert result.exit_code == 2 and "not a results JSON" in result.output
+
+
+def test_unexpected_failure_exits_3_without_a_traceback(monkeypatch):
+    from engine import api
+
+    def explode(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api, "run", explode)
+    result = invoke("run", SPEC)
+    assert result.exit_code == 3 and "internal error (RuntimeError): boom" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_python_dash_m_engine_works():
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "engine", "--version"], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and "runbook" in done.stdout
