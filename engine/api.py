@@ -99,6 +99,11 @@ def serve_simulator(host: str, port: int, keys: Sequence[str], on_ready: Callabl
     """Serve the built-in simulator until interrupted."""
     from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
 
-    config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS),
-                       **({"context_tokens": context_tokens} if context_tokens else {}))
-    serve_forever(config, host=host, port=port, on_ready=on_ready)
+    try:
+        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS),
+                           **({"context_tokens": context_tokens} if context_tokens else {}))
+        serve_forever(config, host=host, port=port, on_ready=on_ready)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

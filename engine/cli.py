@@ -163,7 +163,7 @@ def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], co
     keys = keys or (f"sk-runbook-sim-{secrets.token_hex(12)}",)
 
     def ready(base_url: str) -> None:
-        click.echo(f"runbook simulator listening on {base_url}/v1  (OpenAI base_url: {base_url}/v1)")
+        click.echo(f"runbook simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
         click.echo(f"accepted key(s): {', '.join(keys)}")
         click.echo("Ctrl-C to stop")
 

@@ -1,0 +1,98 @@
+"""The simulator's ASGI app: OpenAI-compatible routes with CometAPI's behaviour.
+
+Routes:
+    POST /v1/chat/completions   auth, validation (see validate.py), then a
+                                deterministic completion or SSE stream
+    GET  /v1/models             auth, then the configured models as an OpenAI list
+    anything else               `unknown_route`: a JSON 404 in the error envelope
+
+`unknown_route` is the seam for CometAPI's wrong-path quirks (a 301 redirect or an
+HTML page instead of a JSON 404).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from engine.sim.auth import check_auth
+from engine.sim.completion import completion_body, make_reply, stream_events
+from engine.sim.config import SimConfig
+from engine.sim.errors import REQUEST_ID_HEADER, SimError, error_response, new_request_id
+from engine.sim.validate import validate_chat_request
+
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+MODELS_CREATED = 1_700_000_000
+MODELS_OWNER = "runbook-sim"
+
+
+def create_app(config: SimConfig) -> Starlette:
+    """Build the simulator app for `config`."""
+    routes = [
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/models", list_models, methods=["GET"]),
+        Route("/{path:path}", unknown_route, methods=ANY_METHOD),
+    ]
+    app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
+    app.state.sim_config = config
+    return app
+
+
+async def chat_completions(request: Request) -> Response:
+    """POST /v1/chat/completions."""
+    request_id = new_request_id()
+    config = _config(request)
+    try:
+        check_auth(request.headers.get("authorization"), config.keys)
+        chat = validate_chat_request(await request.body(), config)
+    except SimError as error:
+        return error_response(error, request_id)
+    reply = make_reply(chat)
+    headers = {REQUEST_ID_HEADER: request_id}
+    if chat.stream:
+        events = _encoded(stream_events(chat, reply))
+        headers["cache-control"] = "no-cache"
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+    return JSONResponse(completion_body(chat, reply), headers=headers)
+
+
+async def list_models(request: Request) -> Response:
+    """GET /v1/models: the configured models in OpenAI's list shape."""
+    request_id = new_request_id()
+    config = _config(request)
+    try:
+        check_auth(request.headers.get("authorization"), config.keys)
+    except SimError as error:
+        return error_response(error, request_id)
+    data = [
+        {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": MODELS_OWNER}
+        for model in config.models
+    ]
+    return JSONResponse({"object": "list", "data": data}, headers={REQUEST_ID_HEADER: request_id})
+
+
+async def unknown_route(request: Request) -> Response:
+    """Any other path or method: a JSON 404 with code `not_found`."""
+    message = f"Invalid URL ({request.method} {request.url.path})"
+    return error_response(SimError(404, message, code="not_found"), new_request_id())
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """A bug in the simulator still answers in the envelope, as a 500."""
+    error = SimError(500, "The simulator failed to handle the request.")
+    return error_response(error, new_request_id())
+
+
+def _config(request: Request) -> SimConfig:
+    config: SimConfig = request.app.state.sim_config
+    return config
+
+
+async def _encoded(events: Iterator[str]) -> AsyncIterator[bytes]:
+    """Serve a sync event iterator from the event loop, without a worker thread."""
+    for event in events:
+        yield event.encode("utf-8")
