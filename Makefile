@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= specs/cometapi/chat-completions.yaml
 
-.PHONY: demo test install dev clean
+.PHONY: demo test bench install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ demo: $(VENV)/.installed
 ## Run the whole test suite.
 test: $(VENV)/.installed-dev
 	$(BIN)/pytest
+
+## Benchmarks (not timed tests): runbook vs a plain httpx loop, medians of one run.
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/bench_engine.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports/*.html reports/*.md reports/*.json

@@ -25,13 +25,17 @@ class StepOutcome:
     error: str | None = None          # the step could not be run at all (not a server failure)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class RunRecord:
     plan: Plan
     base_url: str
     started: dt.datetime
     finished: dt.datetime
     outcomes: tuple[StepOutcome, ...]
+
+    def __repr__(self) -> str:
+        # asyncio formats the finished task's result in places; keep that cheap for big runs.
+        return f"RunRecord({self.plan.spec.name!r}, {self.base_url!r}, {len(self.outcomes)} outcomes)"
 
 
 def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1) -> RunRecord:
@@ -42,17 +46,20 @@ def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurre
 async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int) -> RunRecord:
     started = dt.datetime.now(dt.timezone.utc)
     invalid_token = f"sk-runbook-invalid-{token.token_hex(16)}"
-    limit = asyncio.Semaphore(concurrency)
+    outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
+    pending = iter(enumerate(plan.steps))
     trust_env = plan.target.kind == "http"
     async with httpx.AsyncClient(trust_env=trust_env, follow_redirects=False,
                                  headers={"user-agent": USER_AGENT}) as client:
-        async def run(step: Step) -> StepOutcome:
-            async with limit:
-                return await _run_step(client, step, base_url, secrets, invalid_token)
+        async def worker() -> None:
+            # Workers fill `outcomes` in place: no future ever holds the (large) results.
+            for index, step in pending:
+                outcomes[index] = await _run_step(client, step, base_url, secrets, invalid_token)
 
-        outcomes = await asyncio.gather(*(run(step) for step in plan.steps))
+        workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(plan.steps)))]
+        await asyncio.gather(*workers)
     finished = dt.datetime.now(dt.timezone.utc)
-    return RunRecord(plan, base_url, started, finished, tuple(outcomes))
+    return RunRecord(plan, base_url, started, finished, tuple(o for o in outcomes if o is not None))
 
 
 async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,

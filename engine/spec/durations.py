@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
@@ -35,7 +36,8 @@ def format_duration(seconds: float) -> str:
     return f"{seconds / 60:g}m"
 
 
-def parse_status_pattern(value: object) -> tuple[int, int]:
+@functools.lru_cache(maxsize=1024)
+def parse_status_pattern(value: int | str) -> tuple[int, int]:
     """429 -> (429, 429); '5xx' -> (500, 599); '500-504' -> (500, 504)."""
     if isinstance(value, bool):
         raise ValueError("a status is a code (429), a class (5xx) or a range (500-504)")

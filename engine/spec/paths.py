@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -9,7 +10,8 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 _MISSING = object()
 
 
-def parse_path(path: str) -> list[str | int]:
+@functools.lru_cache(maxsize=4096)
+def parse_path(path: str) -> tuple[str | int, ...]:
     """'choices[0].message' -> ['choices', 0, 'message']; raises ValueError on bad syntax."""
     parts: list[str | int] = []
     position = 0
@@ -21,7 +23,7 @@ def parse_path(path: str) -> list[str | int]:
         position = match.end()
     if not parts or position != len(path):
         raise ValueError(f"bad path {path!r}")
-    return parts
+    return tuple(parts)
 
 
 def get_path(document: Any, path: str) -> Any:
@@ -52,7 +54,7 @@ def delete_path(document: Any, path: str) -> None:
         del parent[last]
 
 
-def _join(parts: list[str | int]) -> str:
+def _join(parts: tuple[str | int, ...]) -> str:
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)

@@ -1,0 +1,131 @@
+"""The spec loader on valid specs: variables, templates, environment, durations, tristates, positions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.errors import SpecError
+from engine.spec.durations import parse_duration
+from engine.spec.load import LoadedSpec, load_spec
+
+MINIMAL = Path(__file__).resolve().parents[1] / "corpus" / "valid" / "minimal.yaml"
+SECRET_VALUE = "sk-load-test-secret"
+
+
+def load_minimal(*replacements: tuple[str, str], tmp_path: Path | None = None, **options) -> LoadedSpec:
+    """Load the minimal spec, first replacing each `old` text by `new` in a copy under tmp_path."""
+    if not replacements:
+        return load_spec(MINIMAL, **options)
+    text = MINIMAL.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "spec.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_spec(path, **options)
+
+
+def with_model(template: str, tmp_path: Path, **options) -> LoadedSpec:
+    return load_minimal(('"{{ vars.model }}"', f'"{template}"'), tmp_path=tmp_path, **options)
+
+
+def test_spec_vars_give_the_contract_model():
+    assert load_minimal().spec.contract.model == "gpt-4o-mini"
+
+
+def test_var_override_changes_the_contract_model():
+    spec = load_minimal(variables={"model": "gpt-4.1-nano"}).spec
+    assert spec.contract.model == "gpt-4.1-nano"
+    assert spec.defaults.request.json_["model"] == "gpt-4.1-nano"  # through {{ contract.model }}
+
+
+def test_var_override_can_add_a_variable(tmp_path: Path):
+    spec = with_model("{{ vars.extra }}", tmp_path, variables={"extra": "added-model"}).spec
+    assert spec.contract.model == "added-model"
+
+
+def test_whole_expression_keeps_its_native_type():
+    max_tokens = load_minimal().spec.defaults.request.json_["max_tokens"]
+    assert max_tokens == 20 and isinstance(max_tokens, int)
+
+
+def test_text_around_an_expression_renders_a_string(tmp_path: Path):
+    spec = load_minimal(('"{{ vars.limit }}"', '"{{ vars.limit }} tokens"'), tmp_path=tmp_path).spec
+    assert spec.defaults.request.json_["max_tokens"] == "20 tokens"
+
+
+@pytest.mark.parametrize("environ, model", [({}, "d"), ({"RUNBOOK_TEST_MODEL": "from-env"}, "from-env")])
+def test_env_value_with_default(tmp_path: Path, environ: dict, model: str):
+    spec = with_model("{{ env.RUNBOOK_TEST_MODEL | default('d') }}", tmp_path, environ=environ).spec
+    assert spec.contract.model == model
+
+
+def test_env_value_without_default_must_exist(tmp_path: Path):
+    with pytest.raises(SpecError) as caught:
+        with_model("{{ env.RUNBOOK_TEST_MODEL }}", tmp_path, environ={})
+    assert [p.path for p in caught.value.problems] == ["contract.model"]
+    assert "RUNBOOK_TEST_MODEL" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize("template", ["{{ env.COMETAPI_API_KEY }}", "{{ env['COMETAPI_API_KEY'] }}",
+                                      "{{ env.get('COMETAPI_API_KEY', 'x') }}", "{{ env | list | join(',') }}x"])
+def test_the_contract_secret_never_renders(tmp_path: Path, template: str):
+    environ = {"COMETAPI_API_KEY": SECRET_VALUE, "OTHER": "1"}
+    try:
+        model = with_model(template, tmp_path, environ=environ).spec.contract.model
+    except SpecError as exc:
+        assert SECRET_VALUE not in str(exc)
+    else:
+        assert SECRET_VALUE not in model
+
+
+@pytest.mark.parametrize("text, seconds", [("500ms", 0.5), ("2s", 2.0), ("1m", 60.0), ("1.5m", 90.0), ("1h", 3600.0), (3, 3.0)])
+def test_parse_duration(text: str | int, seconds: float):
+    assert parse_duration(text) == seconds
+
+
+def test_durations_in_a_spec_are_seconds(tmp_path: Path):
+    spec = load_minimal(("{connect: 2s, read: 30s, deadline: 45s}", "{connect: 500ms, read: 1m, deadline: 90}"),
+                        tmp_path=tmp_path).spec
+    assert spec.contract.timeouts.model_dump() == {"connect": 0.5, "read": 60.0, "deadline": 90.0}
+
+
+def test_booleans_become_yes_and_no(tmp_path: Path):
+    spec = load_minimal(("retry: no\n    fallback: no", "retry: true\n    fallback: false"), tmp_path=tmp_path).spec
+    assert (spec.classification[0].retry, spec.classification[0].fallback) == ("yes", "no")
+
+
+def test_tristate_keeps_maybe(tmp_path: Path):
+    spec = load_minimal(("retry: no", "retry: maybe"), tmp_path=tmp_path).spec
+    assert spec.classification[0].retry == "maybe"
+
+
+@pytest.mark.parametrize("path, key, line, col", [
+    ((), False, 1, 1),
+    (("version",), True, 1, 1),
+    (("version",), False, 1, 10),
+    (("contract", "docs"), False, 7, 9),
+    (("checks", 1), False, 40, 5),
+    (("checks", 1, "id"), False, 40, 9),
+    (("checks", 1, "no_such_key"), False, 40, 5),  # falls back to the nearest recorded ancestor
+])
+def test_positions_are_one_based(path: tuple, key: bool, line: int, col: int):
+    location = load_minimal().source.locate(path, key=key)
+    assert (location.line, location.col) == (line, col)
+
+
+def test_problem_positions_are_one_based(tmp_path: Path):
+    with pytest.raises(SpecError) as caught:
+        load_minimal(("version: 1\n", "version: 1\nbogus: x\n"), tmp_path=tmp_path)
+    [problem] = caught.value.problems
+    assert (problem.location.line, problem.location.col, problem.path) == (2, 1, "bogus")
+
+
+def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path):
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "absent.yaml")])
+    assert result.exit_code == 2
+    assert "cannot read spec" in result.output and "Traceback" not in result.output
