@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _STATUS_CLASS = re.compile(r"^([1-5])xx$")
 _STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
@@ -51,6 +51,8 @@ def parse_status_pattern(value: int | str) -> tuple[int, int]:
         low, high = int(match.group(1)), int(match.group(2))
     else:
         raise ValueError(f"{value!r} is not a status; write a code (429), a class (5xx) or a range (500-504)")
+    if low > high:
+        raise ValueError(f"{value!r} is reversed; write the lower code first ({high}-{low})")
     if not (100 <= low <= high <= 599):
         raise ValueError(f"{value!r} is outside the HTTP status range 100-599")
     return low, high

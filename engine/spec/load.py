@@ -6,6 +6,7 @@ as one SpecError whose problems carry file:line:col.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from engine.errors import Problem, SpecError
 from engine.spec.models import Spec
 from engine.spec.pydantic_errors import describe_error
-from engine.spec.semantics import check_spec
+from engine.spec.semantics import check_document
 from engine.spec.templating import Environ, TemplateProblem, render_tree
 from engine.spec.yaml_tree import PathKey, SourceMap, read_yaml
 
@@ -52,11 +53,15 @@ def _display_path(path: Path) -> str:
 def _render(
     data: dict, variables: dict[str, Any], environ: Mapping[str, str] | None, source: SourceMap
 ) -> tuple[dict, list[Problem]]:
-    env = Environ(_secret_names(data), environ)
+    secrets, secret_problem = _secret_names(data)
+    if secret_problem:   # nothing may render before we know which names are secret
+        raise SpecError([Problem(source.locate(("contract", "auth", "secret")), "contract.auth.secret", secret_problem)])
+    env = Environ(secrets, environ)
     found: list[TemplateProblem] = []
-    spec_vars, vars_problems = render_tree(data.get("vars") or {}, {"env": env}, ("vars",))
+    raw_vars = data.get("vars")
+    spec_vars, vars_problems = render_tree(raw_vars if isinstance(raw_vars, dict) else {}, {"env": env}, ("vars",))
     found += vars_problems
-    merged_vars = {**spec_vars, **variables} if isinstance(spec_vars, dict) else dict(variables)
+    merged_vars = {**spec_vars, **variables}
     context: dict[str, Any] = {"vars": merged_vars, "env": env}
     contract, contract_problems = render_tree(data.get("contract"), context, ("contract",))
     found += contract_problems
@@ -64,29 +69,46 @@ def _render(
     rest = {key: value for key, value in data.items() if key not in ("vars", "contract")}
     rendered_rest, rest_problems = render_tree(rest, context)
     found += rest_problems
-    rendered = {**rendered_rest, "vars": merged_vars, "contract": contract}
+    rendered = {**rendered_rest, "vars": merged_vars if isinstance(raw_vars, (dict, type(None))) else raw_vars,
+                "contract": contract}
     if "contract" not in data:
         del rendered["contract"]
     problems = [Problem(source.locate(p.path), _dotted(p.path), p.message) for p in found]
     return {key: rendered[key] for key in [*data, *rendered] if key in rendered}, problems
 
 
-def _secret_names(data: dict) -> set[str]:
+def _secret_names(data: dict) -> tuple[set[str], str | None]:
+    """The env var names that hold secrets; a templated name is refused before anything renders."""
     auth = (data.get("contract") or {}).get("auth") if isinstance(data.get("contract"), dict) else None
     secret = auth.get("secret") if isinstance(auth, dict) else None
-    return {secret} if isinstance(secret, str) else set()
+    if isinstance(secret, str) and ("{{" in secret or "{%" in secret):
+        return set(), "the secret must be the plain name of an environment variable, not a template"
+    return ({secret} if isinstance(secret, str) else set()), None
 
 
 def _validate(data: dict, source: SourceMap, problems: list[Problem]) -> Spec:
+    problems += [Problem(source.locate(path), _dotted(path), message) for path, message in check_document(data)]
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
-        problems += [_problem_from_error(error, data, source) for error in exc.errors()]
+        errors = _drop_missing_explained_by_typo(exc.errors())
+        problems += [_problem_from_error(error, data, source) for error in errors]
         raise SpecError(problems) from None
-    problems += [Problem(source.locate(path), _dotted(path), message) for path, message in check_spec(spec)]
     if problems:
         raise SpecError(problems)
     return spec
+
+
+def _drop_missing_explained_by_typo(errors: list[dict]) -> list[dict]:
+    """`retyr: no` yields 'missing retry' and 'unknown retyr'; the second says it all."""
+    unknown = {(e["loc"][:-1], str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
+
+    def explained(error: dict) -> bool:
+        parent, name = error["loc"][:-1], str(error["loc"][-1])
+        siblings = [key for where, key in unknown if where == parent]
+        return error["type"] == "missing" and bool(difflib.get_close_matches(name, siblings, n=1, cutoff=0.6))
+
+    return [error for error in errors if not explained(error)]
 
 
 def _problem_from_error(error: dict, data: dict, source: SourceMap) -> Problem:

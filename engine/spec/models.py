@@ -8,6 +8,7 @@ Cross-references between parts (criteria -> checks, expectations -> classes) are
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -143,14 +144,21 @@ class HttpTarget(Strict):
     alias: str | None = None
 
 
+SIMULATOR_TAG, HTTP_TAG = "<simulator target>", "<http target>"   # never keys in a document
+
+
 def _target_kind(value: Any) -> str:
+    """A target with `simulator:` (or a key close to it, when `base_url` is absent) is simulated."""
     if isinstance(value, dict):
-        return "simulator" if "simulator" in value else "http"
-    return "simulator" if isinstance(value, SimulatorTarget) else "http"
+        if "base_url" in value:
+            return HTTP_TAG
+        looks_simulated = any(difflib.get_close_matches(str(k), ["simulator"], cutoff=0.7) for k in value)
+        return SIMULATOR_TAG if looks_simulated else HTTP_TAG
+    return SIMULATOR_TAG if isinstance(value, SimulatorTarget) else HTTP_TAG
 
 
 Target = Annotated[
-    Annotated[SimulatorTarget, Tag("simulator")] | Annotated[HttpTarget, Tag("http")],
+    Annotated[SimulatorTarget, Tag(SIMULATOR_TAG)] | Annotated[HttpTarget, Tag(HTTP_TAG)],
     Discriminator(_target_kind),
 ]
 

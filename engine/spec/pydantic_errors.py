@@ -9,9 +9,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.spec.models import Spec
+from engine.spec.models import HTTP_TAG, SIMULATOR_TAG, HttpTarget, SimulatorTarget, Spec
 
 _QUOTED = re.compile(r"'([^']*)'")
+_CHOICE_SEPARATORS = re.compile(r",\s*|\s+or\s+")
+_INSTANCE_OF = re.compile(r" or instance of \w+")
+_UNION_TAGS = {SIMULATOR_TAG: SimulatorTarget, HTTP_TAG: HttpTarget}
+_PATTERN_HINTS = {
+    "^[a-z0-9][a-z0-9_.-]*$": "is not a valid id or name: use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit",
+    "^[A-Za-z_][A-Za-z0-9_]*$": "is not an environment variable name (letters, digits and '_', not starting with a digit)",
+}
 
 
 def describe_error(error: dict) -> str:
@@ -22,12 +29,20 @@ def describe_error(error: dict) -> str:
     if kind == "extra_forbidden":
         return f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed_keys(loc[:-1]))}"
     if kind in ("literal_error", "enum"):
-        choices = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
+        choices = _choices(str(error.get("ctx", {}).get("expected", "")))
         return f"{error['input']!r} is not allowed; use one of: {', '.join(choices)}{_suggest(str(error['input']), choices)}"
-    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        hint = _PATTERN_HINTS.get(str(error.get("ctx", {}).get("pattern")), "has the wrong form")
+        return f"{error['input']!r} {hint}"
+    message = _INSTANCE_OF.sub("", str(error["msg"]).removeprefix("Value error, "))
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{message} (got {_short(error.get('input'))})"
     return message
+
+
+def _choices(expected: str) -> list[str]:
+    quoted = _QUOTED.findall(expected)
+    return quoted or [part for part in _CHOICE_SEPARATORS.split(expected) if part]
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -54,6 +69,8 @@ def _models_at(annotation: Any, loc: list) -> list[type[BaseModel]]:
     if not loc:
         return models
     head, rest = loc[0], loc[1:]
+    if head in _UNION_TAGS:
+        return _models_at(_UNION_TAGS[head], rest)
     found: list[type[BaseModel]] = []
     for model in models:
         field = next((f for n, f in model.model_fields.items() if head in (n, f.alias)), None)

@@ -1,71 +1,99 @@
 """Cross-reference checks that pydantic cannot express field by field.
 
-Each finding is (path, message) so the loader can point at the exact list item.
+They read the rendered document (plain data), not the models, so they run even when other parts
+of the spec are invalid: a file with a typo *and* a duplicate id reports both. Anything of the
+wrong shape is skipped here; pydantic reports it. Each finding is (path, message).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from engine.spec.models import Spec
 from engine.spec.yaml_tree import PathKey
 
 Finding = tuple[PathKey, str]
 
 
-def check_spec(spec: Spec) -> list[Finding]:
-    """Every cross-reference problem in a validated spec."""
+def check_document(document: dict[str, Any]) -> list[Finding]:
+    """Every cross-reference problem in a rendered spec document."""
+    rules = _items(document, "classification")
+    checks = _items(document, "checks")
+    criteria = _items(document, "criteria")
+    classes = {rule.get("class") for _, rule in rules if isinstance(rule.get("class"), str)}
+    targets = document.get("targets") if isinstance(document.get("targets"), dict) else {}
     return [
-        *_unique_ids("classification", [r.id for r in spec.classification]),
-        *_unique_ids("checks", [c.id for c in spec.checks]),
-        *_unique_ids("criteria", [c.id for c in spec.criteria]),
-        *_default_rule_last(spec),
-        *_expected_classes_exist(spec),
-        *_criteria_references(spec),
+        *_unique_ids("classification", rules),
+        *_unique_ids("checks", checks),
+        *_unique_ids("criteria", criteria),
+        *_default_rule_last(rules, "classification" in document),
+        *_expected_classes_exist(checks, classes),
+        *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets)),
     ]
 
 
-def _unique_ids(section: str, ids: list[str]) -> Iterator[Finding]:
+def _items(document: dict[str, Any], section: str) -> list[tuple[int, dict]]:
+    items = document.get(section)
+    if not isinstance(items, list):
+        return []
+    return [(index, item) for index, item in enumerate(items) if isinstance(item, dict)]
+
+
+def _unique_ids(section: str, items: list[tuple[int, dict]]) -> Iterator[Finding]:
     seen: dict[str, int] = {}
-    for index, item_id in enumerate(ids):
+    for index, item in items:
+        item_id = item.get("id")
+        if not isinstance(item_id, str):
+            continue
         if item_id in seen:
             yield (section, index, "id"), f"duplicate id {item_id!r} (first used at {section}[{seen[item_id]}])"
         seen.setdefault(item_id, index)
 
 
-def _default_rule_last(spec: Spec) -> Iterator[Finding]:
-    rules = spec.classification
-    catch_all = [i for i, rule in enumerate(rules) if rule.when.any]
-    if not catch_all:
+def _is_catch_all(rule: dict) -> bool:
+    when = rule.get("when")
+    return isinstance(when, dict) and when.get("any") is True
+
+
+def _default_rule_last(rules: list[tuple[int, dict]], has_table: bool) -> Iterator[Finding]:
+    if not rules:
+        return
+    catch_all = [index for index, rule in rules if _is_catch_all(rule)]
+    if not catch_all and has_table:
         yield ("classification",), "the table needs a default rule as its last entry (when: {any: true})"
+    last = rules[-1][0]
     for index in catch_all:
-        if index != len(rules) - 1:
+        if index != last:
+            rule_id = dict(rules)[index].get("id")
             yield (("classification", index, "when", "any"),
-                   f"rule {rules[index].id!r} matches everything, so the rules after it can never match; move it last")
+                   f"rule {rule_id!r} matches everything, so the rules after it can never match; move it last")
 
 
-def _expected_classes_exist(spec: Spec) -> Iterator[Finding]:
-    classes = {rule.class_ for rule in spec.classification}
-    for index, check in enumerate(spec.checks):
-        wanted = check.expect.class_
-        if wanted and wanted not in classes:
+def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Iterator[Finding]:
+    for index, check in checks:
+        expect = check.get("expect")
+        wanted = expect.get("class") if isinstance(expect, dict) else None
+        if isinstance(wanted, str) and classes and wanted not in classes:
             yield (("checks", index, "expect", "class"),
                    f"class {wanted!r} is not produced by any classification rule (known: {', '.join(sorted(classes))})")
 
 
-def _criteria_references(spec: Spec) -> Iterator[Finding]:
-    checks = {check.id for check in spec.checks}
-    classes = {rule.class_ for rule in spec.classification}
-    for index, criterion in enumerate(spec.criteria):
-        for ref_index, ref in enumerate(criterion.requires):
-            if ref not in checks:
+def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set) -> Iterator[Finding]:
+    for index, criterion in criteria:
+        for ref_index, ref in _strings(criterion.get("requires")):
+            if ref not in check_ids:
                 yield ("criteria", index, "requires", ref_index), f"unknown check id {ref!r}"
-        for ref_index, name in enumerate(criterion.owners_for):
-            if name not in classes:
+        for ref_index, name in _strings(criterion.get("owners_for")):
+            if classes and name not in classes:
                 yield ("criteria", index, "owners_for", ref_index), f"class {name!r} is not produced by any classification rule"
-        for ref_index, target in enumerate(criterion.targets or []):
-            if target not in spec.targets:
+        for ref_index, target in _strings(criterion.get("targets")):
+            if targets and target not in targets:
                 yield ("criteria", index, "targets", ref_index), f"unknown target {target!r}"
-        if not (criterion.requires or criterion.owners_for or criterion.pending):
+        if not any(criterion.get(key) for key in ("requires", "owners_for", "pending")):
             yield (("criteria", index),
                    "a criterion needs evidence: 'requires' (check ids), 'owners_for' (classes) or 'pending' (why it cannot be checked yet)")
+
+
+def _strings(value: Any) -> Iterator[tuple[int, str]]:
+    if isinstance(value, list):
+        yield from ((i, item) for i, item in enumerate(value) if isinstance(item, str))

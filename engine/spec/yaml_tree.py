@@ -8,6 +8,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from engine.errors import Location, Problem, SpecError
@@ -15,16 +16,23 @@ from engine.errors import Location, Problem, SpecError
 PathKey = tuple[str | int, ...]
 
 
+class _Constructor(RoundTripConstructor):
+    """Leaves timestamps as text so that pydantic validates dates with a location."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
+
+
 @dataclass
 class SourceMap:
-    """Positions of the values and keys of one YAML document, by path."""
+    """Positions (0-based line, col) of the values and keys of one YAML document, by path."""
 
     file: str
     values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location:
-        """The position of `path`, or of its nearest recorded ancestor."""
+        """The 1-based position of `path`, or of its nearest recorded ancestor."""
         table = self.keys if key and path in self.keys else self.values
         probe = tuple(path)
         while probe and probe not in table:
@@ -35,27 +43,64 @@ class SourceMap:
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
-    """Parse one YAML file; syntax errors become a located SpecError."""
+    """Parse one YAML file; unreadable files and syntax errors become a located SpecError."""
+    text = _read_text(path, display)
+    if not text.strip() or all(line.lstrip().startswith("#") for line in text.splitlines() if line.strip()):
+        raise SpecError([Problem(Location(display, 1, 1), "", "the file is empty; a spec is a YAML mapping (key: value)")])
+    yaml = YAML(typ="rt", pure=True)
+    yaml.Constructor = _Constructor
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SpecError([Problem(Location(display), "", f"cannot read spec: {exc}")]) from None
-    try:
-        document = YAML(typ="rt", pure=True).load(text)
+        document = yaml.load(text)
     except MarkedYAMLError as exc:
-        raise SpecError([_syntax_problem(exc, display)]) from None
-    except YAMLError as exc:
+        raise SpecError([_syntax_problem(exc, display, text)]) from None
+    except (YAMLError, ValueError, TypeError) as exc:
         raise SpecError([Problem(Location(display, 1, 1), "", f"YAML error: {exc}")]) from None
     source = SourceMap(display)
-    source.values[()] = (0, 0)
+    source.values[()] = _root_position(document, text)
     return _plain(document, (), source), source
 
 
-def _syntax_problem(exc: MarkedYAMLError, display: str) -> Problem:
+def _read_text(path: Path, display: str) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError([Problem(Location(display, 1, 1), "", f"cannot read spec: {exc.strerror or exc}")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        message = f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded; save the spec as UTF-8"
+        raise SpecError([Problem(Location(display, line, col), "", message)]) from None
+
+
+def _root_position(document: Any, text: str) -> tuple[int, int]:
+    if isinstance(document, (CommentedMap, CommentedSeq)):
+        return document.lc.line, document.lc.col
+    for number, line in enumerate(text.splitlines()):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and stripped not in ("---", "..."):
+            return number, len(line) - len(line.lstrip())
+    return 0, 0
+
+
+def _syntax_problem(exc: MarkedYAMLError, display: str, text: str) -> Problem:
+    problem = exc.problem or ""
     mark = exc.problem_mark or exc.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-    text = " ".join(part for part in (exc.context, exc.problem) if part)
-    return Problem(Location(display, line, col), "", f"YAML syntax error: {text or exc}")
+    if exc.context_mark is not None and (mark is None or "<stream end>" in problem or "end of the stream" in problem):
+        mark = exc.context_mark
+    line, col = (mark.line, mark.column) if mark else (0, 0)
+    message = " ".join(part for part in (exc.context, problem) if part) or str(exc)
+    if "duplicate key" in message:
+        message = message.replace("while constructing a mapping ", "")
+        return Problem(Location(display, line + 1, col + 1), "", message)
+    if "mapping values are not allowed" in problem:
+        source_line = text.splitlines()[line] if line < len(text.splitlines()) else ""
+        col = len(source_line) - len(source_line.lstrip())
+        message += " (check the indentation of this line)"
+    if "'\\t'" in problem:
+        message += " (indent with spaces, not tabs)"
+    return Problem(Location(display, line + 1, col + 1), "", f"YAML syntax error: {message}")
 
 
 def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
@@ -64,12 +109,9 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
     if isinstance(node, CommentedSeq):
         out = []
         for index, item in enumerate(node):
-            line, col = node.lc.item(index)
-            source.values[path + (index,)] = (line, col)
+            source.values[path + (index,)] = node.lc.item(index)
             out.append(_plain(item, path + (index,), source))
         return out
-    if hasattr(node, "value") and type(node).__module__.startswith("ruamel"):
-        return node.value if not isinstance(node, str) else str(node)
     if isinstance(node, str):
         return str(node)
     if isinstance(node, bool) or node is None:
@@ -85,9 +127,9 @@ def _plain_map(node: CommentedMap, path: PathKey, source: SourceMap) -> dict:
     out = {}
     for key, value in node.items():
         name = str(key)
-        key_line, key_col = node.lc.key(key)
-        value_line, value_col = node.lc.value(key)
-        source.keys[path + (name,)] = (key_line, key_col)
-        source.values[path + (name,)] = (value_line, value_col)
+        key_position = node.lc.key(key)
+        source.keys[path + (name,)] = key_position
+        # An empty value has no position of its own: ruamel gives the next token's; use the key's.
+        source.values[path + (name,)] = key_position if value is None else node.lc.value(key)
         out[name] = _plain(value, path + (name,), source)
     return out

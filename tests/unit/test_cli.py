@@ -31,7 +31,7 @@ def test_validate_ok():
 
 def test_validate_missing_file_is_located_and_exits_2():
     result = invoke("validate", "nope.yaml")
-    assert result.exit_code == 2 and "nope.yaml:0:0: cannot read spec" in result.output
+    assert result.exit_code == 2 and "nope.yaml:1:1: cannot read spec: No such file or directory" in result.output
     assert "Traceback" not in result.output
 
 
