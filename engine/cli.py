@@ -18,6 +18,7 @@ import click
 from engine import __version__, api
 from engine.console import summary_lines
 from engine.errors import RunbookError, SpecError, UsageError
+from engine.spec.templating import scalar_from_text
 
 EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
 
@@ -52,7 +53,7 @@ def _parse_vars(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE")
-        parsed[key.strip()] = value
+        parsed[key.strip()] = scalar_from_text(value)
     return parsed
 
 
@@ -65,7 +66,7 @@ def _parse_formats(_ctx, _param, value: str) -> list[str]:
 
 
 VAR_OPTION = click.option("--var", "variables", multiple=True, callback=_parse_vars, metavar="KEY=VALUE",
-                          help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini.")
+                          help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

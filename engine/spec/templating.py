@@ -13,14 +13,17 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import difflib
+
 from jinja2 import StrictUndefined, TemplateError
-from jinja2.exceptions import SecurityError
+from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.spec.yaml_tree import PathKey
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 _ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
 
 class TemplateProblem(Exception):
@@ -87,7 +90,40 @@ def render_value(text: str, context: dict[str, Any]) -> Any:
         return _ENV.from_string(text).render(**context)
     except SecurityError as exc:
         raise TemplateProblem((), f"template refused by the sandbox: {exc}") from None
+    except UndefinedError as exc:
+        raise TemplateProblem((), _undefined_message(str(exc.message or exc), text, context)) from None
     except TemplateError as exc:
         raise TemplateProblem((), f"template error: {exc.message or exc}") from None
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise TemplateProblem((), f"template error: {exc}") from None
+
+
+def _undefined_message(message: str, text: str, context: dict[str, Any]) -> str:
+    """'vars.modle is not defined (did you mean 'model'?)' instead of Jinja's wording."""
+    match = _MISSING_ATTRIBUTE.search(message)
+    name = match and (match.group(1) or match.group(2))
+    if not name:
+        return f"template error: {message}"
+    owner = re.search(rf"(\w+)\s*(?:\.\s*{re.escape(name)}\b|\[\s*['\"]{re.escape(name)}['\"]\s*\])", text)
+    container = owner.group(1) if owner else None
+    if container == "env":
+        return f"environment variable {name} is not set; set it or write {{{{ env.{name} | default('...') }}}}"
+    known = context.get(container) if container else context
+    choices = [str(key) for key in known] if isinstance(known, Mapping) else []
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]!r}?)" if close else (f" (known: {', '.join(sorted(choices))})" if choices and len(choices) <= 8 else "")
+    where = f"{container}.{name}" if container else name
+    return f"undefined variable: {where} is not defined{hint}"
+
+
+_INT = re.compile(r"^-?\d+$")
+_FLOAT = re.compile(r"^-?\d+\.\d*(?:[eE][-+]?\d+)?$")
+
+
+def scalar_from_text(text: str) -> Any:
+    """A --var value as YAML would read a plain scalar: 30 -> int, 0.5 -> float, true -> bool."""
+    if _INT.match(text):
+        return int(text)
+    if _FLOAT.match(text):
+        return float(text)
+    return {"true": True, "false": False}.get(text, text)

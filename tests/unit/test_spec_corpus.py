@@ -185,7 +185,7 @@ def test_every_mistake_in_one_file_is_reported_at_once(tmp_path: Path):
         ("      status: 2xx", "      statuss: 2xx"),      # model stage: unknown key
     )
     wanted = [
-        (position_of(path, '"{{ vars.modle }}"'), "'modle'"),
+        (position_of(path, '"{{ vars.modle }}"'), "vars.modle is not defined"),
         (position_of(path, "mabye"), "did you mean 'maybe'?"),
         (position_of(path, "statuss"), "did you mean 'status'?"),
     ]

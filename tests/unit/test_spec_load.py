@@ -129,3 +129,33 @@ def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path):
     result = CliRunner().invoke(main, ["validate", str(tmp_path / "absent.yaml")])
     assert result.exit_code == 2
     assert "cannot read spec" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, value", [("30", 30), ("-2", -2), ("0.5", 0.5), ("true", True), ("false", False),
+                                         ("gpt-4o-mini", "gpt-4o-mini"), ("1.2.3", "1.2.3"), ("", "")])
+def test_cli_var_values_are_typed_like_yaml_scalars(text, value):
+    from engine.spec.templating import scalar_from_text
+    assert scalar_from_text(text) == value and type(scalar_from_text(text)) is type(value)
+
+
+def test_a_misspelt_variable_gets_a_suggestion(tmp_path: Path):
+    from engine.errors import SpecError
+    from engine.spec.load import load_spec
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL.read_text().replace("{{ vars.model }}", "{{ vars.modle }}", 1))
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec)
+    assert "vars.modle is not defined (did you mean 'model'?)" in str(caught.value)
+
+
+def test_structural_and_cross_reference_problems_are_reported_together(tmp_path: Path):
+    from engine.errors import SpecError
+    from engine.spec.load import load_spec
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL.read_text().replace("  - id: missing-auth", "  - id: happy-path", 1)
+                    .replace("    retry: no\n", "    retyr: no\n", 1))
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec)
+    messages = [p.message for p in caught.value.problems]
+    assert any("unknown key 'retyr'" in m for m in messages)
+    assert any("duplicate id 'happy-path'" in m for m in messages)
