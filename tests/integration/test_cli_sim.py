@@ -1,0 +1,43 @@
+"""`runbook sim` as a user runs it: a separate process, the official openai SDK as the client."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import openai
+import pytest
+
+KEY = "sk-cli-sim-test-0001"
+
+
+@pytest.fixture()
+def runbook_sim():
+    process = subprocess.Popen([sys.executable, "-m", "engine", "sim", "--port", "0", "--key", KEY],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first_line = process.stdout.readline()
+        match = re.search(r"OpenAI SDK base_url: (http://127\.0\.0\.1:\d+/v1)", first_line)
+        assert match, f"unexpected banner: {first_line!r} {process.stderr.read() if process.poll() is not None else ''}"
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=10)
+    assert process.returncode == 0
+
+
+def test_openai_sdk_against_runbook_sim(runbook_sim):
+    client = openai.OpenAI(base_url=runbook_sim, api_key=KEY, max_retries=0, timeout=10)
+    reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "Return {\"status\":\"ok\"}."}])
+    assert reply.choices[0].message.content == '{"status":"ok"}' and reply.choices[0].finish_reason == "stop"
+    assert reply.usage.total_tokens > 0
+
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=runbook_sim, api_key="sk-wrong", max_retries=0).models.list()
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=[])
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(model="no-such-model", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.code == "model_not_found"
