@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 from engine.api import validate_specs
 from engine.cli import main
 from engine.errors import Problem
+from support.specs import with_mistakes
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 MINIMAL = CORPUS / "valid" / "minimal.yaml"
@@ -156,17 +157,6 @@ def test_minimal_spec_is_valid():
 def test_every_file_is_reported_at_once():
     paths = [CORPUS / "broken" / f"{name}.yaml" for name in ("unknown-key-top-level", "bad-enum-retry", "criterion-unknown-check")]
     assert_cli_reported(run_validate(*paths), paths)
-
-
-def with_mistakes(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
-    """A copy of the minimal spec with each `old` text replaced by `new` (first occurrence)."""
-    text = MINIMAL.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "spec.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def position_of(path: Path, needle: str) -> tuple[int, int]:

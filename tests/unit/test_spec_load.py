@@ -11,6 +11,7 @@ from engine.cli import main
 from engine.errors import SpecError
 from engine.spec.durations import parse_duration
 from engine.spec.load import LoadedSpec, load_spec
+from support.specs import with_mistakes
 
 MINIMAL = Path(__file__).resolve().parents[1] / "corpus" / "valid" / "minimal.yaml"
 SECRET_VALUE = "sk-load-test-secret"
@@ -20,13 +21,7 @@ def load_minimal(*replacements: tuple[str, str], tmp_path: Path | None = None, *
     """Load the minimal spec, first replacing each `old` text by `new` in a copy under tmp_path."""
     if not replacements:
         return load_spec(MINIMAL, **options)
-    text = MINIMAL.read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert old in text, old
-        text = text.replace(old, new, 1)
-    path = tmp_path / "spec.yaml"
-    path.write_text(text, encoding="utf-8")
-    return load_spec(path, **options)
+    return load_spec(with_mistakes(tmp_path, *replacements), **options)
 
 
 def with_model(template: str, tmp_path: Path, **options) -> LoadedSpec:
