@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from engine.results import Classification, Observation
 from engine.spec.durations import parse_status_pattern
-from engine.spec.models import Rule, When
+from engine.spec.models import CONDITIONS, Rule, When
 
 
 def classify(observation: Observation, rules: Sequence[Rule]) -> Classification:
@@ -29,7 +29,12 @@ def rule_matches(when: When, observation: Observation) -> bool:
         when.error_type is None or observation.error_type in when.error_type,
         when.transport is None or observation.transport_error in when.transport,
         when.parser is None or observation.parser in when.parser,
+        when.content_type is None or _content_type_matches(observation.content_type, when.content_type),
     ))
+
+
+def _content_type_matches(content_type: str | None, wanted: Sequence[str]) -> bool:
+    return content_type is not None and any(w.lower() in content_type.lower() for w in wanted)
 
 
 def status_matches(status: int | None, patterns: Sequence[int | str]) -> bool:
@@ -43,7 +48,7 @@ def describe_when(when: When) -> str:
     if when.any:
         return "anything else"
     parts = []
-    for name in ("status", "error_code", "error_type", "transport", "parser"):
+    for name in CONDITIONS:
         values = getattr(when, name)
         if values:
             parts.append(f"{name} {' | '.join(str(v) for v in values)}")

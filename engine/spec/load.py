@@ -18,7 +18,8 @@ from engine.spec.models import Spec
 from engine.spec.pydantic_errors import describe_error
 from engine.spec.semantics import check_document
 from engine.spec.templating import Environ, TemplateProblem, render_tree
-from engine.spec.yaml_tree import PathKey, SourceMap, read_yaml
+from engine.spec.extends import read_spec_tree
+from engine.spec.yaml_tree import PathKey, SourceMap, dotted
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,7 @@ def load_spec(
     environ: Mapping[str, str] | None = None,
 ) -> LoadedSpec:
     """Read, render and validate one spec file; raise SpecError listing every problem."""
-    display = _display_path(path)
-    data, source = read_yaml(path, display)
+    data, source = read_spec_tree(path, _display_path)
     if not isinstance(data, dict):
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])
     rendered, problems = _render(data, dict(variables or {}), environ, source)
@@ -73,7 +73,7 @@ def _render(
                 "contract": contract}
     if "contract" not in data:
         del rendered["contract"]
-    problems = [Problem(source.locate(p.path), _dotted(p.path), p.message) for p in found]
+    problems = [Problem(source.locate(p.path), dotted(p.path), p.message) for p in found]
     return {key: rendered[key] for key in [*data, *rendered] if key in rendered}, problems
 
 
@@ -87,7 +87,7 @@ def _secret_names(data: dict) -> tuple[set[str], str | None]:
 
 
 def _validate(data: dict, source: SourceMap, problems: list[Problem]) -> Spec:
-    problems += [Problem(source.locate(path), _dotted(path), message) for path, message in check_document(data)]
+    problems += [Problem(source.locate(path), dotted(path), message) for path, message in check_document(data)]
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -114,7 +114,7 @@ def _drop_missing_explained_by_typo(errors: list[dict]) -> list[dict]:
 def _problem_from_error(error: dict, data: dict, source: SourceMap) -> Problem:
     path = _data_path(error["loc"], data)
     is_key = error["type"] == "extra_forbidden"
-    return Problem(source.locate(path, key=is_key), _dotted(path), describe_error(error))
+    return Problem(source.locate(path, key=is_key), dotted(path), describe_error(error))
 
 
 def _data_path(loc: tuple, data: Any) -> PathKey:
@@ -133,8 +133,3 @@ def _data_path(loc: tuple, data: Any) -> PathKey:
     return tuple(path)
 
 
-def _dotted(path: PathKey) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text

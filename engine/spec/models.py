@@ -163,6 +163,9 @@ Target = Annotated[
 ]
 
 
+CONDITIONS = ("status", "error_code", "error_type", "transport", "parser", "content_type")
+
+
 class When(Strict):
     """Conditions of a classification rule: all given keys must match; a list means any of."""
 
@@ -171,19 +174,28 @@ class When(Strict):
     error_type: OneOrMany(str) | None = None
     transport: OneOrMany(TransportKind) | None = None
     parser: OneOrMany(ParserOutcome) | None = None
+    content_type: OneOrMany(str) | None = None     # substring of the Content-Type, case-insensitive
     any: bool = False
 
     @model_validator(mode="after")
     def _has_a_condition(self) -> "When":
-        given = [k for k in ("status", "error_code", "error_type", "transport", "parser") if getattr(self, k)]
+        given = [k for k in CONDITIONS if getattr(self, k)]
         if not given and not self.any:
-            raise ValueError("a rule needs at least one condition (status, error_code, error_type, transport, parser) or any: true")
+            raise ValueError(f"a rule needs at least one condition ({', '.join(CONDITIONS)}) or any: true")
         if given and self.any:
             raise ValueError("'any: true' matches everything; do not combine it with other conditions")
         return self
 
 
-class Rule(Strict):
+class Mergeable(Strict):
+    """Directives an extending spec puts on an inherited list item; the merge consumes them."""
+
+    drop: bool = False
+    before: str | None = None
+    after: str | None = None
+
+
+class Rule(Mergeable):
     id: Slug
     when: When
     class_: Slug = Field(alias="class")
@@ -215,7 +227,7 @@ class Expect(Strict):
     fallback: Tristate | None = None
 
 
-class Check(Strict):
+class Check(Mergeable):
     id: Slug
     title: str = ""
     tags: list[Slug] = []
@@ -224,7 +236,7 @@ class Check(Strict):
     keep_content: bool = False
 
 
-class Criterion(Strict):
+class Criterion(Mergeable):
     id: Slug
     text: str = Field(min_length=1)
     requires: list[str] = []
@@ -238,6 +250,7 @@ class Defaults(Strict):
 
 
 class Spec(Strict):
+    extends: str | None = None       # consumed by the loader: the base is merged in
     version: Literal[1]
     name: Slug
     title: str = ""

@@ -29,6 +29,9 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_default_rule_last(rules, "classification" in document),
         *_expected_classes_exist(checks, classes),
         *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets)),
+        *_leftover_directives("classification", rules),
+        *_leftover_directives("checks", checks),
+        *_leftover_directives("criteria", criteria),
     ]
 
 
@@ -97,3 +100,12 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
 def _strings(value: Any) -> Iterator[tuple[int, str]]:
     if isinstance(value, list):
         yield from ((i, item) for i, item in enumerate(value) if isinstance(item, str))
+
+
+def _leftover_directives(section: str, items: list[tuple[int, dict]]) -> Iterator[Finding]:
+    """drop/before/after only mean something when this spec `extends` a base that has the list."""
+    for index, item in items:
+        for key in ("drop", "before", "after"):
+            if key in item:
+                yield ((section, index, key),
+                       f"'{key}' only applies to an item inherited through 'extends'; nothing here to merge with")

@@ -23,13 +23,16 @@ class _Constructor(RoundTripConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
+Position = tuple[str, int, int]   # file, 0-based line, 0-based column
+
+
 @dataclass
 class SourceMap:
-    """Positions (0-based line, col) of the values and keys of one YAML document, by path."""
+    """Where the values and keys of a document came from, by path (several files after extends)."""
 
     file: str
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    values: dict[PathKey, Position] = field(default_factory=dict)
+    keys: dict[PathKey, Position] = field(default_factory=dict)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location:
         """The 1-based position of `path`, or of its nearest recorded ancestor."""
@@ -38,8 +41,19 @@ class SourceMap:
         while probe and probe not in table:
             probe = probe[:-1]
             table = self.values
-        line, col = table.get(probe, (0, 0))
-        return Location(self.file, line + 1, col + 1)
+        file, line, col = table.get(probe, (self.file, 0, 0))
+        return Location(file, line + 1, col + 1)
+
+    def record(self, path: PathKey, line_col: tuple[int, int], *, key: bool = False) -> None:
+        (self.keys if key else self.values)[path] = (self.file, *line_col)
+
+    def copy_subtree(self, other: "SourceMap", source_path: PathKey, target_path: PathKey) -> None:
+        """Take the positions of `other` under source_path and record them under target_path."""
+        size = len(source_path)
+        for table, mine in ((other.values, self.values), (other.keys, self.keys)):
+            for path, position in table.items():
+                if path[:size] == source_path:
+                    mine[target_path + path[size:]] = position
 
 
 def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
@@ -56,7 +70,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     except (YAMLError, ValueError, TypeError) as exc:
         raise SpecError([Problem(Location(display, 1, 1), "", f"YAML error: {exc}")]) from None
     source = SourceMap(display)
-    source.values[()] = _root_position(document, text)
+    source.record((), _root_position(document, text))
     return _plain(document, (), source), source
 
 
@@ -109,7 +123,7 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
     if isinstance(node, CommentedSeq):
         out = []
         for index, item in enumerate(node):
-            source.values[path + (index,)] = node.lc.item(index)
+            source.record(path + (index,), node.lc.item(index))
             out.append(_plain(item, path + (index,), source))
         return out
     if isinstance(node, str):
@@ -128,8 +142,16 @@ def _plain_map(node: CommentedMap, path: PathKey, source: SourceMap) -> dict:
     for key, value in node.items():
         name = str(key)
         key_position = node.lc.key(key)
-        source.keys[path + (name,)] = key_position
+        source.record(path + (name,), key_position, key=True)
         # An empty value has no position of its own: ruamel gives the next token's; use the key's.
-        source.values[path + (name,)] = key_position if value is None else node.lc.value(key)
+        source.record(path + (name,), key_position if value is None else node.lc.value(key))
         out[name] = _plain(value, path + (name,), source)
     return out
+
+
+def dotted(path: PathKey) -> str:
+    """('checks', 2, 'expect') -> 'checks[2].expect'."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text

@@ -22,6 +22,7 @@ EXPECTED_OUTCOMES = {
     "invalid-role": (400, "request_invalid", "fix_request"),
     "oversized-request": (400, "token_budget", "reduce_input"),
     "unknown-model": (404, "model_config", "fix_configuration"),
+    "wrong-path": (404, "endpoint_config", "fix_configuration"),
 }
 
 
@@ -93,9 +94,9 @@ def test_live_target_without_a_key_is_a_usage_error(tmp_path, monkeypatch):
 
 def test_a_wrong_expectation_fails_the_check_and_the_run(tmp_path):
     broken = tmp_path / "spec.yaml"
-    broken.write_text(SPEC.read_text().replace(
-        "expect: {class: auth, retry: no, fallback: no, action: page_owner}\n  - id: missing-model",
-        "expect: {class: auth, retry: maybe, fallback: yes, action: page_owner}\n  - id: missing-model", 1))
+    broken.write_text(SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
+                      + "\nchecks:\n  - id: invalid-token\n"
+                        "    expect: {class: auth, retry: maybe, fallback: yes, action: page_owner}\n")
     outcome = api.run(broken, out_dir=None)
     by_id = {c.id: c for c in outcome.results.checks}
     assert by_id["invalid-token"].status == "failed"

@@ -82,10 +82,10 @@ def test_criterion_limited_to_other_targets_is_not_verified():
 
 
 def test_owners_criterion_fails_when_a_rule_names_no_owner():
-    criterion = Criterion(id="c", text="t", owners_for=["auth", "throttled", "nonexistent"])
+    criterion = Criterion(id="c", text="t", owners_for=["auth", "provider_error", "nonexistent"])
     result = judge_criterion(criterion, {}, SPEC, "sim")
     assert result.verdict == "not_met"
-    assert result.reasons == ["rule throttled (class throttled) names no owner",
+    assert result.reasons == ["rule error-inside-200 (class provider_error) names no owner",
                               "no classification rule yields class nonexistent"]
 
 

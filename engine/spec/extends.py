@@ -1,0 +1,182 @@
+"""Spec inheritance: `extends: ../shared/openai-compatible.yaml` merges a base spec under this one.
+
+Merge rules (documented in specs/README.md):
+- mappings merge key by key, recursively;
+- lists whose items all carry an `id` (classification, checks, criteria) merge by id: an item
+  with an inherited id replaces, in place, the keys it names; an item with a new id is appended,
+  or placed with `before: ID` / `after: ID`; `drop: true` removes the inherited item;
+- any other value (scalars, other lists) in the extending spec replaces the base's.
+A base may itself extend another; a cycle is an error located at the `extends` that closes it.
+Positions survive the merge, so a problem inside a base file points at that file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import Problem, SpecError
+from engine.spec.yaml_tree import PathKey, SourceMap, dotted, read_yaml
+
+DIRECTIVES = ("drop", "before", "after")
+Display = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class _Side:
+    """One document taking part in a merge: its data at `path`, with its positions."""
+
+    source: SourceMap
+    path: PathKey
+
+
+@dataclass
+class _Entry:
+    value: Any
+    place: Callable[[SourceMap, PathKey], None]
+
+
+@dataclass
+class _Merge:
+    out: SourceMap
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_spec_tree(path: Path, display: Display) -> tuple[Any, SourceMap]:
+    """Read a spec and everything it extends, merged into one document."""
+    return _read(path, display, ())
+
+
+def _read(path: Path, display: Display, chain: tuple[Path, ...]) -> tuple[Any, SourceMap]:
+    data, source = read_yaml(path, display(path))
+    if not isinstance(data, dict) or "extends" not in data:
+        return data, source
+    base_path = _base_path(path, data["extends"], source, chain + (path.resolve(),), display)
+    base, base_source = _read(base_path, display, chain + (path.resolve(),))
+    if not isinstance(base, dict):
+        raise SpecError([Problem(base_source.locate(()), "", "a base spec is a YAML mapping (key: value) at the top level")])
+    child = {key: value for key, value in data.items() if key != "extends"}
+    merge = _Merge(SourceMap(source.file))
+    merged = _merge_maps(base, _Side(base_source, ()), child, _Side(source, ()), merge, ())
+    if merge.problems:
+        raise SpecError(merge.problems)
+    return merged, merge.out
+
+
+def _base_path(path: Path, ref: Any, source: SourceMap, chain: tuple[Path, ...], display: Display) -> Path:
+    where = source.locate(("extends",))
+    if not isinstance(ref, str) or not ref.strip():
+        raise SpecError([Problem(where, "extends", "extends takes the relative path of a base spec")])
+    base = (path.parent / ref).resolve()
+    if base in chain:
+        cycle = " -> ".join(display(p) for p in (*chain[chain.index(base):], base))
+        raise SpecError([Problem(where, "extends", f"extends cycle: {cycle}")])
+    if not base.is_file():
+        raise SpecError([Problem(where, "extends", f"base spec {ref!r} not found (looked for {display(base)})")])
+    return base
+
+
+def _merge_value(base: Any, bside: _Side, child: Any, cside: _Side, merge: _Merge, out: PathKey) -> Any:
+    if isinstance(base, dict) and isinstance(child, dict):
+        return _merge_maps(base, bside, child, cside, merge, out)
+    if _is_id_list(base) and _is_id_list(child):
+        return _merge_id_lists(base, bside, child, cside, merge, out)
+    merge.out.copy_subtree(cside.source, cside.path, out)
+    return child
+
+
+def _merge_maps(base: dict, bside: _Side, child: dict, cside: _Side, merge: _Merge, out: PathKey) -> dict:
+    _place_node(merge.out, cside, out)
+    merged: dict[str, Any] = {}
+    for key in [*base, *(k for k in child if k not in base)]:
+        here = out + (key,)
+        if key not in child:
+            merge.out.copy_subtree(bside.source, bside.path + (key,), here)
+            merged[key] = base[key]
+        elif key not in base:
+            merge.out.copy_subtree(cside.source, cside.path + (key,), here)
+            merged[key] = child[key]
+        else:
+            merged[key] = _merge_value(base[key], _Side(bside.source, bside.path + (key,)),
+                                       child[key], _Side(cside.source, cside.path + (key,)), merge, here)
+    return merged
+
+
+def _place_node(out: SourceMap, side: _Side, at: PathKey) -> None:
+    """Record where the node itself (not its children) sits in the extending file."""
+    for table, mine in ((side.source.values, out.values), (side.source.keys, out.keys)):
+        if side.path in table:
+            mine[at] = table[side.path]
+
+
+def _is_id_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) and "id" in item for item in value)
+
+
+def _merge_id_lists(base: list, bside: _Side, child: list, cside: _Side, merge: _Merge, out: PathKey) -> list:
+    entries = [_inherited(item, bside, index) for index, item in enumerate(base)]
+    for index, item in enumerate(child):
+        _apply_child_item(entries, item, _Side(cside.source, cside.path + (index,)), merge)
+    merged = []
+    for index, entry in enumerate(entries):
+        entry.place(merge.out, out + (index,))
+        merged.append(entry.value)
+    return merged
+
+
+def _inherited(item: dict, side: _Side, index: int) -> _Entry:
+    path = side.path + (index,)
+    return _Entry(item, lambda out, at: out.copy_subtree(side.source, path, at))
+
+
+def _apply_child_item(entries: list[_Entry], item: dict, side: _Side, merge: _Merge) -> None:
+    ids = [entry.value.get("id") for entry in entries]
+    existing = ids.index(item["id"]) if item["id"] in ids else None
+    body = {key: value for key, value in item.items() if key not in DIRECTIVES}
+    if item.get("drop") is True:
+        if existing is None:
+            merge.problems.append(_problem(side, "drop", f"nothing to drop: no inherited item has id {item['id']!r}"))
+        else:
+            del entries[existing]
+        return
+    if existing is not None:
+        entries[existing] = _overridden(entries[existing], body, side)
+        return
+    entries.insert(_insert_at(entries, ids, item, side, merge), _Entry(body, _placer(side, body)))
+
+
+def _overridden(inherited: _Entry, body: dict, side: _Side) -> _Entry:
+    """The inherited item with each key the child names replaced."""
+    def place(out: SourceMap, at: PathKey) -> None:
+        inherited.place(out, at)
+        for key in body:
+            out.copy_subtree(side.source, side.path + (key,), at + (key,))
+
+    return _Entry({**inherited.value, **body}, place)
+
+
+def _placer(side: _Side, body: dict) -> Callable[[SourceMap, PathKey], None]:
+    def place(out: SourceMap, at: PathKey) -> None:
+        _place_node(out, side, at)
+        for key in body:
+            out.copy_subtree(side.source, side.path + (key,), at + (key,))
+
+    return place
+
+
+def _insert_at(entries: list[_Entry], ids: list, item: dict, side: _Side, merge: _Merge) -> int:
+    for directive, offset in (("before", 0), ("after", 1)):
+        anchor = item.get(directive)
+        if anchor is None:
+            continue
+        if anchor in ids:
+            return ids.index(anchor) + offset
+        merge.problems.append(_problem(side, directive, f"no inherited item has id {anchor!r}"))
+    return len(entries)
+
+
+def _problem(side: _Side, key: str, message: str) -> Problem:
+    path = side.path + (key,)
+    return Problem(side.source.locate(path), dotted(path), message)
