@@ -17,12 +17,13 @@ from engine.assemble import assemble
 from engine.errors import Problem, SpecError, UsageError
 from engine.evaluate import evaluate
 from engine.plan import Plan, build_plan
+from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.run.executor import execute_plan
 from engine.spec.load import LoadedSpec, load_spec
 
-__all__ = ["FORMATS", "RunOutcome", "exit_code_for", "load", "plan", "run", "serve_simulator", "validate_specs", "write_reports"]
+__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "run", "serve_simulator", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,9 @@ def load(path: Path, variables: Mapping[str, Any] | None = None) -> LoadedSpec:
     return load_spec(Path(path), variables)
 
 
-def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None) -> Plan:
-    return build_plan(load(path, variables), target)
+def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
+         selection: Selection = Selection()) -> Plan:
+    return build_plan(load(path, variables), target, selection)
 
 
 def run(
@@ -59,9 +61,10 @@ def run(
     formats: Sequence[str] = FORMATS,
     environ: Mapping[str, str] | None = None,
     concurrency: int = 1,
+    selection: Selection = Selection(),
 ) -> RunOutcome:
     """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None."""
-    the_plan = plan(path, target, variables)
+    the_plan = plan(path, target, variables, selection)
     with _base_url_and_secrets(the_plan, os.environ if environ is None else environ) as (base_url, secrets):
         record = execute_plan(the_plan, base_url, secrets, concurrency)
     results = assemble(record, evaluate(record))

@@ -20,6 +20,7 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         tool={"name": "runbook", "version": __version__},
         spec=SpecRef(name=spec.name, path=str(plan.spec_path), title=spec.title),
         target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url),
+        selection=plan.selection.describe(),
         contract=pinned_contract(spec, plan.target.alias),
         started=record.started.isoformat(timespec="milliseconds"),
         finished=record.finished.isoformat(timespec="milliseconds"),

@@ -65,6 +65,27 @@ def _parse_formats(_ctx, _param, value: str) -> list[str]:
     return formats
 
 
+def _split_names(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+
+
+def selection_options(command):
+    """--tags / --only / --skip / --schedule, shared by run and plan."""
+    for option in reversed((
+        click.option("--tags", multiple=True, callback=_split_names, metavar="TAG[,TAG]",
+                     help="Run checks that carry any of these tags (repeatable)."),
+        click.option("--only", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Run only these checks."),
+        click.option("--skip", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Leave these checks out."),
+        click.option("--schedule", default=None, metavar="NAME", help="Select the checks of a schedule in the spec."),
+    )):
+        command = option(command)
+    return command
+
+
+def _selection(tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None) -> api.Selection:
+    return api.Selection(tags=tags, only=only, skip=skip, schedule=schedule)
+
+
 VAR_OPTION = click.option("--var", "variables", multiple=True, callback=_parse_vars, metavar="KEY=VALUE",
                           help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.")
 
@@ -110,18 +131,21 @@ def validate(specs: tuple[Path, ...], variables: dict[str, str]) -> None:
               help="Comma-separated report formats.")
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Checks in flight at once.")
+@selection_options
 @VAR_OPTION
 def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int,
+        tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None,
         variables: dict[str, str]) -> None:
     """Run a spec's checks against a target and write readiness reports.
 
     \b
     Example:
       runbook run specs/cometapi/chat-completions.yaml
+      runbook run specs/cometapi/chat-completions.yaml --tags smoke
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
     """
     outcome = api.run(spec, target=target, variables=variables, out_dir=out_dir, formats=formats,
-                      concurrency=concurrency)
+                      concurrency=concurrency, selection=_selection(tags, only, skip, schedule))
     click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
     sys.exit(outcome.exit_code)
 

@@ -28,12 +28,19 @@ class Evaluation:
 
 def evaluate(record: RunRecord) -> Evaluation:
     """Judge every check of the run and every readiness criterion of the spec."""
-    spec = record.plan.spec
-    checks = tuple(judge_check(outcome, spec, record.base_url) for outcome in record.outcomes)
-    checks += tuple(CheckResult(id=cid, status="skipped", reason=why) for cid, why in record.plan.skipped)
-    by_id = {check.id: check for check in checks}
-    criteria = tuple(judge_criterion(c, by_id, spec, record.plan.target.name) for c in spec.criteria)
+    plan = record.plan
+    spec = plan.spec
+    by_id = {outcome.step.check.id: judge_check(outcome, spec, record.base_url) for outcome in record.outcomes}
+    by_id.update({cid: _not_selected(spec, cid, why) for cid, why in plan.skipped})
+    checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
+    everything = not plan.skipped    # a selection that leaves nothing out is a full run
+    criteria = tuple(judge_criterion(c, by_id, spec, plan.target.name, everything) for c in spec.criteria)
     return Evaluation(checks, criteria, summarize(checks, criteria))
+
+
+def _not_selected(spec: Spec, check_id: str, why: str) -> CheckResult:
+    check = next(c for c in spec.checks if c.id == check_id)
+    return CheckResult(id=check_id, title=check.title, tags=check.tags, status="skipped", reason=why, selected=False)
 
 
 def judge_check(outcome: StepOutcome, spec: Spec, base_url: str) -> CheckResult:
@@ -103,8 +110,12 @@ def _hide_content(value: Any, is_content: bool) -> Any:
     return value
 
 
-def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: str) -> CriterionResult:
+def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: str,
+                    everything_selected: bool = True) -> CriterionResult:
     """met / not_met / not_verified, with the reasons that decided it."""
+    if not everything_selected and (why := _outside_selection(criterion, checks, target)):
+        return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified", applicable=False,
+                               decided_by=list(criterion.requires), reasons=[why])
     if criterion.targets and target not in criterion.targets:
         return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified",
                                decided_by=list(criterion.requires),
@@ -125,6 +136,20 @@ def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spe
                            reasons=failed + unverified)
 
 
+def _outside_selection(criterion: Criterion, checks: Mapping[str, CheckResult], target: str) -> str | None:
+    """Why a partial run (--tags, --only, ...) cannot judge this criterion at all, if it cannot."""
+    left_out = [ref for ref in criterion.requires if ref not in checks or not checks[ref].selected]
+    if not criterion.requires:
+        return "not applicable to a partial run: it is judged from the whole spec"
+    if criterion.pending:
+        return "not applicable to a partial run: it also needs evidence that does not exist yet"
+    if left_out:
+        return f"not applicable to this partial run: {', '.join(left_out)} not selected"
+    if criterion.targets and target not in criterion.targets:
+        return f"not applicable to this partial run: verifiable only against target {', '.join(criterion.targets)}"
+    return None
+
+
 def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
     for name in classes:
         rules = [rule for rule in spec.classification if rule.class_ == name]
@@ -136,11 +161,15 @@ def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
 
 
 def summarize(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...]) -> Summary:
+    """Counts of everything; the verdict only from selected checks and applicable criteria."""
     counts = Counts(total=len(checks), **{s: sum(c.status == s for c in checks) for s in ("passed", "failed", "error", "skipped")})
-    board = CriteriaCounts(total=len(criteria), **{v: sum(c.verdict == v for c in criteria) for v in ("met", "not_met", "not_verified")})
+    applicable = [c for c in criteria if c.applicable]
+    board = CriteriaCounts(total=len(criteria), not_applicable=len(criteria) - len(applicable),
+                           **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")})
+    unfinished = any(c.selected and c.status in ("error", "skipped") for c in checks)
     if counts.failed or board.not_met:
         verdict = "not_ready"
-    elif counts.error or counts.skipped or board.not_verified:
+    elif unfinished or board.not_verified:
         verdict = "not_verified"
     else:
         verdict = "ready"

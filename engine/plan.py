@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from engine.errors import UsageError
+from engine.select import Selection, partition, resolve
 from engine.spec.load import LoadedSpec
 from engine.spec.models import Check, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
 from engine.spec.paths import delete_path
@@ -60,14 +61,18 @@ class Plan:
     target: TargetPlan
     steps: tuple[Step, ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
+    selection: Selection = Selection()
 
 
-def build_plan(loaded: LoadedSpec, target: str | None = None) -> Plan:
-    """Choose the target and turn every check into a concrete request step."""
+def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection()) -> Plan:
+    """Choose the target and the checks, and turn each selected check into a request step."""
     spec = loaded.spec
     target_plan = _target_plan(spec, target or DEFAULT_TARGET)
-    steps = tuple(_step(spec, check) for check in spec.checks)
-    return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps)
+    selection = resolve(spec, selection)
+    chosen, left_out = partition(spec, selection)
+    steps = tuple(_step(spec, check) for check in chosen)
+    return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps,
+                skipped=tuple(left_out), selection=selection)
 
 
 def _target_plan(spec: Spec, name: str) -> TargetPlan:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]
@@ -71,6 +71,7 @@ class CheckResult(_Frozen):
     tags: list[str] = []
     status: CheckStatus
     reason: str | None = None                 # why error/skipped
+    selected: bool = True                     # false: left out by --tags/--only/--skip/--schedule
     request: RequestSummary | None = None
     observed: Observation | None = None
     class_: str | None = Field(default=None, alias="class")
@@ -87,6 +88,7 @@ class CriterionResult(_Frozen):
     id: str
     text: str
     verdict: CriterionVerdict
+    applicable: bool = True                   # false: none of its evidence was selected in this run
     decided_by: list[str] = []
     reasons: list[str] = []
 
@@ -115,6 +117,7 @@ class CriteriaCounts(_Frozen):
     met: int = 0
     not_met: int = 0
     not_verified: int = 0
+    not_applicable: int = 0
 
 
 class Summary(_Frozen):
@@ -141,6 +144,7 @@ class Results(_Frozen):
     tool: dict[str, str]
     spec: SpecRef
     target: TargetRef
+    selection: str = "all checks"
     contract: dict[str, Any]
     started: str
     finished: str

@@ -245,6 +245,20 @@ class Criterion(Mergeable):
     pending: str | None = None
 
 
+TRIGGERS = ("release", "sdk_change", "credential_rotation", "model_config_change", "reference_change", "incident")
+
+
+class Schedule(Strict):
+    """When a subset of checks runs: `runbook run --schedule NAME` selects it."""
+
+    text: str = ""
+    tags: list[Slug] = []
+    only: list[Slug] = []
+    skip: list[Slug] = []
+    every: Duration | None = None                    # for a scheduler (cron, CI) to honour
+    on: list[Literal[TRIGGERS]] = []                 # type: ignore[valid-type]
+
+
 class Defaults(Strict):
     request: RequestSpec = RequestSpec()
 
@@ -262,3 +276,4 @@ class Spec(Strict):
     classification: list[Rule] = Field(min_length=1)
     checks: list[Check] = []
     criteria: list[Criterion] = []
+    schedules: dict[Slug, Schedule] = {}

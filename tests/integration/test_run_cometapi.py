@@ -55,7 +55,7 @@ def test_three_reports_are_written_from_one_results_document(sim_run):
     names = sorted(p.name for p in outcome.written)
     assert names == ["cometapi-chat-completions.html", "cometapi-chat-completions.json", "cometapi-chat-completions.md"]
     document = json.loads((out / "cometapi-chat-completions.json").read_text())
-    assert document["schema_version"] == "1.0" and document["spec"]["name"] == "cometapi-chat-completions"
+    assert document["schema_version"] == "1.1" and document["spec"]["name"] == "cometapi-chat-completions"
     assert document["summary"]["verdict"] == "not_verified" and document["drills"] == []
     assert {c["id"] for c in document["checks"]} == set(EXPECTED_OUTCOMES)
     assert document["checks"][0]["class"] == "success"
@@ -117,3 +117,23 @@ def test_unreachable_target_is_recorded_not_raised(tmp_path, monkeypatch):
     assert {c.observed.transport_error for c in outcome.results.checks} == {"connect"}
     assert {c.class_ for c in outcome.results.checks} == {"network"}
     assert outcome.exit_code == 1
+
+
+def test_a_smoke_run_judges_only_what_it_selected(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(SPEC), "--tags", "smoke", "--out", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "selected checks PASSED (--tags smoke)" in result.output
+    document = json.loads((tmp_path / "cometapi-chat-completions.json").read_text())
+    assert document["selection"] == "--tags smoke"
+    statuses = {c["id"]: (c["status"], c["selected"]) for c in document["checks"]}
+    assert statuses["happy-path"] == ("passed", True) and statuses["missing-auth"] == ("skipped", False)
+    assert all(not c["applicable"] for c in document["criteria"])
+    assert document["summary"]["criteria"]["not_applicable"] == 10
+
+
+def test_a_failing_selected_check_still_fails_a_partial_run(tmp_path):
+    broken = tmp_path / "spec.yaml"
+    broken.write_text(SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
+                      + "\nchecks:\n  - id: happy-path\n    expect: {status: 201}\n")
+    outcome = api.run(broken, out_dir=None, selection=api.Selection(tags=("smoke",)))
+    assert outcome.results.summary.verdict == "not_ready" and outcome.exit_code == 1

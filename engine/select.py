@@ -1,0 +1,73 @@
+"""Which checks a run selects: --tags / --only / --skip, or a named schedule from the spec."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from engine.errors import UsageError
+from engine.spec.models import Check, Spec
+
+
+@dataclass(frozen=True)
+class Selection:
+    tags: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    schedule: str | None = None
+
+    @property
+    def is_everything(self) -> bool:
+        return not (self.tags or self.only or self.skip or self.schedule)
+
+    def describe(self) -> str:
+        parts = [f"schedule {self.schedule}"] if self.schedule else []
+        parts += [f"--{name} {','.join(values)}" for name, values in
+                  (("tags", self.tags), ("only", self.only), ("skip", self.skip)) if values]
+        return " ".join(parts) or "all checks"
+
+
+def resolve(spec: Spec, selection: Selection) -> Selection:
+    """Expand a schedule into tags/only/skip and refuse names the spec does not have."""
+    if selection.schedule is not None:
+        schedule = spec.schedules.get(selection.schedule)
+        if schedule is None:
+            raise UsageError(f"spec {spec.name!r} has no schedule {selection.schedule!r}{_hint(selection.schedule, spec.schedules)}")
+        selection = Selection(tuple(schedule.tags) + selection.tags, tuple(schedule.only) + selection.only,
+                              tuple(schedule.skip) + selection.skip, selection.schedule)
+    ids = [check.id for check in spec.checks]
+    tags = sorted({tag for check in spec.checks for tag in check.tags})
+    for check_id in (*selection.only, *selection.skip):
+        if check_id not in ids:
+            raise UsageError(f"spec {spec.name!r} has no check {check_id!r}{_hint(check_id, ids)}")
+    for tag in selection.tags:
+        if tag not in tags:
+            raise UsageError(f"no check in {spec.name!r} has tag {tag!r} (tags: {', '.join(tags) or 'none'})")
+    return selection
+
+
+def partition(spec: Spec, selection: Selection) -> tuple[list[Check], list[tuple[str, str]]]:
+    """(selected checks, [(id, why not selected)]) in spec order."""
+    chosen, left_out = [], []
+    for check in spec.checks:
+        why = _why_not(check, selection)
+        if why:
+            left_out.append((check.id, f"not selected: {why}"))
+        else:
+            chosen.append(check)
+    return chosen, left_out
+
+
+def _why_not(check: Check, selection: Selection) -> str | None:
+    if check.id in selection.skip:
+        return "--skip"
+    if selection.only and check.id not in selection.only:
+        return "not in --only"
+    if selection.tags and not set(selection.tags) & set(check.tags):
+        return f"no tag of {', '.join(selection.tags)}"
+    return None
+
+
+def _hint(name: str, known) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known) or 'none'})"

@@ -1,0 +1,54 @@
+from pathlib import Path
+
+import pytest
+
+from engine.errors import UsageError
+from engine.plan import build_plan
+from engine.select import Selection
+from engine.spec.load import load_spec
+
+LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
+ALL = [c.id for c in LOADED.spec.checks]
+
+
+def chosen(**selection) -> list[str]:
+    return [step.check.id for step in build_plan(LOADED, selection=Selection(**selection)).steps]
+
+
+def test_no_selection_runs_everything():
+    assert chosen() == ALL
+
+
+def test_tags_select_any_of():
+    assert chosen(tags=("smoke",)) == ["happy-path"]
+    assert chosen(tags=("smoke", "malformed")) == ALL
+
+
+def test_only_and_skip():
+    assert chosen(only=("wrong-path", "happy-path")) == ["happy-path", "wrong-path"]
+    assert chosen(skip=("oversized-request",)) == [c for c in ALL if c != "oversized-request"]
+    assert chosen(tags=("malformed",), skip=("missing-auth",)) == [c for c in ALL if c not in ("happy-path", "missing-auth")]
+
+
+def test_left_out_checks_say_why():
+    plan = build_plan(LOADED, selection=Selection(only=("happy-path",)))
+    assert dict(plan.skipped)["missing-auth"] == "not selected: not in --only"
+
+
+def test_schedules_of_the_source_document():
+    assert chosen(schedule="continuous") == ["happy-path"]
+    assert chosen(schedule="release-gate") == ALL
+    schedule = LOADED.spec.schedules["release-gate"]
+    assert set(schedule.on) == {"release", "sdk_change", "credential_rotation", "model_config_change", "reference_change"}
+    assert LOADED.spec.schedules["continuous"].every == 300.0
+
+
+@pytest.mark.parametrize("selection, message", [
+    ({"only": ("happy-pth",)}, "no check 'happy-pth' (did you mean 'happy-path'?)"),
+    ({"skip": ("nope",)}, "no check 'nope'"),
+    ({"tags": ("smoek",)}, "no check in 'cometapi-chat-completions' has tag 'smoek'"),
+    ({"schedule": "nightly"}, "no schedule 'nightly'"),
+])
+def test_unknown_names_are_usage_errors(selection, message):
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
+        build_plan(LOADED, selection=Selection(**selection))
