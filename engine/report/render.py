@@ -24,8 +24,8 @@ VERDICT_TEXT = {
     "not_ready": "Not ready",
     "not_verified": "Not verified: some criteria could not be checked",
 }
-CRITERION_TEXT = {"met": "met", "not_met": "not met", "not_verified": "not verified"}
-CRITERION_ICON = {"met": "✅", "not_met": "❌", "not_verified": "⚠️"}
+CRITERION_TEXT = {"met": "met", "not_met": "not met", "not_verified": "not verified", "not_applicable": "not applicable"}
+CRITERION_ICON = {"met": "✅", "not_met": "❌", "not_verified": "⚠️", "not_applicable": "➖"}
 STATUS_LEGEND = (
     "failed: the target broke the contract; error: the check could not reach a judgement"
     " (see its reason); skipped: not run."
@@ -53,6 +53,22 @@ def display(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return compact_json(value)
     return str(value)
+
+
+def verdict_text(results: dict[str, Any]) -> str:
+    """The verdict in words; a partial run that passed is not called ready."""
+    verdict = results["summary"]["verdict"]
+    selection = results.get("selection", "all checks")
+    if selection == "all checks":
+        return VERDICT_TEXT.get(verdict, verdict)
+    if verdict == "ready":
+        return f"Selected checks passed ({selection}); a readiness verdict needs a full run"
+    return f"{VERDICT_TEXT.get(verdict, verdict)} ({selection})"
+
+
+def criterion_state(criterion: dict[str, Any]) -> str:
+    """The verdict, or 'not_applicable' when a partial run could not judge the criterion."""
+    return criterion["verdict"] if criterion.get("applicable", True) else "not_applicable"
 
 
 def compact_json(value: Any) -> str:
@@ -196,6 +212,7 @@ FILTERS = {
     "mismatch_text": mismatch_text,
     "has_details": has_details,
     "md_cell": md_cell,
+    "criterion_state": criterion_state,
 }
 GLOBALS = {
     "VERDICT_TEXT": VERDICT_TEXT,
@@ -205,6 +222,7 @@ GLOBALS = {
     "STATUS_LEGEND": STATUS_LEGEND,
     "STATUS_ICON": STATUS_ICON,
     "docs_link": docs_link,
+    "verdict_text": verdict_text,
     "anchor": anchor,
 }
 

@@ -137,3 +137,12 @@ def test_a_failing_selected_check_still_fails_a_partial_run(tmp_path):
                       + "\nchecks:\n  - id: happy-path\n    expect: {status: 201}\n")
     outcome = api.run(broken, out_dir=None, selection=api.Selection(tags=("smoke",)))
     assert outcome.results.summary.verdict == "not_ready" and outcome.exit_code == 1
+
+
+def test_partial_run_reports_say_not_applicable_and_do_not_claim_readiness(tmp_path):
+    from engine.report import render_html, render_markdown
+    outcome = api.run(SPEC, out_dir=None, selection=api.Selection(tags=("smoke",)))
+    document = outcome.results.to_json_dict()
+    for text in (render_markdown(document), render_html(document)):
+        assert "not applicable" in text and "Selected checks passed (--tags smoke)" in text
+        assert "Ready for controlled production traffic" not in text
