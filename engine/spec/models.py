@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    PositiveFloat,
+    WithJsonSchema,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -46,7 +48,9 @@ ACTIONS = (
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)\s*$"
+Duration = Annotated[float, BeforeValidator(
+    parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat)]
 TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
 ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
@@ -83,8 +87,11 @@ def _json_path(value: str) -> str:
 
 
 JsonPath = Annotated[str, AfterValidator(_json_path)]
-Tristate = Annotated[Literal["yes", "maybe", "no"], BeforeValidator(_yes_no)]
-StatusPattern = Annotated[int | str, AfterValidator(_status_ok)]
+Tristate = Annotated[Literal["yes", "maybe", "no"],
+                     BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)]
+STATUS_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 100, "maximum": 599},
+                           {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"}]}
+StatusPattern = Annotated[int | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 
@@ -94,7 +101,7 @@ def _one_or_many(value: Any) -> Any:
 
 
 def OneOrMany(item: Any) -> Any:  # noqa: N802 - reads like a type in the models below
-    return Annotated[list[item], BeforeValidator(_one_or_many)]
+    return Annotated[list[item], BeforeValidator(_one_or_many, json_schema_input_type=item | list[item])]
 
 
 class Strict(BaseModel):
