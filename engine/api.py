@@ -20,7 +20,8 @@ from engine.plan import Plan, build_plan
 from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
-from engine.run.executor import execute_plan
+from engine.redact import scrub_tree
+from engine.run.executor import execute_plan, new_invalid_token
 from engine.spec.load import LoadedSpec, load_spec
 
 __all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "run", "serve_simulator", "validate_specs", "write_reports"]
@@ -65,10 +66,12 @@ def run(
 ) -> RunOutcome:
     """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None."""
     the_plan = plan(path, target, variables, selection)
+    invalid_token = new_invalid_token()
     with _base_url_and_secrets(the_plan, os.environ if environ is None else environ) as (base_url, secrets):
-        record = execute_plan(the_plan, base_url, secrets, concurrency)
-    results = assemble(record, evaluate(record))
-    written = write_reports(results.to_json_dict(), out_dir, the_plan.spec.name, formats) if out_dir else []
+        record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token)
+    document = scrub_tree(assemble(record, evaluate(record)).to_json_dict(), (*secrets.values(), invalid_token))
+    results = Results.model_validate(document)
+    written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
     return RunOutcome(results, written, exit_code_for(results))
 
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "[REDACTED]"
+
+
+def _variants(secret: str) -> set[str]:
+    """The secret as it may appear in text: raw, stripped, or escaped in a message."""
+    forms = {secret, secret.strip(), secret.encode("unicode_escape").decode("ascii"), repr(secret)[1:-1]}
+    return {form for form in forms if len(form) >= 4}
 
 
 def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
@@ -12,9 +19,26 @@ def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
     if text is None:
         return None
     for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, REDACTED)
+        for form in sorted(_variants(secret), key=len, reverse=True) if secret else ():
+            text = text.replace(form, REDACTED)
     return text
+
+
+def scrub_tree(value: Any, secrets: Iterable[str]) -> Any:
+    """Every string in a JSON-like tree (keys included) with secret values replaced."""
+    secrets = tuple(secrets)
+    if isinstance(value, str):
+        return scrub(value, secrets)
+    if isinstance(value, dict):
+        return {scrub(str(k), secrets): scrub_tree(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_tree(item, secrets) for item in value]
+    return value
+
+
+def header_safe(value: str) -> bool:
+    """True when a secret can be sent in an HTTP header as it is (visible ASCII, no edge spaces)."""
+    return bool(value) and value == value.strip() and all(32 <= ord(ch) < 127 for ch in value)
 
 
 def one_line(text: str, limit: int = 200) -> str:

@@ -13,6 +13,7 @@ import httpx
 
 from engine import __version__
 from engine.plan import Plan, Step
+from engine.redact import header_safe, one_line, scrub
 from engine.run.http import Attempt, Outgoing, send
 
 USER_AGENT = f"runbook/{__version__}"
@@ -38,14 +39,21 @@ class RunRecord:
         return f"RunRecord({self.plan.spec.name!r}, {self.base_url!r}, {len(self.outcomes)} outcomes)"
 
 
-def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1) -> RunRecord:
+def new_invalid_token() -> str:
+    """A well-formed bearer token that no provider has issued (fresh for every run)."""
+    return f"sk-runbook-invalid-{token.token_hex(16)}"
+
+
+def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1,
+                 invalid_token: str | None = None) -> RunRecord:
     """Execute the plan; never raises for anything the server does."""
-    return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency)))
+    token_value = invalid_token or new_invalid_token()
+    return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency), token_value))
 
 
-async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int) -> RunRecord:
+async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int,
+                   invalid_token: str) -> RunRecord:
     started = dt.datetime.now(dt.timezone.utc)
-    invalid_token = f"sk-runbook-invalid-{token.token_hex(16)}"
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     pending = iter(enumerate(plan.steps))
     trust_env = plan.target.kind == "http"
@@ -54,7 +62,7 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
             for index, step in pending:
-                outcomes[index] = await _run_step(client, step, base_url, secrets, invalid_token)
+                outcomes[index] = await _guarded_step(client, step, base_url, secrets, invalid_token)
 
         workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(plan.steps)))]
         await asyncio.gather(*workers)
@@ -62,14 +70,28 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
     return RunRecord(plan, base_url, started, finished, tuple(o for o in outcomes if o is not None))
 
 
+async def _guarded_step(client: httpx.AsyncClient, step: Step, base_url: str,
+                        secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
+    """One step; an unexpected failure is recorded against this step and the run goes on."""
+    try:
+        return await _run_step(client, step, base_url, secrets, invalid_token)
+    except Exception as exc:  # noqa: BLE001 - a failing step must not stop the others
+        detail = scrub(one_line(str(exc)), (*secrets.values(), invalid_token))
+        return StepOutcome(step, error=f"the request could not be made ({type(exc).__name__}: {detail})")
+
+
 async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
                     secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
-    headers = {"content-type": "application/json"} if step.body is not None else {}
+    headers = {"content-type": "application/json", "accept-encoding": "identity"} if step.body is not None \
+        else {"accept-encoding": "identity"}
     headers.update(step.headers)
     if step.auth.mode == "default":
         secret = secrets.get(step.auth.secret)
         if not secret:
             return StepOutcome(step, error=f"secret {step.auth.secret} is not set in the environment")
+        if not header_safe(secret):
+            return StepOutcome(step, error=f"secret {step.auth.secret} holds characters an HTTP header cannot carry "
+                                           "(spaces at the ends, control or non-ASCII characters)")
         headers[step.auth.header] = f"{step.auth.scheme} {secret}"
     elif step.auth.mode == "invalid":
         headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"

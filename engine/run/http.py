@@ -7,6 +7,7 @@ import json
 import re
 import socket
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,9 +66,9 @@ async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseC
     except TimeoutError:
         received.error, received.detail = "deadline", f"overall deadline of {request.deadline:g}s passed"
     except httpx.HTTPError as exc:
-        received.error, received.detail = _transport_kind(exc), one_line(str(exc) or type(exc).__name__)
+        received.error, received.detail = _transport_kind(exc), str(exc) or type(exc).__name__
     except OSError as exc:
-        received.error, received.detail = "connect", one_line(str(exc))
+        received.error, received.detail = ("reset" if received.status else "connect"), str(exc)
     elapsed = (time.perf_counter() - started) * 1000
     return _describe(received, elapsed, contract, request.secrets)
 
@@ -81,17 +82,53 @@ async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Rec
     try:
         received.ttfb = (time.perf_counter() - started) * 1000
         received.status, received.headers = response.status_code, response.headers
-        chunks, size = [], 0
-        async for chunk in response.aiter_bytes(_CHUNK):
-            size += len(chunk)
-            if size > request.max_response_bytes:
-                received.error = "too_large"
-                received.detail = f"response exceeded {request.max_response_bytes} bytes"
+        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), request.max_response_bytes)
+        async for chunk in response.aiter_raw(_CHUNK):
+            if not decoder.feed(chunk):
                 break
-            chunks.append(chunk)
-        received.raw = b"".join(chunks)
+        received.raw = decoder.finish()
+        if decoder.problem:
+            received.error, received.detail = decoder.problem
     finally:
         await response.aclose()
+
+
+class _BoundedDecoder:
+    """Undo one gzip/deflate content coding without ever holding more than `limit` bytes.
+
+    runbook asks for `identity`; a server that compresses anyway must not be able to expand a
+    small body into gigabytes (a "zip bomb") before the size cap is checked.
+    """
+
+    def __init__(self, content_encoding: str, limit: int):
+        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
+        self.limit, self.size, self.parts = limit, 0, []
+        self.problem: tuple[str, str] | None = None
+        self._zlib = None
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            self.problem = ("protocol", f"unsupported content-encoding {content_encoding!r}")
+        elif codings:
+            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32 if "gzip" in codings[0] else zlib.MAX_WBITS)
+
+    def feed(self, chunk: bytes) -> bool:
+        """Keep what fits; False once the body must not be read any further."""
+        if self.problem:
+            return False
+        try:
+            data = self._zlib.decompress(chunk, self.limit - self.size + 1) if self._zlib else chunk
+        except zlib.error as exc:
+            self.problem = ("protocol", f"content-encoding could not be decoded: {exc}")
+            return False
+        self.size += len(data)
+        if self.size > self.limit or (self._zlib is not None and self._zlib.unconsumed_tail):
+            self.problem = ("too_large", f"response exceeded {self.limit} bytes")
+            self.parts.append(data[: max(0, self.limit - (self.size - len(data)))])
+            return False
+        self.parts.append(data)
+        return True
+
+    def finish(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def _transport_kind(exc: httpx.HTTPError) -> str:
@@ -137,18 +174,18 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, s
         observation=Observation(
             status=received.status,
             transport_error=received.error,
-            transport_detail=scrub(received.detail, secrets),
+            transport_detail=_clean(received.detail, secrets, 200),
             parser=parser,
             missing=missing,
             error_code=_text(error.get("code")) if error else None,
             error_type=_text(error.get("type")) if error else None,
-            error_message=scrub(one_line(message, 300), secrets) if message else None,
+            error_message=_clean(message, secrets, 300),
             content_type=headers.get("content-type"),
             request_id=_request_id(headers, message),
             response_bytes=len(received.raw),
             ttfb_ms=round(received.ttfb, 2) if received.ttfb is not None else None,
             elapsed_ms=round(elapsed, 2),
-            body_excerpt=scrub(_excerpt(received.raw), secrets) if received.raw and not parsed else None,
+            body_excerpt=_excerpt(received, parsed, secrets),
         ),
         document=document,
     )
@@ -157,7 +194,7 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, s
 def _parse_json(raw: bytes) -> tuple[Any, bool]:
     try:
         return json.loads(raw), True
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None, False
 
 
@@ -193,5 +230,13 @@ def _request_id(headers: httpx.Headers, message: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def _excerpt(raw: bytes) -> str:
-    return one_line(raw[:600].decode("utf-8", errors="replace"), 200)
+def _clean(text: str | None, secrets: tuple[str, ...], limit: int) -> str | None:
+    """Scrub first, then cut: a cut secret would no longer match."""
+    return one_line(scrub(text, secrets), limit) if text else None
+
+
+def _excerpt(received: _Received, parsed: bool, secrets: tuple[str, ...]) -> str | None:
+    """A short look at a non-JSON error body (an HTML gateway page). Never a 2xx body: it is content."""
+    if parsed or not received.raw or received.status is None or 200 <= received.status < 300:
+        return None
+    return _clean(received.raw[:4096].decode("utf-8", errors="replace"), secrets, 200)

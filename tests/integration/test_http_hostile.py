@@ -106,3 +106,27 @@ def test_request_id_is_captured_but_content_is_not(hostile):
     result = attempt(hostile.url("/ok"))
     assert result.observation.request_id == "req_hostile_1"
     assert "secret prompt answer" not in result.observation.model_dump_json()
+
+
+def test_deeply_nested_json_is_invalid_json_not_a_crash(hostile):
+    seen = attempt(hostile.url("/deep-json")).observation
+    assert (seen.status, seen.parser) == (200, "invalid_json")
+
+
+def test_gzip_body_is_decoded(hostile):
+    seen = attempt(hostile.url("/gzip")).observation
+    assert (seen.status, seen.parser, seen.transport_error) == (200, "ok", None)
+
+
+def test_gzip_bomb_stops_at_the_cap(hostile):
+    seen = attempt(hostile.url("/gzip-bomb"), max_bytes=1_000_000).observation
+    assert seen.transport_error == "too_large" and seen.response_bytes <= 1_000_000
+
+
+def test_stacked_codings_are_refused(hostile):
+    seen = attempt(hostile.url("/double-gzip")).observation
+    assert seen.transport_error == "protocol" and "content-encoding" in seen.transport_detail
+
+
+def test_a_2xx_body_is_never_excerpted(hostile):
+    assert attempt(hostile.url("/invalid-json")).observation.body_excerpt is None

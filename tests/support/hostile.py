@@ -148,3 +148,41 @@ def closed_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return port
+
+
+def _gzip_bomb() -> bytes:
+    import gzip
+    return gzip.compress(b"\0" * 50_000_000, compresslevel=9)
+
+
+_BOMB = None
+
+
+def _bomb() -> bytes:
+    global _BOMB
+    if _BOMB is None:
+        _BOMB = _gzip_bomb()
+    return _BOMB
+
+
+def _deep_json(_self, _head: bytes) -> None:
+    _self._send(_response("200 OK", b"[" * 200_000))
+
+
+def _gzip(_self, _head: bytes) -> None:
+    import gzip
+    _self._send(_response("200 OK", gzip.compress(_chat("zipped")), extra="content-encoding: gzip\r\n"))
+
+
+def _gzip_bomb_route(_self, _head: bytes) -> None:
+    _self._send(_response("200 OK", _bomb(), extra="content-encoding: gzip\r\n"))
+
+
+def _double_gzip(_self, _head: bytes) -> None:
+    _self._send(_response("200 OK", b"x" * 10, extra="content-encoding: gzip, gzip\r\n"))
+
+
+_Handler.do_deep_json = _deep_json
+_Handler.do_gzip = _gzip
+_Handler.do_gzip_bomb = _gzip_bomb_route
+_Handler.do_double_gzip = _double_gzip
