@@ -13,10 +13,9 @@ from engine.results import (
 )
 from engine.run.executor import RunRecord, StepOutcome
 from engine.spec.models import Criterion, Expect, Spec
-from engine.spec.paths import get_path, has_path
-from engine.summarize import summarize_body
+from engine.spec.paths import get_path, has_path, parse_path
+from engine.evidence import ABSENT, summarize_body, without_content
 
-_ABSENT = "(absent)"
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ def evaluate(record: RunRecord) -> Evaluation:
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
     everything = not plan.skipped    # a selection that leaves nothing out is a full run
     criteria = tuple(judge_criterion(c, by_id, spec, plan.target.name, everything) for c in spec.criteria)
-    return Evaluation(checks, criteria, summarize(checks, criteria))
+    return Evaluation(checks, criteria, summary_of(checks, criteria))
 
 
 def _not_selected(spec: Spec, check_id: str, why: str) -> CheckResult:
@@ -62,7 +61,7 @@ def judge_check(outcome: StepOutcome, spec: Spec, base_url: str) -> CheckResult:
         action=verdict.action, retry=verdict.retry, fallback=verdict.fallback,
         owner=verdict.owner, rule=verdict.rule,
         mismatches=mismatches,
-        captures=capture(check.expect.capture, document, spec.contract.response.content, check.keep_content),
+        captures=capture(check.expect.capture, document, check.keep_content),
     )
 
 
@@ -77,7 +76,7 @@ def compare(expect: Expect, seen: Observation, verdict: Classification, document
         yield _mismatch("parser", " or ".join(expect.parser), seen.parser)
     for path in expect.require:
         if not has_path(document, path):
-            yield Mismatch(field="require", expected=path, observed=_ABSENT,
+            yield Mismatch(field="require", expected=path, observed=ABSENT,
                            message=f"required response path {path} is absent")
     for name, wanted in (("class", expect.class_), ("action", expect.action),
                          ("retry", expect.retry), ("fallback", expect.fallback)):
@@ -91,23 +90,16 @@ def _mismatch(field: str, expected: Any, observed: Any, suffix: str = "") -> Mis
                     message=f"{field}: expected {expected}, observed {observed}{suffix}")
 
 
-def capture(paths: list[str], document: Any, content_path: str, keep_content: bool) -> dict[str, Any]:
-    """Values worth keeping as evidence; assistant content is summarised unless kept on purpose."""
+def capture(paths: list[str], document: Any, keep_content: bool) -> dict[str, Any]:
+    """Values worth keeping as evidence; anything that could be content is summarised unless kept."""
     captured: dict[str, Any] = {}
     for path in paths:
-        value = get_path(document, path) if has_path(document, path) else _ABSENT
-        captured[path] = value if keep_content else _hide_content(value, path == content_path)
+        if not has_path(document, path):
+            captured[path] = ABSENT
+            continue
+        value = get_path(document, path)
+        captured[path] = value if keep_content else without_content(value, str(parse_path(path)[-1]))
     return captured
-
-
-def _hide_content(value: Any, is_content: bool) -> Any:
-    if is_content and isinstance(value, str):
-        return f"<{len(value)} chars>"
-    if isinstance(value, dict):
-        return {k: _hide_content(v, k == "content") for k, v in value.items()}
-    if isinstance(value, list):
-        return [_hide_content(v, False) for v in value]
-    return value
 
 
 def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: str,
@@ -160,7 +152,7 @@ def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
                 yield f"rule {rule.id} (class {name}) names no owner"
 
 
-def summarize(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...]) -> Summary:
+def summary_of(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...]) -> Summary:
     """Counts of everything; the verdict only from selected checks and applicable criteria."""
     counts = Counts(total=len(checks), **{s: sum(c.status == s for c in checks) for s in ("passed", "failed", "error", "skipped")})
     applicable = [c for c in criteria if c.applicable]

@@ -55,7 +55,8 @@ def _render(
 ) -> tuple[dict, list[Problem]]:
     secrets, secret_problem = _secret_names(data)
     if secret_problem:   # nothing may render before we know which names are secret
-        raise SpecError([Problem(source.locate(("contract", "auth", "secret")), "contract.auth.secret", secret_problem)])
+        where = ("contract", "auth", "secret") if "template" in secret_problem else ("contract", "auth")
+        raise SpecError([Problem(source.locate(where), dotted(where), secret_problem)])
     env = Environ(secrets, environ)
     found: list[TemplateProblem] = []
     raw_vars = data.get("vars")
@@ -78,12 +79,21 @@ def _render(
 
 
 def _secret_names(data: dict) -> tuple[set[str], str | None]:
-    """The env var names that hold secrets; a templated name is refused before anything renders."""
-    auth = (data.get("contract") or {}).get("auth") if isinstance(data.get("contract"), dict) else None
+    """The env var name that holds the secret, read before anything renders.
+
+    `contract.auth` must be written out literally: if it came from a template, the loader could not
+    know which environment variable to keep out of templates.
+    """
+    contract = data.get("contract")
+    auth = contract.get("auth") if isinstance(contract, dict) else None
+    if auth is None:
+        return set(), None
     secret = auth.get("secret") if isinstance(auth, dict) else None
-    if isinstance(secret, str) and ("{{" in secret or "{%" in secret):
+    if not isinstance(auth, dict) or not isinstance(secret, str):
+        return set(), "contract.auth must be written out as a mapping with 'secret: ENV_VAR_NAME'"
+    if "{{" in secret or "{%" in secret:
         return set(), "the secret must be the plain name of an environment variable, not a template"
-    return ({secret} if isinstance(secret, str) else set()), None
+    return {secret}, None
 
 
 def _validate(data: dict, source: SourceMap, problems: list[Problem]) -> Spec:

@@ -233,6 +233,13 @@ class Expect(Strict):
     retry: Tristate | None = None
     fallback: Tristate | None = None
 
+    @model_validator(mode="after")
+    def _asserts_something(self) -> "Expect":
+        judged = ("status", "json_", "parser", "require", "class_", "action", "retry", "fallback")
+        if not any(getattr(self, name) not in (None, []) for name in judged):
+            raise ValueError("a check must expect something: status, json, parser, require, class, action, retry or fallback")
+        return self
+
 
 class Check(Mergeable):
     id: Slug

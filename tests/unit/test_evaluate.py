@@ -2,7 +2,7 @@ import datetime as dt
 from pathlib import Path
 
 from engine.classify import classify
-from engine.evaluate import capture, compare, evaluate, judge_criterion, summarize
+from engine.evaluate import capture, compare, evaluate, judge_criterion, summary_of
 from engine.plan import build_plan
 from engine.results import CheckResult, CriterionResult, Observation
 from engine.run.executor import RunRecord, StepOutcome
@@ -47,13 +47,27 @@ def test_transport_error_is_reported_as_the_observed_status():
 
 
 def test_captures_summarise_assistant_content_unless_kept():
-    paths = ["id", "choices[0].message", "choices[0].message.content", "usage", "system_fingerprint"]
-    hidden = capture(paths, HAPPY, "choices[0].message.content", keep_content=False)
-    assert hidden["choices[0].message"] == {"role": "assistant", "content": "<13 chars>"}
-    assert hidden["choices[0].message.content"] == "<13 chars>"
-    assert hidden["usage"] == {"total_tokens": 9} and hidden["system_fingerprint"] == "(absent)"
-    kept = capture(paths, HAPPY, "choices[0].message.content", keep_content=True)
+    document = {**HAPPY, "choices": [{"message": {"role": "assistant", "content": "secret answer",
+                                                  "reasoning_content": "private thoughts",
+                                                  "tool_calls": [{"type": "function", "function": {"name": "f", "arguments": "{\"ssn\": 1}"}}]},
+                                      "finish_reason": "stop"}]}
+    paths = ["id", "choices[0].message", "choices[0].message.content", "usage", "system_fingerprint", "choices[0].finish_reason"]
+    hidden = capture(paths, document, keep_content=False)
+    message = hidden["choices[0].message"]
+    assert message["role"] == "assistant" and message["content"] == "<13 chars>"
+    assert message["reasoning_content"] == "<16 chars>"
+    assert message["tool_calls"][0]["function"]["arguments"] == "<10 chars>"
+    assert hidden["choices[0].message.content"] == "<13 chars>" and hidden["choices[0].finish_reason"] == "stop"
+    assert hidden["id"] == "c1" and hidden["usage"] == {"total_tokens": 9} and hidden["system_fingerprint"] == "(absent)"
+    kept = capture(paths, document, keep_content=True)
     assert kept["choices[0].message.content"] == "secret answer"
+
+
+def test_request_bodies_are_summarised_without_prompt_text():
+    from engine.evidence import summarize_body
+    text = summarize_body({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Patient John Doe"}],
+                           "prompt": "Patient John Doe, DOB 1970-01-01", "max_tokens": 20, "user": "jdoe"})
+    assert text == "model=gpt-4o-mini, messages=1 (user; 16 chars), prompt=<32 chars>, max_tokens=20, user=<4 chars>"
 
 
 def check(check_id: str, status: str) -> CheckResult:
@@ -92,10 +106,10 @@ def test_owners_criterion_fails_when_a_rule_names_no_owner():
 def test_summary_verdicts():
     met = CriterionResult(id="m", text="t", verdict="met")
     unverified = CriterionResult(id="u", text="t", verdict="not_verified")
-    assert summarize((check("a", "passed"),), (met,)).verdict == "ready"
-    assert summarize((check("a", "passed"),), (met, unverified)).verdict == "not_verified"
-    assert summarize((check("a", "error"),), (met,)).verdict == "not_verified"
-    assert summarize((check("a", "failed"),), (unverified,)).verdict == "not_ready"
+    assert summary_of((check("a", "passed"),), (met,)).verdict == "ready"
+    assert summary_of((check("a", "passed"),), (met, unverified)).verdict == "not_verified"
+    assert summary_of((check("a", "error"),), (met,)).verdict == "not_verified"
+    assert summary_of((check("a", "failed"),), (unverified,)).verdict == "not_ready"
 
 
 def test_evaluate_turns_a_step_that_could_not_run_into_an_error():
