@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets as token
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -24,7 +25,7 @@ from engine.redact import scrub_tree
 from engine.run.executor import execute_plan, new_invalid_token
 from engine.spec.load import LoadedSpec, load_spec
 
-__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "run", "serve_simulator", "validate_specs", "write_reports"]
+__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "rerender", "run", "serve_simulator", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,23 @@ def run(
     results = Results.model_validate(document)
     written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
     return RunOutcome(results, written, exit_code_for(results))
+
+
+def rerender(results_file: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Render reports again from a saved results JSON (validated first)."""
+    try:
+        document = json.loads(Path(results_file).read_text(encoding="utf-8"))
+        results = Results.model_validate(document)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{results_file}: not a runbook results JSON file ({_first_line(exc)})") from None
+    try:
+        return write_reports(results.to_json_dict(), out_dir, results.spec.name, formats)
+    except ValueError as exc:
+        raise UsageError(f"{results_file}: {exc}") from None
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def exit_code_for(results: Results) -> int:

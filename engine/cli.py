@@ -6,7 +6,6 @@ Exit codes: 0 ready · 1 a check failed, a criterion is not met or could not be 
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -161,12 +160,7 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
     Example:
       runbook report reports/cometapi-chat-completions.json --format html --out /tmp/reports
     """
-    try:
-        results = json.loads(results_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"{results_file}: not a results JSON file ({exc})") from None
-    name = (results.get("spec") or {}).get("name") or results_file.stem
-    for path in api.write_reports(results, out_dir, name, formats):
+    for path in api.rerender(results_file, out_dir, formats):
         click.echo(str(path))
 
 

@@ -34,12 +34,19 @@ def _check_request(name: str, formats: Sequence[str]) -> None:
         raise ValueError(f"report name {name!r} must be a plain file name, without a directory")
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
 def _write_atomic(path: pathlib.Path, text: str) -> None:
     """Write to a temp file in the same directory, then rename over `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; reports are ordinary files
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)

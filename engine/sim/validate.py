@@ -60,7 +60,7 @@ def _json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 with an empty param."""
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise invalid_request("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise invalid_request("The request body must be a JSON object.")

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+
+import httpx
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     PositiveFloat,
+    StrictInt,
     WithJsonSchema,
     BaseModel,
     BeforeValidator,
@@ -70,8 +73,16 @@ def _status_ok(value: Any) -> Any:
 
 
 def _http_url(value: str) -> str:
-    if not value.startswith(("http://", "https://")) or len(value) < 10 or " " in value:
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or " " in value:
         raise ValueError(f"{value!r} is not an http(s) URL")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"{value!r} has a port outside 1-65535")
+    if url.userinfo or url.query or url.fragment:
+        raise ValueError("a URL here must not carry credentials, a query or a fragment (secrets belong in 'secret:')")
     return value.rstrip("/")
 
 
@@ -87,11 +98,13 @@ def _json_path(value: str) -> str:
 
 
 JsonPath = Annotated[str, AfterValidator(_json_path)]
+HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+HeaderValue = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]
 Tristate = Annotated[Literal["yes", "maybe", "no"],
                      BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)]
 STATUS_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 100, "maximum": 599},
                            {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"}]}
-StatusPattern = Annotated[int | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
+StatusPattern = Annotated[StrictInt | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 
@@ -217,7 +230,7 @@ class RequestSpec(Strict):
     method: Literal["POST", "GET"] = "POST"
     path: UrlPath | None = None
     auth: Literal["default", "none", "invalid"] = "default"
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = {}
     json_: dict[str, Any] | None = Field(default=None, alias="json")
     unset: list[JsonPath] = []
 

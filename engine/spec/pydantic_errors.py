@@ -16,6 +16,8 @@ _CHOICE_SEPARATORS = re.compile(r",\s*|\s+or\s+")
 _INSTANCE_OF = re.compile(r" or instance of \w+")
 _UNION_TAGS = {SIMULATOR_TAG: SimulatorTarget, HTTP_TAG: HttpTarget}
 _PATTERN_HINTS = {
+    "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$": "is not an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
+    "^[\\t\\x20-\\x7e]*$": "cannot be sent in an HTTP header (visible ASCII only)",
     "^[a-z0-9][a-z0-9_.-]*$": "is not a valid id or name: use lowercase letters, digits, '-', '_' and '.', starting with a letter or digit",
     "^[A-Za-z_][A-Za-z0-9_]*$": "is not an environment variable name (letters, digits and '_', not starting with a digit)",
 }

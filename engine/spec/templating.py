@@ -22,7 +22,31 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from engine.spec.yaml_tree import PathKey
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-_ENV = ImmutableSandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MAX_TEMPLATE_BYTES = 16 * 1024 * 1024
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, plus a size limit on `*` and `**` so a template cannot exhaust memory."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
+            raise SecurityError("exponent too large (at most 64)")
+        if operator == "*":
+            size = _repeated_size(left, right) or _repeated_size(right, left)
+            if size is not None and size > MAX_TEMPLATE_BYTES:
+                raise SecurityError(f"a repeated value of {size} characters is over the {MAX_TEMPLATE_BYTES} limit")
+        return super().call_binop(context, operator, left, right)
+
+
+def _repeated_size(sequence: Any, times: Any) -> int | None:
+    if isinstance(sequence, (str, list, tuple)) and isinstance(times, int) and not isinstance(times, bool):
+        return len(sequence) * max(times, 0)
+    return None
+
+
+_ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False)
 _MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
 
@@ -96,6 +120,8 @@ def render_value(text: str, context: dict[str, Any]) -> Any:
         raise TemplateProblem((), f"template error: {exc.message or exc}") from None
     except (ArithmeticError, TypeError, ValueError) as exc:
         raise TemplateProblem((), f"template error: {exc}") from None
+    except (MemoryError, RecursionError):
+        raise TemplateProblem((), "template error: the value is too large to render") from None
 
 
 def _undefined_message(message: str, text: str, context: dict[str, Any]) -> str:

@@ -69,9 +69,29 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
         raise SpecError([_syntax_problem(exc, display, text)]) from None
     except (YAMLError, ValueError, TypeError) as exc:
         raise SpecError([Problem(Location(display, 1, 1), "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise SpecError([Problem(Location(display, 1, 1), "", "YAML nested too deeply")]) from None
     source = SourceMap(display)
     source.record((), _root_position(document, text))
-    return _plain(document, (), source), source
+    try:
+        data = _plain(document, (), source)
+    except RecursionError:
+        raise SpecError([Problem(Location(display, 1, 1), "", "YAML nested too deeply")]) from None
+    unsupported = [Problem(source.locate(path), dotted(path), f"{value[1:-1]} is not part of the spec format")
+                   for path, value in _walk(data, ()) if isinstance(value, _Unsupported)]
+    if unsupported:
+        raise SpecError(unsupported)
+    return data, source
+
+
+def _walk(node: Any, path: PathKey):
+    yield path, node
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, path + (key,))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, path + (index,))
 
 
 def _read_text(path: Path, display: str) -> str:
@@ -123,9 +143,11 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
     if isinstance(node, CommentedSeq):
         out = []
         for index, item in enumerate(node):
-            source.record(path + (index,), node.lc.item(index))
+            source.record(path + (index,), _position(lambda: node.lc.item(index), source, path))
             out.append(_plain(item, path + (index,), source))
         return out
+    if isinstance(node, (set, frozenset)) or hasattr(node, "tag") and getattr(node.tag, "value", None):
+        return _Unsupported(type(node).__name__)
     if isinstance(node, str):
         return str(node)
     if isinstance(node, bool) or node is None:
@@ -134,17 +156,38 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
         return int(node)
     if isinstance(node, float):
         return float(node)
-    return node
+    return _Unsupported(type(node).__name__)
+
+
+class _Unsupported(str):
+    """A YAML node the spec format has no use for (sets, custom tags); pydantic rejects it by type."""
+
+    def __new__(cls, kind: str) -> "_Unsupported":
+        names = {"CommentedSet": "a YAML set (!!set)", "TaggedScalar": "a custom YAML tag"}
+        return super().__new__(cls, f"<{names.get(kind, 'YAML type ' + kind)}>")
+
+
+def _position(read, source: SourceMap, parent: PathKey) -> tuple[int, int]:
+    """A node's position, or its parent's when ruamel has none (merge keys `<<`, tags)."""
+    try:
+        position = read()
+    except (KeyError, IndexError, AttributeError, TypeError):
+        position = None
+    if position is None or None in position:
+        _, line, col = source.values.get(parent, (source.file, 0, 0))
+        return line, col
+    return tuple(position)
 
 
 def _plain_map(node: CommentedMap, path: PathKey, source: SourceMap) -> dict:
     out = {}
     for key, value in node.items():
         name = str(key)
-        key_position = node.lc.key(key)
+        key_position = _position(lambda: node.lc.key(key), source, path)
         source.record(path + (name,), key_position, key=True)
         # An empty value has no position of its own: ruamel gives the next token's; use the key's.
-        source.record(path + (name,), key_position if value is None else node.lc.value(key))
+        value_position = key_position if value is None else _position(lambda: node.lc.value(key), source, path)
+        source.record(path + (name,), value_position)
         out[name] = _plain(value, path + (name,), source)
     return out
 

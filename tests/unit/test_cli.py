@@ -66,7 +66,7 @@ def test_report_on_a_file_that_is_not_json(tmp_path):
     bad = tmp_path / "x.json"
     bad.write_text("{nope")
     result = invoke("report", str(bad))
-    assert result.exit_code == 2 and "not a results JSON" in result.output
+    assert result.exit_code == 2 and "not a runbook results JSON file" in result.output
 
 
 def test_unexpected_failure_exits_3_without_a_traceback(monkeypatch):
@@ -86,3 +86,23 @@ def test_python_dash_m_engine_works():
     import sys
     done = subprocess.run([sys.executable, "-m", "engine", "--version"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "runbook" in done.stdout
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"schema_version": "1.1"}', '{"spec": {"name": "../evil"}}'])
+def test_report_refuses_documents_that_are_not_results(tmp_path, content):
+    bad = tmp_path / "x.json"
+    bad.write_text(content)
+    result = invoke("report", str(bad), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2 and "not a runbook results JSON file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_reports_are_written_with_ordinary_permissions(tmp_path):
+    import os
+    import stat
+    result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--tags", "smoke")
+    assert result.exit_code in (0, 1), result.output
+    mode = stat.S_IMODE(os.stat(tmp_path / "cometapi-chat-completions.json").st_mode)
+    current = os.umask(0)
+    os.umask(current)
+    assert mode == 0o666 & ~current
