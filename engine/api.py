@@ -46,13 +46,13 @@ def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = 
     return problems
 
 
-def load(path: Path, variables: Mapping[str, Any] | None = None) -> LoadedSpec:
-    return load_spec(Path(path), variables)
+def load(path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:
+    return load_spec(Path(path), variables, environ)
 
 
 def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
-         selection: Selection = Selection()) -> Plan:
-    return build_plan(load(path, variables), target, selection)
+         selection: Selection = Selection(), environ: Mapping[str, str] | None = None) -> Plan:
+    return build_plan(load(path, variables, environ), target, selection)
 
 
 def run(
@@ -66,9 +66,10 @@ def run(
     selection: Selection = Selection(),
 ) -> RunOutcome:
     """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None."""
-    the_plan = plan(path, target, variables, selection)
+    environ = os.environ if environ is None else environ
+    the_plan = plan(path, target, variables, selection, environ)
     invalid_token = new_invalid_token()
-    with _base_url_and_secrets(the_plan, os.environ if environ is None else environ) as (base_url, secrets):
+    with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
         record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token)
     document = scrub_tree(assemble(record, evaluate(record)).to_json_dict(), (*secrets.values(), invalid_token))
     results = Results.model_validate(document)

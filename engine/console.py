@@ -34,6 +34,7 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
               f"criteria: {board.met} met, {board.not_met} not met, {board.not_verified} not verified"
               + (f", {board.not_applicable} not applicable" if board.not_applicable else ""),
               _verdict_line(results)]
+    lines += [f"  note: {note}" for note in results.summary.notes]
     if written:
         lines += ["Reports:"] + [f"  {path}" for path in written]
     return lines

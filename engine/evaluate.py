@@ -11,6 +11,7 @@ from engine.results import (
     CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, Mismatch, Observation,
     RequestSummary, Summary,
 )
+from engine.plan import TargetPlan
 from engine.run.executor import RunRecord, StepOutcome
 from engine.spec.models import Criterion, Expect, Spec
 from engine.spec.paths import get_path, has_path, parse_path
@@ -33,7 +34,7 @@ def evaluate(record: RunRecord) -> Evaluation:
     by_id.update({cid: _not_selected(spec, cid, why) for cid, why in plan.skipped})
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
     everything = not plan.skipped    # a selection that leaves nothing out is a full run
-    criteria = tuple(judge_criterion(c, by_id, spec, plan.target.name, everything) for c in spec.criteria)
+    criteria = tuple(judge_criterion(c, by_id, spec, plan.target, everything) for c in spec.criteria)
     return Evaluation(checks, criteria, summary_of(checks, criteria))
 
 
@@ -102,16 +103,15 @@ def capture(paths: list[str], document: Any, keep_content: bool) -> dict[str, An
     return captured
 
 
-def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: str,
+def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: TargetPlan,
                     everything_selected: bool = True) -> CriterionResult:
     """met / not_met / not_verified, with the reasons that decided it."""
     if not everything_selected and (why := _outside_selection(criterion, checks, target)):
         return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified", applicable=False,
                                decided_by=list(criterion.requires), reasons=[why])
-    if criterion.targets and target not in criterion.targets:
+    if why := _wrong_target(criterion, target):
         return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified",
-                               decided_by=list(criterion.requires),
-                               reasons=[f"verifiable only against target {', '.join(criterion.targets)}; this run used {target}"])
+                               decided_by=list(criterion.requires), reasons=[why])
     failed, unverified = [], []
     for check_id in criterion.requires:
         result = checks.get(check_id)
@@ -128,7 +128,19 @@ def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spe
                            reasons=failed + unverified)
 
 
-def _outside_selection(criterion: Criterion, checks: Mapping[str, CheckResult], target: str) -> str | None:
+def _wrong_target(criterion: Criterion, target: TargetPlan) -> str | None:
+    """Checks against the simulator prove the spec, not the provider: only an explicit opt-in counts."""
+    if criterion.targets:
+        if target.name in criterion.targets:
+            return None
+        return f"verifiable only against target {', '.join(criterion.targets)}; this run used {target.name}"
+    if target.kind == "simulator" and criterion.requires:
+        return (f"checks against the simulator ({target.name}) prove the spec, not the provider; "
+                f"run against a real target, or list {target.name} in this criterion's targets")
+    return None
+
+
+def _outside_selection(criterion: Criterion, checks: Mapping[str, CheckResult], target: TargetPlan) -> str | None:
     """Why a partial run (--tags, --only, ...) cannot judge this criterion at all, if it cannot."""
     left_out = [ref for ref in criterion.requires if ref not in checks or not checks[ref].selected]
     if not criterion.requires:
@@ -137,8 +149,8 @@ def _outside_selection(criterion: Criterion, checks: Mapping[str, CheckResult], 
         return "not applicable to a partial run: it also needs evidence that does not exist yet"
     if left_out:
         return f"not applicable to this partial run: {', '.join(left_out)} not selected"
-    if criterion.targets and target not in criterion.targets:
-        return f"not applicable to this partial run: verifiable only against target {', '.join(criterion.targets)}"
+    if _wrong_target(criterion, target):
+        return "not applicable to this partial run: not verifiable against this target"
     return None
 
 
@@ -159,10 +171,11 @@ def summary_of(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult,
     board = CriteriaCounts(total=len(criteria), not_applicable=len(criteria) - len(applicable),
                            **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")})
     unfinished = any(c.selected and c.status in ("error", "skipped") for c in checks)
+    notes = [] if applicable or not all(c.selected for c in checks) else ["the spec defines no readiness criteria"]
     if counts.failed or board.not_met:
         verdict = "not_ready"
-    elif unfinished or board.not_verified:
+    elif unfinished or board.not_verified or notes:
         verdict = "not_verified"
     else:
         verdict = "ready"
-    return Summary(verdict=verdict, checks=counts, drills=Counts(), criteria=board)
+    return Summary(verdict=verdict, checks=counts, drills=Counts(), criteria=board, notes=notes)

@@ -125,6 +125,7 @@ class Summary(_Frozen):
     checks: Counts
     drills: Counts
     criteria: CriteriaCounts
+    notes: list[str] = []
 
 
 class SpecRef(_Frozen):

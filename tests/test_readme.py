@@ -18,14 +18,17 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
-def test_the_example_spec_validates_and_runs_against_the_simulator(tmp_path):
+def test_the_example_spec_validates_and_runs(tmp_path, sim_server):
     (spec_text,) = blocks("yaml")
     spec = tmp_path / "example.yaml"
     spec.write_text(spec_text)
     assert api.validate_specs([spec]) == []
-    outcome = api.run(spec, out_dir=None)
-    assert [(c.id, c.status) for c in outcome.results.checks] == [("happy-path", "passed"), ("missing-auth", "passed")]
-    assert outcome.results.summary.verdict == "ready" and outcome.exit_code == 0
+    on_sim = api.run(spec, out_dir=None)
+    assert [(c.id, c.status) for c in on_sim.results.checks] == [("happy-path", "passed"), ("missing-auth", "passed")]
+    assert on_sim.results.summary.verdict == "not_verified" and on_sim.exit_code == 1    # the sim is not the provider
+    environ = {"EXAMPLE_BASE_URL": sim_server.base_url, "EXAMPLE_API_KEY": SIM_KEY}
+    on_live = api.run(spec, target="live", out_dir=None, environ=environ)
+    assert on_live.results.summary.verdict == "ready" and on_live.exit_code == 0
 
 
 def test_the_openai_sdk_example_runs_against_the_simulator(sim_server):

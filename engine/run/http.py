@@ -149,8 +149,6 @@ def _transport_kind(exc: httpx.HTTPError) -> str:
         return "truncated" if "incomplete" in text or "complete message body" in text else "protocol"
     if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
         return "reset"
-    if isinstance(exc, httpx.TooManyRedirects):
-        return "redirect_loop"
     return "protocol"
 
 

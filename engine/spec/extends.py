@@ -116,6 +116,7 @@ def _is_id_list(value: Any) -> bool:
 
 
 def _merge_id_lists(base: list, bside: _Side, child: list, cside: _Side, merge: _Merge, out: PathKey) -> list:
+    _report_duplicate_ids(child, cside, merge)
     entries = [_inherited(item, bside, index) for index, item in enumerate(base)]
     for index, item in enumerate(child):
         _apply_child_item(entries, item, _Side(cside.source, cside.path + (index,)), merge)
@@ -131,10 +132,23 @@ def _inherited(item: dict, side: _Side, index: int) -> _Entry:
     return _Entry(item, lambda out, at: out.copy_subtree(side.source, path, at))
 
 
+def _report_duplicate_ids(items: list, side: _Side, merge: _Merge) -> None:
+    """The merge would silently fold two items with one id together; say so instead."""
+    seen: set = set()
+    for index, item in enumerate(items):
+        if item["id"] in seen:
+            merge.problems.append(_problem(_Side(side.source, side.path + (index,)), "id",
+                                           f"duplicate id {item['id']!r} in this file"))
+        seen.add(item["id"])
+
+
 def _apply_child_item(entries: list[_Entry], item: dict, side: _Side, merge: _Merge) -> None:
     ids = [entry.value.get("id") for entry in entries]
     existing = ids.index(item["id"]) if item["id"] in ids else None
     body = {key: value for key, value in item.items() if key not in DIRECTIVES}
+    if "drop" in item and not isinstance(item["drop"], bool):
+        merge.problems.append(_problem(side, "drop", f"drop takes true or false, not {item['drop']!r}"))
+        return
     if item.get("drop") is True:
         if existing is None:
             merge.problems.append(_problem(side, "drop", f"nothing to drop: no inherited item has id {item['id']!r}"))

@@ -32,7 +32,7 @@ from engine.spec.paths import parse_path
 
 TRANSPORT_KINDS = (
     "dns", "connect", "connect_timeout", "read_timeout", "write_timeout", "pool_timeout",
-    "reset", "truncated", "protocol", "too_large", "deadline", "redirect_loop",
+    "reset", "truncated", "protocol", "too_large", "deadline",
 )
 PARSER_OUTCOMES = (
     "ok", "invalid_json", "missing_field", "empty_content", "error_in_body", "error_envelope", "none",

@@ -12,6 +12,8 @@ from engine.spec.models import Criterion, Expect
 
 LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
 SPEC = LOADED.spec
+LIVE = build_plan(LOADED, "live").target
+SIM = build_plan(LOADED).target
 HAPPY = {"id": "c1", "model": "gpt-4o-mini",
          "choices": [{"message": {"role": "assistant", "content": "secret answer"}, "finish_reason": "stop"}],
          "usage": {"total_tokens": 9}}
@@ -76,28 +78,42 @@ def check(check_id: str, status: str) -> CheckResult:
 
 def test_criterion_met_not_met_and_not_verified():
     criterion = Criterion(id="c", text="t", requires=["a", "b"])
-    met = judge_criterion(criterion, {"a": check("a", "passed"), "b": check("b", "passed")}, SPEC, "sim")
-    failed = judge_criterion(criterion, {"a": check("a", "failed"), "b": check("b", "error")}, SPEC, "sim")
-    skipped = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, "sim")
+    met = judge_criterion(criterion, {"a": check("a", "passed"), "b": check("b", "passed")}, SPEC, LIVE)
+    failed = judge_criterion(criterion, {"a": check("a", "failed"), "b": check("b", "error")}, SPEC, LIVE)
+    skipped = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, LIVE)
     assert (met.verdict, failed.verdict, skipped.verdict) == ("met", "not_met", "not_verified")
     assert failed.reasons == ["check a failed", "check b did not run"]
 
 
 def test_pending_criterion_is_never_met():
     criterion = Criterion(id="c", text="t", requires=["a"], pending="needs drills")
-    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, "sim")
+    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, LIVE)
     assert result.verdict == "not_verified" and "needs drills" in result.reasons[0]
 
 
 def test_criterion_limited_to_other_targets_is_not_verified():
     criterion = Criterion(id="c", text="t", requires=["a"], targets=["live"])
-    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, "sim")
+    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, SIM)
     assert result.verdict == "not_verified" and "live" in result.reasons[0]
+
+
+def test_checks_against_the_simulator_prove_nothing_about_the_provider_unless_opted_in():
+    criterion = Criterion(id="c", text="t", requires=["a"])
+    by_default = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, SIM)
+    assert by_default.verdict == "not_verified" and "prove the spec, not the provider" in by_default.reasons[0]
+    opted_in = judge_criterion(criterion.model_copy(update={"targets": ["sim"]}), {"a": check("a", "passed")}, SPEC, SIM)
+    assert opted_in.verdict == "met"
+    static = judge_criterion(Criterion(id="o", text="t", owners_for=["auth"]), {}, SPEC, SIM)
+    assert static.verdict == "met"
+
+
+def test_a_spec_without_criteria_is_never_ready():
+    assert summary_of((check("a", "passed"),), ()).verdict == "not_verified"
 
 
 def test_owners_criterion_fails_when_a_rule_names_no_owner():
     criterion = Criterion(id="c", text="t", owners_for=["auth", "provider_error", "nonexistent"])
-    result = judge_criterion(criterion, {}, SPEC, "sim")
+    result = judge_criterion(criterion, {}, SPEC, LIVE)
     assert result.verdict == "not_met"
     assert result.reasons == ["rule error-inside-200 (class provider_error) names no owner",
                               "no classification rule yields class nonexistent"]

@@ -141,3 +141,14 @@ def test_the_shipped_cometapi_spec_inherits_the_shared_table_and_adds_its_quirks
     assert spec.contract.auth.secret == "COMETAPI_API_KEY" and spec.contract.docs.startswith("https://apidoc.cometapi.com")
     criterion = next(c for c in spec.criteria if c.id == "endpoint-and-auth-match-reference")
     assert "CometAPI" in criterion.text and criterion.targets == ["live"]   # text overridden, targets inherited
+
+
+def test_drop_must_be_a_boolean(tmp_path):
+    (found,) = problems(child(tmp_path, "checks:\n  - {id: happy-path, drop: yes}\n"))
+    assert "drop takes true or false, not 'yes'" in found
+
+
+def test_two_items_with_one_new_id_are_a_duplicate_not_a_silent_merge(tmp_path):
+    body = "checks:\n  - {id: extra, expect: {status: 200}}\n  - {id: extra, expect: {status: 500}}\n"
+    (found,) = problems(child(tmp_path, body))
+    assert "child.yaml:6:" in found and "duplicate id 'extra' in this file" in found
