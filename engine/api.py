@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.assemble import assemble
-from engine.errors import Problem, SpecError, UsageError
+from engine.errors import EngineError, Problem, SpecError, UsageError
 from engine.evaluate import evaluate
 from engine.plan import Plan, build_plan
 from engine.select import Selection
@@ -115,8 +115,14 @@ def _base_url_and_secrets(the_plan: Plan, environ: Mapping[str, str]) -> Iterato
     key = f"sk-runbook-sim-{token.token_hex(16)}"
     sim = target.simulator
     config = SimConfig(keys=(key,), models=tuple(sim.models or DEFAULT_MODELS), context_tokens=sim.context_tokens)
-    with SimServer(config) as server:
+    try:
+        server = SimServer(config).start()
+    except (OSError, RuntimeError) as exc:
+        raise EngineError(f"the built-in simulator did not start: {exc}") from None
+    try:
         yield server.base_url, {secret_name: key}
+    finally:
+        server.stop()
 
 
 def serve_simulator(host: str, port: int, keys: Sequence[str], on_ready: Callable[[str], None],

@@ -202,7 +202,7 @@ def _parser_outcome(received: _Received, document: Any, parsed: bool, contract: 
     if not parsed:
         return "invalid_json", []
     if not 200 <= received.status < 300:
-        return ("error_envelope" if _error_object(document) else "ok"), []
+        return ("error_envelope", []) if _error_object(document) else ("missing_field", ["error"])
     if _error_object(document):
         return "error_in_body", []
     missing = [path for path in contract.require if not has_path(document, path)]

@@ -28,8 +28,11 @@ def parse_path(path: str) -> tuple[str | int, ...]:
 
 def get_path(document: Any, path: str) -> Any:
     """The value at `path`, or MISSING."""
-    node = document
-    for part in parse_path(path):
+    return _walk(document, parse_path(path))
+
+
+def _walk(node: Any, parts: tuple[str | int, ...]) -> Any:
+    for part in parts:
         if isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node):
             node = node[part]
         elif isinstance(part, str) and isinstance(node, dict) and part in node:
@@ -46,16 +49,8 @@ def has_path(document: Any, path: str) -> bool:
 def delete_path(document: Any, path: str) -> None:
     """Remove the value at `path` if it exists."""
     parts = parse_path(path)
-    parent = get_path(document, _join(parts[:-1])) if len(parts) > 1 else document
-    last = parts[-1]
+    parent, last = _walk(document, parts[:-1]), parts[-1]
     if isinstance(parent, dict) and isinstance(last, str):
         parent.pop(last, None)
     elif isinstance(parent, list) and isinstance(last, int) and -len(parent) <= last < len(parent):
         del parent[last]
-
-
-def _join(parts: tuple[str | int, ...]) -> str:
-    text = ""
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text
