@@ -24,8 +24,9 @@ from engine.results import Results
 from engine.redact import scrub_tree
 from engine.run.executor import execute_plan, new_invalid_token
 from engine.spec.load import LoadedSpec, load_spec
+from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "rerender", "run", "serve_simulator", "validate_specs", "write_reports"]
+__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "rerender", "run", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)

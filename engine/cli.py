@@ -165,6 +165,25 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
 
 
 @main.command()
+@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the schema to this file instead of printing it.")
+def schema(out_file: Path | None) -> None:
+    """Print the JSON Schema of the spec format (for editors and CI).
+
+    \b
+    Example:
+      runbook schema --out specs/runbook-spec.schema.json
+      # then start a spec with: # yaml-language-server: $schema=../runbook-spec.schema.json
+    """
+    text = api.spec_json_schema_text()
+    if out_file is None:
+        click.echo(text, nl=False)
+    else:
+        out_file.write_text(text, encoding="utf-8")
+        click.echo(str(out_file))
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535), help="0 picks a free port.")
 @click.option("--key", "keys", multiple=True, help="Accepted bearer key (repeatable; default: one generated key).")

@@ -51,7 +51,7 @@ ACTIONS = (
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-DURATION_PATTERN = r"^\s*\d+(\.\d+)?\s*(ms|s|m|h)\s*$"
+DURATION_PATTERN = r"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*(ms|s|m|h)\s*$"   # a number above zero, a unit
 Duration = Annotated[float, BeforeValidator(
     parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat)]
 TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
