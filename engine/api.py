@@ -23,6 +23,7 @@ from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
 from engine.run.executor import execute_plan, new_invalid_token
+from engine.spec.lint import lint_spec
 from engine.spec.load import LoadedSpec, load_spec
 from engine.spec.schema import spec_json_schema_text
 
@@ -37,11 +38,11 @@ class RunOutcome:
 
 
 def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:
-    """Every problem in every file (an empty list means all are valid)."""
+    """Every problem in every file, lint findings included (errors and warnings)."""
     problems: list[Problem] = []
     for path in paths:
         try:
-            load_spec(Path(path), variables)
+            problems += lint_spec(load_spec(Path(path), variables))
         except SpecError as exc:
             problems += exc.problems
     return problems

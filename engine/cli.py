@@ -105,20 +105,44 @@ def main() -> None:
     """
 
 
+def _report_problems(specs: tuple[Path, ...], variables: dict, strict: bool) -> None:
+    problems = api.validate_specs(list(specs), variables)
+    errors = [p for p in problems if p.severity == "error"]
+    warnings = [p for p in problems if p.severity == "warning"]
+    for problem in sorted(problems, key=lambda p: (p.location, p.path)):
+        click.echo(str(problem), err=True)
+    if errors or (strict and warnings):
+        click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s): {len(problems)} problem(s) found", err=True)
+        sys.exit(EXIT_USAGE)
+    click.echo(f"ok: {len(specs)} spec(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+
+
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @VAR_OPTION
 def validate(specs: tuple[Path, ...], variables: dict[str, str]) -> None:
-    """Check specs and print every problem as file:line:col: path: message.
+    """Check specs and print every problem as file:line:col: path: message (lint included).
 
     \b
     Example:
       runbook validate specs/cometapi/chat-completions.yaml specs/other.yaml
     """
-    problems = api.validate_specs(list(specs), variables)
-    if problems:
-        raise SpecError(problems)
-    click.echo(f"ok: {len(specs)} spec(s) valid")
+    _report_problems(specs, variables, strict=False)
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 2).")
+@VAR_OPTION
+def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> None:
+    """Validate specs and lint them: shadowed rules, gaps only the default rule catches,
+    unused checks, paging actions without an owner.
+
+    \b
+    Example:
+      runbook lint --strict specs/cometapi/chat-completions.yaml
+    """
+    _report_problems(specs, variables, strict=strict)
 
 
 @main.command()

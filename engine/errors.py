@@ -36,7 +36,8 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.path}: " if self.path else ""
-        return f"{self.location}: {where}{self.message}"
+        kind = "warning: " if self.severity == "warning" else ""
+        return f"{self.location}: {where}{kind}{self.message}"
 
 
 class RunbookError(Exception):

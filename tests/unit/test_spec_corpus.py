@@ -148,7 +148,7 @@ def test_cli_reports_the_mistake(path: Path):
 
 
 def test_minimal_spec_is_valid():
-    assert validate_specs([MINIMAL]) == []
+    assert [p for p in validate_specs([MINIMAL]) if p.severity == "error"] == []   # lint warnings only
     result = run_validate(MINIMAL)
     assert result.exit_code == 0, result.output
     assert "ok: 1 spec(s) valid" in result.output

@@ -1,0 +1,105 @@
+"""Lint: mistakes a valid spec can still make in its classification table, checks and criteria.
+
+Errors (exit 2): a rule that can never match because an earlier rule matches everything it does;
+a rule whose action pages someone or refreshes credentials without naming an owner.
+Warnings: HTTP statuses 400-599 and transport failures that only the default rule catches; checks
+that no criterion uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from engine.classify import classify
+from engine.errors import Problem
+from engine.results import Observation
+from engine.spec.durations import parse_status_pattern
+from engine.spec.load import LoadedSpec
+from engine.spec.models import CONDITIONS, TRANSPORT_KINDS, Rule, When
+from engine.spec.yaml_tree import SourceMap
+
+OWNED_ACTIONS = ("page_owner", "refresh_credentials")
+
+
+def lint_spec(loaded: LoadedSpec) -> list[Problem]:
+    """Every lint finding for a spec that already validates."""
+    spec, source = loaded.spec, loaded.source
+    rules = spec.classification
+    return [
+        *_shadowed_rules(rules, source),
+        *_unowned_rules(rules, source),
+        *_default_only_coverage(rules, source),
+        *_unused_checks(loaded),
+    ]
+
+
+def _shadowed_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
+    for later_index, later in enumerate(rules):
+        for earlier_index, earlier in enumerate(rules[:later_index]):
+            if not earlier.when.any and covers(earlier.when, later.when):
+                where = source.locate(("classification", earlier_index))
+                yield Problem(source.locate(("classification", later_index)), f"classification[{later_index}]",
+                              f"rule {later.id!r} can never match: rule {earlier.id!r} at {where} matches everything "
+                              f"it matches; move {later.id!r} above {earlier.id!r}")
+                break
+
+
+def covers(wide: When, narrow: When) -> bool:
+    """True when every observation that `narrow` matches is matched by `wide` too."""
+    if narrow.any:
+        return wide.any
+    return all(_condition_covers(name, getattr(wide, name), getattr(narrow, name)) for name in CONDITIONS)
+
+
+def _condition_covers(name: str, wide: list | None, narrow: list | None) -> bool:
+    if wide is None:
+        return True
+    if narrow is None:
+        return False
+    if name == "status":
+        spans = [parse_status_pattern(p) for p in wide]
+        return all(any(lo <= n_lo and n_hi <= hi for lo, hi in spans) for n_lo, n_hi in map(parse_status_pattern, narrow))
+    if name == "content_type":
+        return all(any(w.lower() in n.lower() for w in wide) for n in narrow)
+    return set(map(str, narrow)) <= set(map(str, wide))
+
+
+def _unowned_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
+    for index, rule in enumerate(rules):
+        if rule.action in OWNED_ACTIONS and not rule.owner:
+            yield Problem(source.locate(("classification", index, "action")), f"classification[{index}].owner",
+                          f"rule {rule.id!r} ({rule.action}) must name an owner: who is paged for class {rule.class_!r}?")
+
+
+def _default_only_coverage(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
+    default = rules[-1].id if rules and rules[-1].when.any else None
+    if default is None:
+        return
+    statuses = [s for s in range(400, 600) if classify(Observation(status=s, parser="error_envelope"), rules).rule == default]
+    kinds = [k for k in TRANSPORT_KINDS if classify(Observation(transport_error=k), rules).rule == default]
+    where = source.locate(("classification", len(rules) - 1))
+    if statuses:
+        yield Problem(where, f"classification[{len(rules) - 1}]",
+                      f"only the default rule catches HTTP {_ranges(statuses)}", "warning")
+    if kinds:
+        yield Problem(where, f"classification[{len(rules) - 1}]",
+                      f"only the default rule catches transport failures: {', '.join(kinds)}", "warning")
+
+
+def _ranges(numbers: list[int]) -> str:
+    spans: list[list[int]] = []
+    for number in numbers:
+        if spans and number == spans[-1][1] + 1:
+            spans[-1][1] = number
+        else:
+            spans.append([number, number])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def _unused_checks(loaded: LoadedSpec) -> Iterator[Problem]:
+    used = {ref for criterion in loaded.spec.criteria for ref in criterion.requires}
+    for index, check in enumerate(loaded.spec.checks):
+        if check.id not in used:
+            yield Problem(loaded.source.locate(("checks", index, "id")), f"checks[{index}]",
+                          f"check {check.id!r} is not required by any criterion, so no readiness verdict depends on it",
+                          "warning")
