@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.spec.lint import covers, lint_spec
+from engine.spec.load import load_spec
+from engine.spec.models import When
+from support.specs import MINIMAL, with_mistakes
+
+GENERIC_429 = """  - {id: throttled, when: {status: 429}, class: throttled, retry: maybe, fallback: maybe, action: retry_briefly}
+  - {id: quota, when: {status: 429, error_code: insufficient_quota}, class: quota, retry: no, fallback: no, action: page_owner, owner: billing}
+  - id: default
+"""
+
+
+def lint(tmp_path: Path, *replacements) -> list[str]:
+    return [str(p) for p in lint_spec(load_spec(with_mistakes(tmp_path, *replacements)))]
+
+
+def test_a_specific_rule_after_a_generic_one_is_shadowed_and_both_are_located(tmp_path):
+    found = [p for p in lint(tmp_path, ("  - id: default\n", GENERIC_429)) if "never match" in p]
+    assert found == [f"{tmp_path / 'spec.yaml'}:30:5: classification[2]: rule 'quota' can never match: "
+                     f"rule 'throttled' at {tmp_path / 'spec.yaml'}:29:5 matches everything it matches; "
+                     "move 'quota' above 'throttled'"]
+
+
+def test_the_right_order_is_not_shadowed(tmp_path):
+    lines = GENERIC_429.splitlines(keepends=True)
+    reordered = lines[1] + lines[0] + lines[2]
+    assert not [p for p in lint(tmp_path, ("  - id: default\n", reordered)) if "never match" in p]
+
+
+@pytest.mark.parametrize("wide, narrow, expected", [
+    (When(status=["4xx"]), When(status=[429], error_code=["x"]), True),
+    (When(status=[429]), When(status=["4xx"]), False),
+    (When(status=["500-504"]), When(status=[502, 503]), True),
+    (When(transport=["reset", "dns"]), When(transport=["dns"]), True),
+    (When(parser=["ok"]), When(status=[200]), False),
+    (When(content_type=["html"]), When(content_type=["text/html"]), True),
+    (When(content_type=["text/html"]), When(content_type=["html"]), False),
+])
+def test_covers(wide, narrow, expected):
+    assert covers(wide, narrow) is expected
+
+
+def test_paging_without_an_owner_is_an_error(tmp_path):
+    found = lint(tmp_path, ("    action: store_fixture_and_alert\n", "    action: page_owner\n"))
+    assert any(p.endswith("rule 'default' (page_owner) must name an owner: who is paged for class 'unclassified'?")
+               for p in found)
+
+
+def test_gaps_only_the_default_catches_are_warnings():
+    found = [str(p) for p in lint_spec(load_spec(MINIMAL))]
+    assert any("warning: only the default rule catches HTTP 400-599" in p for p in found)
+    assert any("warning: only the default rule catches transport failures: dns, connect" in p for p in found)
+    assert any("warning: check 'missing-auth' is not required by any criterion" in p for p in found)
+
+
+def test_validate_fails_on_lint_errors_and_lint_strict_fails_on_warnings(tmp_path):
+    broken = with_mistakes(tmp_path, ("  - id: default\n", GENERIC_429))
+    assert CliRunner().invoke(main, ["validate", str(broken)]).exit_code == 2
+    assert CliRunner().invoke(main, ["validate", str(MINIMAL)]).exit_code == 0
+    strict = CliRunner().invoke(main, ["lint", "--strict", str(MINIMAL)])
+    assert strict.exit_code == 2 and "3 warning(s)" in strict.output
+
+
+def test_shipped_specs_pass_strict_lint():
+    specs = sorted(str(p) for p in Path("specs").rglob("*.yaml"))
+    result = CliRunner().invoke(main, ["lint", "--strict", *specs])
+    assert result.exit_code == 0, result.output
