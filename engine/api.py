@@ -23,11 +23,12 @@ from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
 from engine.run.executor import execute_plan, new_invalid_token
+from engine.scaffold import init_spec
 from engine.spec.lint import lint_spec
 from engine.spec.load import LoadedSpec, load_spec
 from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "load", "plan", "rerender", "run", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
+__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "plan", "rerender", "run", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)

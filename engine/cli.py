@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from engine import __version__, api
-from engine.console import summary_lines
+from engine.console import plan_lines, summary_lines
 from engine.errors import RunbookError, SpecError, UsageError
 from engine.spec.templating import scalar_from_text
 
@@ -173,6 +173,24 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
     sys.exit(outcome.exit_code)
 
 
+@main.command(name="plan")
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option("--target", default=None, help="Target from the spec's targets (default: sim).")
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64))
+@selection_options
+@VAR_OPTION
+def plan_command(spec: Path, target: str | None, concurrency: int, tags: tuple[str, ...], only: tuple[str, ...],
+                 skip: tuple[str, ...], schedule: str | None, variables: dict[str, str]) -> None:
+    """Print what a run would send, with secrets as references; send nothing (a dry run).
+
+    \b
+    Example:
+      runbook plan specs/cometapi/chat-completions.yaml --target live --tags release
+    """
+    the_plan = api.plan(spec, target, variables, _selection(tags, only, skip, schedule))
+    click.echo("\n".join(plan_lines(the_plan, concurrency)))
+
+
 @main.command()
 @click.argument("results_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path))
@@ -186,6 +204,26 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
     """
     for path in api.rerender(results_file, out_dir, formats):
         click.echo(str(path))
+
+
+@main.command()
+@click.argument("provider")
+@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the spec (default: specs/PROVIDER/chat-completions.yaml).")
+@click.option("--base-url", default=None, help="The provider's API base URL (without /v1).")
+@click.option("--model", default="gpt-4o-mini", show_default=True, help="The model id to test.")
+@click.option("--docs", default=None, help="URL of the provider's chat-completions reference.")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(provider: str, out_file: Path | None, base_url: str | None, model: str, docs: str | None, force: bool) -> None:
+    """Write a new provider spec that extends the shared OpenAI-compatible base.
+
+    \b
+    Example:
+      runbook init mistral --base-url https://api.mistral.ai --model mistral-small-latest
+      runbook validate specs/mistral/chat-completions.yaml
+    """
+    path = api.init_spec(provider, out_file, base_url=base_url, model=model, docs=docs, force=force)
+    click.echo(f"wrote {path}; next: runbook validate {path}")
 
 
 @main.command()

@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.evidence import summarize_body
+from engine.plan import Plan, Step
 from engine.results import CheckResult, Results
+from engine.spec.durations import format_duration
 
 _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP",
          "met": "met", "not_met": "NOT MET", "not_verified": "not verified"}
@@ -60,3 +63,36 @@ def _check_line(check: CheckResult, width: int) -> str:
         seen += f" {observed.elapsed_ms:.0f}ms"
     outcome = f"{check.class_} · retry {check.retry} · fallback {check.fallback} · {check.action}" if check.class_ else ""
     return f"  {_MARK[check.status]} {check.id:<{width}}  {seen:<12} {outcome}"
+
+
+def plan_lines(plan: Plan, concurrency: int = 1) -> list[str]:
+    """What a run would send, with secrets shown as references. Nothing is sent."""
+    target = plan.target
+    base = target.base_url or "http://127.0.0.1:<ephemeral port> (built-in simulator, started by run)"
+    lines = [f"plan · {plan.spec.name} · target {target.name} ({target.kind}) · {plan.selection.describe()}",
+             f"base URL: {base}", ""]
+    for number, step in enumerate(plan.steps, 1):
+        lines += _step_lines(number, step)
+    lines += [f"  not selected: {check_id} ({why.removeprefix('not selected: ')})" for check_id, why in plan.skipped]
+    worst = sum(step.timeouts.deadline for step in plan.steps) / max(1, concurrency)
+    lines += ["", f"budget: {len(plan.steps)} request(s), one attempt each, at most {concurrency} in flight; "
+              f"worst case {format_duration(worst) if worst else '0s'} if every request runs to its deadline",
+              "nothing was sent"]
+    return lines
+
+
+def _step_lines(number: int, step: Step) -> list[str]:
+    timeouts = step.timeouts
+    headers = {"content-type": "application/json"} if step.body is not None else {}
+    headers.update(step.headers)
+    if step.auth.mode != "none":
+        headers[step.auth.header] = step.auth.describe()
+    return [
+        f"{number:>3}. {step.check.id}  [{', '.join(step.check.tags) or 'no tags'}]",
+        f"     {step.method} {step.path}",
+        *(f"     {name}: {value}" for name, value in headers.items()),
+        *(["     (no auth header: this check sends none)"] if step.auth.mode == "none" else []),
+        f"     body: {summarize_body(step.body)}",
+        f"     timeouts: connect {format_duration(timeouts.connect)}, read {format_duration(timeouts.read)}, "
+        f"deadline {format_duration(timeouts.deadline)}; response capped at {step.max_response_bytes} bytes",
+    ]
