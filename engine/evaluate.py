@@ -8,7 +8,7 @@ from typing import Any
 
 from engine.classify import classify, status_matches
 from engine.results import (
-    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, Mismatch, Observation,
+    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, LogRecord, Mismatch, Observation,
     RequestSummary, Summary,
 )
 from engine.plan import TargetPlan
@@ -30,7 +30,8 @@ def evaluate(record: RunRecord) -> Evaluation:
     """Judge every check of the run and every readiness criterion of the spec."""
     plan = record.plan
     spec = plan.spec
-    by_id = {outcome.step.check.id: judge_check(outcome, spec, record.base_url) for outcome in record.outcomes}
+    by_id = {outcome.step.check.id: judge_check(outcome, spec, record.base_url, plan.target.alias)
+             for outcome in record.outcomes}
     by_id.update({cid: _not_selected(spec, cid, why) for cid, why in plan.skipped})
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
     everything = not plan.skipped    # a selection that leaves nothing out is a full run
@@ -43,7 +44,7 @@ def _not_selected(spec: Spec, check_id: str, why: str) -> CheckResult:
     return CheckResult(id=check_id, title=check.title, tags=check.tags, status="skipped", reason=why, selected=False)
 
 
-def judge_check(outcome: StepOutcome, spec: Spec, base_url: str) -> CheckResult:
+def judge_check(outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias: str = "") -> CheckResult:
     step = outcome.step
     check = step.check
     request = RequestSummary(method=step.method, url=f"{base_url}{step.path}",
@@ -63,6 +64,24 @@ def judge_check(outcome: StepOutcome, spec: Spec, base_url: str) -> CheckResult:
         owner=verdict.owner, rule=verdict.rule,
         mismatches=mismatches,
         captures=capture(check.expect.capture, document, check.keep_content),
+        log=log_record(outcome, verdict, spec, base_url_alias),
+    )
+
+
+def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_url_alias: str) -> LogRecord:
+    """The attempt as the source document asks a client to log it (content redacted by omission)."""
+    seen, document, step = outcome.attempt.observation, outcome.attempt.document, outcome.step
+    usage = get_path(document, "usage") if has_path(document, "usage") else None
+    finish = get_path(document, "choices[0].finish_reason") if has_path(document, "choices[0].finish_reason") else None
+    model = step.body.get("model") if isinstance(step.body, dict) else None
+    return LogRecord(
+        client_request_id=seen.client_request_id, environment=spec.observability.environment,
+        service=spec.observability.service, endpoint_path=step.path, base_url_alias=base_url_alias,
+        model=model if isinstance(model, str) else None, streaming=bool(step.body and step.body.get("stream")),
+        http_status=seen.status, error_class=None if verdict.class_ == "success" else verdict.class_,
+        retry_count=0, fallback=None, total_latency_ms=seen.elapsed_ms, first_token_latency_ms=None,
+        finish_reason=finish if isinstance(finish, str) else None,
+        usage=without_content(usage) if isinstance(usage, dict) else None, parser_outcome=seen.parser,
     )
 
 

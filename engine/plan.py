@@ -43,6 +43,7 @@ class Step:
     timeouts: Timeouts
     max_response_bytes: int
     response_contract: ResponseContract
+    request_id_header: str = "X-Client-Request-Id"
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ def _step(spec: Spec, check: Check) -> Step:
         timeouts=spec.contract.timeouts,
         max_response_bytes=spec.contract.max_response_bytes,
         response_contract=spec.contract.response,
+        request_id_header=spec.observability.request_id_header,
     )
 
 

@@ -40,6 +40,28 @@ class Observation(_Frozen):
     ttfb_ms: float | None = None
     elapsed_ms: float = 0.0
     body_excerpt: str | None = None          # sanitized, truncated; never assistant content
+    client_request_id: str | None = None     # the id runbook sent with the request
+
+
+class LogRecord(_Frozen):
+    """One attempt as a production client should log it: no key, no prompt, no answer."""
+
+    client_request_id: str | None
+    environment: str
+    service: str
+    endpoint_path: str
+    base_url_alias: str
+    model: str | None
+    streaming: bool
+    http_status: int | None
+    error_class: str | None
+    retry_count: int
+    fallback: str | None
+    total_latency_ms: float
+    first_token_latency_ms: float | None
+    finish_reason: str | None
+    usage: dict[str, Any] | None
+    parser_outcome: str
 
 
 class Classification(_Frozen):
@@ -82,6 +104,7 @@ class CheckResult(_Frozen):
     rule: str | None = None
     mismatches: list[Mismatch] = []
     captures: dict[str, Any] = {}
+    log: LogRecord | None = None
 
 
 class CriterionResult(_Frozen):

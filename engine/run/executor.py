@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import secrets as token
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -95,6 +96,8 @@ async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
         headers[step.auth.header] = f"{step.auth.scheme} {secret}"
     elif step.auth.mode == "invalid":
         headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"
+    client_request_id = f"rb-{uuid.uuid4().hex[:24]}"
+    headers.setdefault(step.request_id_header, client_request_id)
     outgoing = Outgoing(
         method=step.method,
         url=base_url + step.path,
@@ -105,5 +108,6 @@ async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
         deadline=step.timeouts.deadline,
         max_response_bytes=step.max_response_bytes,
         secrets=tuple(v for v in (*secrets.values(), invalid_token) if v),
+        client_request_id=headers[step.request_id_header],
     )
     return StepOutcome(step, attempt=await send(client, outgoing, step.response_contract))

@@ -36,6 +36,7 @@ class Outgoing:
     deadline: float
     max_response_bytes: int
     secrets: tuple[str, ...] = ()
+    client_request_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseC
     except OSError as exc:
         received.error, received.detail = ("reset" if received.status else "connect"), str(exc)
     elapsed = (time.perf_counter() - started) * 1000
-    return _describe(received, elapsed, contract, request.secrets)
+    return _describe(received, elapsed, contract, request.secrets, request.client_request_id)
 
 
 async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Received, started: float) -> None:
@@ -162,7 +163,8 @@ def _is_dns_failure(exc: BaseException) -> bool:
     return any(s in text for s in ("name or service not known", "name resolution", "nodename", "getaddrinfo", "no address associated"))
 
 
-def _describe(received: _Received, elapsed: float, contract: ResponseContract, secrets: tuple[str, ...]) -> Attempt:
+def _describe(received: _Received, elapsed: float, contract: ResponseContract, secrets: tuple[str, ...],
+              client_request_id: str | None = None) -> Attempt:
     document, parsed = _parse_json(received.raw) if received.error is None else (None, False)
     parser, missing = _parser_outcome(received, document, parsed, contract)
     error = _error_object(document)
@@ -184,6 +186,7 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, s
             ttfb_ms=round(received.ttfb, 2) if received.ttfb is not None else None,
             elapsed_ms=round(elapsed, 2),
             body_excerpt=_excerpt(received, parsed, secrets),
+            client_request_id=client_request_id,
         ),
         document=document,
     )

@@ -286,6 +286,14 @@ class Schedule(Strict):
     on: list[Literal[TRIGGERS]] = []                 # type: ignore[valid-type]
 
 
+class Observability(Strict):
+    """The fields every attempt is logged with (the source document's 'capture observability fields')."""
+
+    service: str = "runbook"
+    environment: str = "test"
+    request_id_header: HeaderName = "X-Client-Request-Id"
+
+
 class Defaults(Strict):
     request: RequestSpec = RequestSpec()
 
@@ -304,3 +312,4 @@ class Spec(Strict):
     checks: list[Check] = []
     criteria: list[Criterion] = []
     schedules: dict[Slug, Schedule] = {}
+    observability: Observability = Observability()

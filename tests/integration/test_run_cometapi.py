@@ -146,3 +146,19 @@ def test_partial_run_reports_say_not_applicable_and_do_not_claim_readiness(tmp_p
     for text in (render_markdown(document), render_html(document)):
         assert "not applicable" in text and "Selected checks passed (--tags smoke)" in text
         assert "Ready for controlled production traffic" not in text
+
+
+def test_every_attempt_carries_a_client_request_id_and_is_logged_without_content(tmp_path, monkeypatch):
+    from support.hostile import HostileServer
+    with HostileServer() as server:
+        monkeypatch.setenv("COMETAPI_BASE_URL", server.base_url)
+        monkeypatch.setenv("COMETAPI_API_KEY", "sk-log-test-0001")
+        spec = tmp_path / "spec.yaml"
+        spec.write_text(f"extends: {SPEC.resolve()}\nversion: 1\nname: echo\ncontract: {{path: /echo-request-id}}\n")
+        outcome = api.run(spec, target="live", out_dir=None, selection=api.Selection(only=("happy-path",)))
+    (check,) = [c for c in outcome.results.checks if c.selected]
+    assert check.log.client_request_id.startswith("rb-")
+    assert check.observed.request_id == check.log.client_request_id       # the server saw the header
+    assert (check.log.endpoint_path, check.log.base_url_alias, check.log.http_status) == ("/echo-request-id", "cometapi-live", 200)
+    assert check.log.environment == "test" and check.log.retry_count == 0 and check.log.parser_outcome == "ok"
+    assert "Return JSON only" not in check.log.model_dump_json()

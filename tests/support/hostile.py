@@ -186,3 +186,12 @@ _Handler.do_deep_json = _deep_json
 _Handler.do_gzip = _gzip
 _Handler.do_gzip_bomb = _gzip_bomb_route
 _Handler.do_double_gzip = _double_gzip
+
+
+def _echo_request_id(_self, head: bytes) -> None:
+    value = next((line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"x-client-request-id:")), b"none")
+    _self._send(_response("200 OK", _chat("x"), extra=f"x-request-id: {value.decode()}\r\n"))
+
+
+_Handler.do_echo_request_id = _echo_request_id
