@@ -186,3 +186,8 @@ def test_every_mistake_in_one_file_is_reported_at_once(tmp_path: Path):
         assert any(w == where and text in message for w, message in got), (where, text, got)
     result = run_validate(path)
     assert result.exit_code == 2 and "3 problem(s) found" in result.output
+
+
+def test_errors_inside_a_base_name_the_base_file():
+    result = run_validate(CORPUS / "broken" / "extends-error-in-base.yaml")
+    assert "tests/corpus/bases/broken-base.yaml:6:26: classification[0].retry:" in result.output
