@@ -46,6 +46,7 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
         "streaming": contract.streaming,
         "timeouts": {name: format_duration(getattr(timeouts, name)) for name in ("connect", "read", "deadline")},
         "policy_version": contract.policy_version,
+        "policy": describe_policy(spec),
         "required_response_fields": list(contract.response.require),
     }
 
@@ -53,3 +54,18 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
 def rule_row(rule) -> RuleRow:
     return RuleRow(id=rule.id, when=describe_when(rule.when), **{"class": rule.class_}, retry=rule.retry,
                    fallback=rule.fallback, action=rule.action, owner=rule.owner, notes=rule.notes)
+
+
+def describe_policy(spec: Spec) -> dict[str, str]:
+    """The declared retry and fallback policy in words (policy drills prove it)."""
+    retry, fallback = spec.policy.retry, spec.policy.fallback
+    retry_text = (f"at most {retry.max_attempts} attempts, {retry.backoff} backoff {format_duration(retry.base)}"
+                  f"..{format_duration(retry.cap)}, {retry.jitter} jitter, retry budget {retry.budget:.0%}")
+    if retry.honor_retry_after:
+        retry_text += f", Retry-After honoured up to {format_duration(retry.retry_after_cap)}"
+    fallback_text = (f"to {fallback.to} when at least {format_duration(fallback.only_if_remaining)} of the deadline remain"
+                     if fallback.to else "none")
+    if fallback.never_for:
+        fallback_text += f"; never for {', '.join(fallback.never_for)}"
+    side_effects = "requests have side effects: never retried" if spec.policy.side_effects else "requests are safe to reissue"
+    return {"retry": retry_text, "fallback": fallback_text, "side_effects": side_effects}

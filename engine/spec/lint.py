@@ -30,6 +30,7 @@ def lint_spec(loaded: LoadedSpec) -> list[Problem]:
         *_unowned_rules(rules, source),
         *_default_only_coverage(rules, source),
         *_unused_checks(loaded),
+        *_policy_findings(loaded),
     ]
 
 
@@ -103,3 +104,19 @@ def _unused_checks(loaded: LoadedSpec) -> Iterator[Problem]:
             yield Problem(loaded.source.locate(("checks", index, "id")), f"checks[{index}]",
                           f"check {check.id!r} is not required by any criterion, so no readiness verdict depends on it",
                           "warning")
+
+
+def _policy_findings(loaded: LoadedSpec) -> Iterator[Problem]:
+    """The source document: one or two bounded retries with jitter; no fallback for the client's own faults."""
+    policy, source = loaded.spec.policy, loaded.source
+    if policy.retry.max_attempts > 3:
+        yield Problem(source.locate(("policy", "retry", "max_attempts")), "policy.retry.max_attempts",
+                      f"{policy.retry.max_attempts} attempts: more than one or two retries turns an incident into a retry storm",
+                      "warning")
+    if policy.retry.max_attempts > 1 and policy.retry.jitter == "none":
+        yield Problem(source.locate(("policy", "retry", "jitter")), "policy.retry.jitter",
+                      "retries without jitter synchronise clients; use full, equal or decorrelated", "warning")
+    for index, rule in enumerate(loaded.spec.classification):
+        if rule.class_ in policy.fallback.never_for and rule.fallback != "no":
+            yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
+                          f"rule {rule.id!r} allows fallback for class {rule.class_!r}, which policy.fallback.never_for excludes")

@@ -133,6 +133,33 @@ class Timeouts(Strict):
     deadline: Duration = 60.0
 
 
+class RetryPolicy(Strict):
+    """How a production client retries; policy drills prove it (max_attempts includes the first)."""
+
+    max_attempts: int = Field(default=3, ge=1, le=10)
+    backoff: Literal["exponential", "constant"] = "exponential"
+    base: Duration = 0.5
+    cap: Duration = 8.0
+    jitter: Literal["full", "equal", "decorrelated", "none"] = "full"
+    honor_retry_after: bool = True
+    retry_after_cap: Duration = 60.0
+    budget: float = Field(default=0.2, ge=0, le=1)
+
+
+class FallbackPolicy(Strict):
+    """When a client may reissue the request elsewhere."""
+
+    to: str | None = None
+    only_if_remaining: Duration = 10.0
+    never_for: list[Slug] = []
+
+
+class Policy(Strict):
+    retry: RetryPolicy = RetryPolicy()
+    fallback: FallbackPolicy = FallbackPolicy()
+    side_effects: bool = False
+
+
 class ResponseContract(Strict):
     """What the client's parser needs from a successful response."""
 
@@ -313,3 +340,4 @@ class Spec(Strict):
     criteria: list[Criterion] = []
     schedules: dict[Slug, Schedule] = {}
     observability: Observability = Observability()
+    policy: Policy = Policy()

@@ -29,6 +29,7 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_default_rule_last(rules, "classification" in document),
         *_expected_classes_exist(checks, classes),
         *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets)),
+        *_policy_references(document.get("policy"), classes, set(targets)),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
         *_leftover_directives("criteria", criteria),
@@ -109,3 +110,14 @@ def _leftover_directives(section: str, items: list[tuple[int, dict]]) -> Iterato
             if key in item:
                 yield ((section, index, key),
                        f"'{key}' only applies to an item inherited through 'extends'; nothing here to merge with")
+
+
+def _policy_references(policy: Any, classes: set, targets: set) -> Iterator[Finding]:
+    fallback = policy.get("fallback") if isinstance(policy, dict) else None
+    if not isinstance(fallback, dict):
+        return
+    if isinstance(fallback.get("to"), str) and targets and fallback["to"] not in targets:
+        yield ("policy", "fallback", "to"), f"unknown target {fallback['to']!r}"
+    for index, name in _strings(fallback.get("never_for")):
+        if classes and name not in classes:
+            yield ("policy", "fallback", "never_for", index), f"class {name!r} is not produced by any classification rule"

@@ -70,3 +70,28 @@ def test_shipped_specs_pass_strict_lint():
     specs = sorted(str(p) for p in Path("specs").rglob("*.yaml"))
     result = CliRunner().invoke(main, ["lint", "--strict", *specs])
     assert result.exit_code == 0, result.output
+
+
+def _extending(tmp_path: Path, body: str) -> list[str]:
+    spec = tmp_path / "child.yaml"
+    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: child\n{body}")
+    return [str(p) for p in lint_spec(load_spec(spec))]
+
+
+def test_policy_lint_warns_on_retry_storms_and_missing_jitter(tmp_path):
+    found = _extending(tmp_path, "policy: {retry: {max_attempts: 50, jitter: none}}\n")
+    assert any("warning: 50 attempts" in p and "retry storm" in p for p in found)
+    assert any("warning: retries without jitter" in p for p in found)
+
+
+def test_fallback_on_a_class_the_policy_excludes_is_an_error(tmp_path):
+    found = _extending(tmp_path, "classification:\n  - {id: auth, fallback: maybe}\n")
+    assert any("rule 'auth' allows fallback for class 'auth', which policy.fallback.never_for excludes" in p for p in found)
+
+
+def test_policy_is_shown_with_the_pinned_contract():
+    from engine import api
+    contract = api.run(Path("specs/cometapi/chat-completions.yaml"), out_dir=None,
+                       selection=api.Selection(tags=("smoke",))).results.contract
+    assert contract["policy"]["retry"].startswith("at most 3 attempts, exponential backoff 500ms..8s, full jitter")
+    assert "never for auth" in contract["policy"]["fallback"]
