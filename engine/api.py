@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets as token
@@ -16,13 +17,14 @@ from typing import Any
 
 from engine.assemble import assemble
 from engine.errors import EngineError, Problem, SpecError, UsageError
-from engine.evaluate import evaluate
+from engine.evaluate import evaluate, observed_fixture
+from engine.fixtures import fixture_path, write_fixture
 from engine.plan import Plan, build_plan
 from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
-from engine.run.executor import execute_plan, new_invalid_token
+from engine.run.executor import RunRecord, execute_plan, new_invalid_token
 from engine.scaffold import init_spec
 from engine.spec.lint import lint_spec
 from engine.spec.load import LoadedSpec, load_spec
@@ -67,17 +69,37 @@ def run(
     environ: Mapping[str, str] | None = None,
     concurrency: int = 1,
     selection: Selection = Selection(),
+    update_fixtures: bool = False,
 ) -> RunOutcome:
-    """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None."""
+    """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None.
+
+    With update_fixtures, the observed response shapes are written as the spec's fixtures first.
+    """
     environ = os.environ if environ is None else environ
     the_plan = plan(path, target, variables, selection, environ)
     invalid_token = new_invalid_token()
     with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
         record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token)
+    if update_fixtures:
+        record = _store_fixtures(record, Path(path))
     document = scrub_tree(assemble(record, evaluate(record)).to_json_dict(), (*secrets.values(), invalid_token))
     results = Results.model_validate(document)
     written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
     return RunOutcome(results, written, exit_code_for(results))
+
+
+def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:
+    """Write each observed fixture next to the spec; the run is then judged against them."""
+    spec = record.plan.spec
+    outcomes = []
+    for outcome in record.outcomes:
+        name = outcome.step.check.fixture
+        if name and outcome.attempt is not None:
+            observed = observed_fixture(outcome.step, outcome.attempt)
+            write_fixture(fixture_path(spec_path, spec.fixtures_dir, name), observed)
+            outcome = dataclasses.replace(outcome, step=dataclasses.replace(outcome.step, stored_fixture=observed))
+        outcomes.append(outcome)
+    return dataclasses.replace(record, outcomes=tuple(outcomes))
 
 
 def rerender(results_file: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:

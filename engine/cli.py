@@ -154,9 +154,11 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
               help="Comma-separated report formats.")
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Checks in flight at once.")
+@click.option("--update-fixtures", is_flag=True,
+              help="Write the observed response shapes as the spec's sanitized fixtures (then commit them).")
 @selection_options
 @VAR_OPTION
-def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int,
+def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int, update_fixtures: bool,
         tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None,
         variables: dict[str, str]) -> None:
     """Run a spec's checks against a target and write readiness reports.
@@ -168,7 +170,8 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
     """
     outcome = api.run(spec, target=target, variables=variables, out_dir=out_dir, formats=formats,
-                      concurrency=concurrency, selection=_selection(tags, only, skip, schedule))
+                      concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
+                      update_fixtures=update_fixtures)
     click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
     sys.exit(outcome.exit_code)
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from engine.classify import classify, status_matches
 from engine.results import (
-    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, LogRecord, Mismatch, Observation,
+    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, FixtureResult, LogRecord, Mismatch,
+    Observation,
     RequestSummary, Summary,
 )
 from engine.plan import TargetPlan
@@ -16,6 +17,7 @@ from engine.run.executor import RunRecord, StepOutcome
 from engine.spec.models import Criterion, Expect, Spec
 from engine.spec.paths import get_path, has_path, parse_path
 from engine.evidence import ABSENT, summarize_body, without_content
+from engine.fixtures import compare as fixture_drift, fixture_document
 
 
 
@@ -55,6 +57,11 @@ def judge_check(outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias:
     observation, document = outcome.attempt.observation, outcome.attempt.document
     verdict = classify(observation, spec.classification)
     mismatches = list(compare(check.expect, observation, verdict, document))
+    fixture = judge_fixture(outcome, spec)
+    if fixture is not None and fixture.status == "drift":
+        mismatches.append(Mismatch(field="fixture", expected=f"the shape of fixture {fixture.name}",
+                                   observed={"removed": fixture.removed, "changed": fixture.changed},
+                                   message=f"fixture drift against {fixture.path}: " + _drift_text(fixture)))
     return CheckResult(
         **common,
         status="failed" if mismatches else "passed",
@@ -65,7 +72,33 @@ def judge_check(outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias:
         mismatches=mismatches,
         captures=capture(check.expect.capture, document, check.keep_content),
         log=log_record(outcome, verdict, spec, base_url_alias),
+        fixture=fixture,
     )
+
+
+def judge_fixture(outcome: StepOutcome, spec: Spec) -> FixtureResult | None:
+    """Compare the response's shape with the fixture checked in for this check."""
+    step = outcome.step
+    name = step.check.fixture
+    if name is None or outcome.attempt is None:
+        return None
+    path = f"{spec.fixtures_dir}/{name}.json"
+    if step.stored_fixture is None:
+        return FixtureResult(name=name, path=path, status="missing")
+    drift = fixture_drift(step.stored_fixture, observed_fixture(step, outcome.attempt))
+    return FixtureResult(name=name, path=path, status="drift" if drift.breaking else "matched",
+                         removed=list(drift.removed), changed=list(drift.changed), added=list(drift.added))
+
+
+def observed_fixture(step, attempt) -> dict[str, Any]:
+    seen = attempt.observation
+    return fixture_document(step.method, step.path, step.body, seen.status, seen.content_type, attempt.document)
+
+
+def _drift_text(fixture: FixtureResult) -> str:
+    parts = [f"{label} {', '.join(paths)}" for label, paths in
+             (("removed", fixture.removed), ("changed type", fixture.changed)) if paths]
+    return "; ".join(parts)
 
 
 def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_url_alias: str) -> LogRecord:
@@ -139,11 +172,20 @@ def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spe
         elif result.status == "failed":
             failed.append(f"check {check_id} failed")
     failed += list(_missing_owners(criterion.owners_for, spec))
+    for check_id in criterion.fixtures_for:
+        result = checks.get(check_id)
+        if result is None or result.fixture is None:
+            unverified.append(f"the fixture of {check_id} was not compared (the check did not run)")
+        elif result.fixture.status == "missing":
+            failed.append(f"no fixture checked in for {check_id} ({result.fixture.path}; run with --update-fixtures)")
+        elif result.fixture.status == "drift":
+            failed.append(f"{check_id} drifted from its fixture: {_drift_text(result.fixture)}")
     if criterion.pending:
         unverified.append(f"not verifiable yet: {criterion.pending}")
     verdict = "not_met" if failed else ("not_verified" if unverified else "met")
     return CriterionResult(id=criterion.id, text=criterion.text, verdict=verdict,
-                           decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for],
+                           decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for]
+                           + [f"fixture:{c}" for c in criterion.fixtures_for],
                            reasons=failed + unverified)
 
 

@@ -44,6 +44,7 @@ class Step:
     max_response_bytes: int
     response_contract: ResponseContract
     request_id_header: str = "X-Client-Request-Id"
+    stored_fixture: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selecti
     target_plan = _target_plan(spec, target or DEFAULT_TARGET)
     selection = resolve(spec, selection)
     chosen, left_out = partition(spec, selection)
-    steps = tuple(_step(spec, check) for check in chosen)
+    steps = tuple(_step(spec, check, loaded.fixtures.get(check.id)) for check in chosen)
     return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps,
                 skipped=tuple(left_out), selection=selection)
 
@@ -87,7 +88,7 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
     return TargetPlan(name, "http", target.base_url, target.alias or name)
 
 
-def _step(spec: Spec, check: Check) -> Step:
+def _step(spec: Spec, check: Check, stored_fixture: dict[str, Any] | None = None) -> Step:
     base, own = spec.defaults.request, check.request
     auth = spec.contract.auth
     return Step(
@@ -101,6 +102,7 @@ def _step(spec: Spec, check: Check) -> Step:
         max_response_bytes=spec.contract.max_response_bytes,
         response_contract=spec.contract.response,
         request_id_header=spec.observability.request_id_header,
+        stored_fixture=stored_fixture,
     )
 
 

@@ -64,6 +64,15 @@ class LogRecord(_Frozen):
     parser_outcome: str
 
 
+class FixtureResult(_Frozen):
+    name: str
+    path: str
+    status: Literal["matched", "drift", "missing", "updated"]
+    removed: list[str] = []
+    changed: list[str] = []
+    added: list[str] = []
+
+
 class Classification(_Frozen):
     rule: str
     class_: str = Field(alias="class")
@@ -105,6 +114,7 @@ class CheckResult(_Frozen):
     mismatches: list[Mismatch] = []
     captures: dict[str, Any] = {}
     log: LogRecord | None = None
+    fixture: FixtureResult | None = None
 
 
 class CriterionResult(_Frozen):

@@ -7,13 +7,14 @@ as one SpecError whose problems carry file:line:col.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from pydantic import ValidationError
 
 from engine.errors import Problem, SpecError
+from engine.fixtures import fixture_path, read_fixture
 from engine.spec.models import Spec
 from engine.spec.pydantic_errors import describe_error
 from engine.spec.semantics import check_document
@@ -27,6 +28,7 @@ class LoadedSpec:
     spec: Spec
     path: Path
     source: SourceMap
+    fixtures: dict[str, Any] = field(default_factory=dict)    # check id -> stored fixture (None: none yet)
 
 
 def load_spec(
@@ -40,7 +42,22 @@ def load_spec(
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])
     rendered, problems = _render(data, dict(variables or {}), environ, source)
     spec = _validate(rendered, source, problems)
-    return LoadedSpec(spec=spec, path=path, source=source)
+    return LoadedSpec(spec=spec, path=path, source=source, fixtures=_stored_fixtures(spec, path, source))
+
+
+def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, Any]:
+    stored, problems = {}, []
+    for index, check in enumerate(spec.checks):
+        if check.fixture:
+            location = fixture_path(path, spec.fixtures_dir, check.fixture)
+            try:
+                stored[check.id] = read_fixture(location)
+            except (OSError, ValueError) as exc:
+                problems.append(Problem(source.locate(("checks", index, "fixture")), f"checks[{index}].fixture",
+                                        f"fixture {location} cannot be read: {exc}"))
+    if problems:
+        raise SpecError(problems)
+    return stored
 
 
 def _display_path(path: Path) -> str:

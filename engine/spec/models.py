@@ -288,6 +288,7 @@ class Check(Mergeable):
     request: RequestSpec = RequestSpec()
     expect: Expect
     keep_content: bool = False
+    fixture: Slug | None = None
 
 
 class Criterion(Mergeable):
@@ -295,6 +296,7 @@ class Criterion(Mergeable):
     text: str = Field(min_length=1)
     requires: list[str] = []
     owners_for: list[Slug] = []
+    fixtures_for: list[Slug] = []
     targets: list[str] | None = None
     pending: str | None = None
 
@@ -341,3 +343,4 @@ class Spec(Strict):
     schedules: dict[Slug, Schedule] = {}
     observability: Observability = Observability()
     policy: Policy = Policy()
+    fixtures_dir: str = Field(default="fixtures", pattern=r"^[^/\\][^\\]*$")

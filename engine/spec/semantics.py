@@ -28,7 +28,8 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_unique_ids("criteria", criteria),
         *_default_rule_last(rules, "classification" in document),
         *_expected_classes_exist(checks, classes),
-        *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets)),
+        *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets),
+                              [c for _, c in checks if c.get("fixture")]),
         *_policy_references(document.get("policy"), classes, set(targets)),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
@@ -82,7 +83,8 @@ def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Ite
                    f"class {wanted!r} is not produced by any classification rule (known: {', '.join(sorted(classes))})")
 
 
-def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set) -> Iterator[Finding]:
+def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set,
+                         _fixture_checks: list[dict]) -> Iterator[Finding]:
     for index, criterion in criteria:
         for ref_index, ref in _strings(criterion.get("requires")):
             if ref not in check_ids:
@@ -90,12 +92,17 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
         for ref_index, name in _strings(criterion.get("owners_for")):
             if classes and name not in classes:
                 yield ("criteria", index, "owners_for", ref_index), f"class {name!r} is not produced by any classification rule"
+        fixture_checks = {c.get("id") for c in _fixture_checks}
+        for ref_index, ref in _strings(criterion.get("fixtures_for")):
+            if ref not in fixture_checks:
+                yield ("criteria", index, "fixtures_for", ref_index), f"check {ref!r} does not declare a fixture"
         for ref_index, target in _strings(criterion.get("targets")):
             if targets and target not in targets:
                 yield ("criteria", index, "targets", ref_index), f"unknown target {target!r}"
-        if not any(criterion.get(key) for key in ("requires", "owners_for", "pending")):
+        if not any(criterion.get(key) for key in ("requires", "owners_for", "fixtures_for", "pending")):
             yield (("criteria", index),
-                   "a criterion needs evidence: 'requires' (check ids), 'owners_for' (classes) or 'pending' (why it cannot be checked yet)")
+                   "a criterion needs evidence: 'requires' (check ids), 'owners_for' (classes), "
+                   "'fixtures_for' (checks with fixtures) or 'pending' (why it cannot be checked yet)")
 
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:

@@ -1,0 +1,61 @@
+import json
+import shutil
+from pathlib import Path
+
+from engine import api
+from engine.fixtures import compare, fixture_document, shape_of
+
+RESPONSE = {"id": "c1", "object": "chat.completion", "model": "m", "created": 1,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "private answer"}, "finish_reason": "stop"}],
+            "usage": {"total_tokens": 9}}
+
+
+def test_shapes_keep_the_contract_and_drop_the_content():
+    shape = shape_of(RESPONSE)
+    assert shape["object"] == "chat.completion" and shape["choices"][0]["finish_reason"] == "stop"
+    assert shape["choices"][0]["message"] == {"role": "assistant", "content": "<string>"}
+    assert shape["usage"] == {"total_tokens": "<number>"} and shape["id"] == "<string>"
+    assert "private answer" not in json.dumps(fixture_document("POST", "/v1", {"messages": [{"content": "secret"}]}, 200,
+                                                               "application/json; charset=utf-8", RESPONSE))
+
+
+def test_drift_removed_and_changed_break_added_is_tolerated():
+    stored = fixture_document("POST", "/v1", {}, 200, "application/json", RESPONSE)
+    changed = {**RESPONSE, "usage": {"total_tokens": "9"}, "system_fingerprint": "fp"}
+    del changed["created"]
+    drift = compare(stored, fixture_document("POST", "/v1", {}, 200, "application/json", changed))
+    assert drift.removed == ("body.created",) and drift.changed == ("body.usage.total_tokens",)
+    assert drift.added == ("body.system_fingerprint",) and drift.breaking
+    only_added = compare(stored, fixture_document("POST", "/v1", {}, 200, "application/json", {**RESPONSE, "x": 1}))
+    assert not only_added.breaking and only_added.added == ("body.x",)
+
+
+def test_fixtures_round_trip_through_a_live_target(tmp_path, sim_server):
+    from conftest import SIM_KEY
+    spec_dir = tmp_path / "specs"
+    shutil.copytree("specs", spec_dir)
+    spec = spec_dir / "cometapi" / "chat-completions.yaml"
+    env = {"COMETAPI_BASE_URL": sim_server.base_url, "COMETAPI_API_KEY": SIM_KEY}
+
+    def verdict(**options):
+        outcome = api.run(spec, target="live", out_dir=None, environ=env, **options)
+        criterion = next(c for c in outcome.results.criteria if c.id == "sanitized-fixtures-checked-in")
+        happy = next(c for c in outcome.results.checks if c.id == "happy-path")
+        return criterion, happy
+
+    criterion, happy = verdict()
+    assert criterion.verdict == "not_met" and "run with --update-fixtures" in criterion.reasons[0]
+    assert happy.fixture.status == "missing" and happy.status == "passed"
+
+    criterion, happy = verdict(update_fixtures=True)
+    stored = spec_dir / "cometapi" / "fixtures" / "happy-path.json"
+    assert stored.is_file() and criterion.verdict == "met" and happy.fixture.status == "matched"
+    assert SIM_KEY not in stored.read_text() and "Return JSON only" not in stored.read_text()
+
+    document = json.loads(stored.read_text())
+    document["response"]["body"]["choices"][0]["message"]["tool_calls"] = []
+    stored.write_text(json.dumps(document))
+    criterion, happy = verdict()
+    assert happy.status == "failed" and happy.fixture.status == "drift"
+    assert happy.mismatches[-1].message.endswith("removed body.choices[0].message.tool_calls")
+    assert criterion.verdict == "not_met"
