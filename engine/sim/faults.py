@@ -1,0 +1,241 @@
+"""The scripted-fault simulator: consecutive attempts get scripted answers, real on the wire.
+
+Each drill scripts its own scope (`/drill/<scope>/...`), so drills can run side by side. Faults are
+produced on the raw socket: a TCP reset is a reset, a truncated body is a truncated body. Every
+attempt the server receives is logged with its arrival time, so a drill can be judged from the
+server's side as well as the client's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
+               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body")
+
+
+@dataclass(frozen=True)
+class FaultStep:
+    """How to answer one attempt. Durations are seconds, already scaled."""
+
+    kind: str = "ok"
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+    delay: float = 0.0
+    error_code: str = ""
+    body_delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class ServedAttempt:
+    scope: str
+    index: int
+    kind: str
+    arrived: float          # seconds since the server started
+    path: str
+
+
+@dataclass
+class _Scripts:
+    steps: dict[str, list[FaultStep]] = field(default_factory=dict)
+    served: dict[str, int] = field(default_factory=dict)
+    log: list[ServedAttempt] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next_step(self, scope: str, path: str, now: float) -> FaultStep | None:
+        with self.lock:
+            steps = self.steps.get(scope)
+            if not steps:
+                return None
+            index = self.served.get(scope, 0)
+            self.served[scope] = index + 1
+            step = steps[min(index, len(steps) - 1)]
+            self.log.append(ServedAttempt(scope, index, step.kind, now, path))
+            return step
+
+
+class FaultServer:
+    """`with FaultServer() as server: url = server.script("drill-1", [FaultStep("status", 503), FaultStep()])`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        self._host, self._port = host, port
+        self._scripts = _Scripts()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self._epoch = time.monotonic()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+    def script(self, scope: str, steps: list[FaultStep]) -> str:
+        """Install a script; returns the base URL a client uses for this scope."""
+        with self._scripts.lock:
+            self._scripts.steps[scope] = list(steps) or [FaultStep()]
+            self._scripts.served[scope] = 0
+        return f"{self.base_url}/drill/{scope}"
+
+    def attempts(self, scope: str | None = None) -> list[ServedAttempt]:
+        with self._scripts.lock:
+            return [a for a in self._scripts.log if scope is None or a.scope == scope]
+
+    def now(self) -> float:
+        return time.monotonic() - self._epoch
+
+    def start(self) -> "FaultServer":
+        self._thread = threading.Thread(target=self._serve, name="runbook-faults", daemon=True)
+        self._thread.start()
+        if not self._started.wait(5):
+            raise RuntimeError("fault server did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "FaultServer":
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def _serve(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._server = self._loop.run_until_complete(
+            asyncio.start_server(self._handle, self._host, self._port, reuse_address=True))
+        for sock in self._server.sockets:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._started.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            self._server.close()
+            self._loop.run_until_complete(self._server.wait_closed())
+            self._loop.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                path = await _read_request(reader)
+                if path is None:
+                    break
+                keep_open = await self._answer(path, writer)
+                if not keep_open:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            pass
+        finally:
+            if not writer.is_closing():
+                writer.close()
+
+    async def _answer(self, path: str, writer: asyncio.StreamWriter) -> bool:
+        scope = path.split("/")[2] if path.startswith("/drill/") and path.count("/") >= 3 else ""
+        step = self._scripts.next_step(scope, path, self.now())
+        if step is None:
+            writer.write(_response(404, _error_body("no script for this path", "not_found")))
+            await writer.drain()
+            return True
+        if step.delay:
+            await asyncio.sleep(step.delay)
+        return await _play(step, writer)
+
+
+async def _read_request(reader: asyncio.StreamReader) -> str | None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    length = next((int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0)
+    if length:
+        await reader.readexactly(length)
+    parts = lines[0].split(" ")
+    return parts[1] if len(parts) >= 2 else None
+
+
+async def _play(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
+    """Answer one attempt; False when the connection must not be reused."""
+    if step.kind == "reset":
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+        return False
+    if step.kind == "stall":
+        await asyncio.sleep(300)
+        return False
+    if step.kind == "close_mid_body":
+        body = _completion("ok")
+        writer.write(_head(200, len(body), "application/json") + body[: len(body) // 2])
+        await writer.drain()
+        writer.transport.abort()
+        return False
+    if step.kind == "slow_body":
+        body = _completion("ok")
+        writer.write(_head(200, len(body), "application/json", step.headers))
+        for index in range(0, len(body), 16):
+            writer.write(body[index:index + 16])
+            await writer.drain()
+            await asyncio.sleep(step.body_delay)
+        return True
+    writer.write(_canned(step))
+    await writer.drain()
+    return True
+
+
+def _canned(step: FaultStep) -> bytes:
+    kind = step.kind
+    if kind == "ok":
+        return _response(200, _completion('{"status":"ok"}'), headers=step.headers)
+    if kind == "status":
+        return _response(step.status, _error_body(f"scripted {step.status}", step.error_code), headers=step.headers)
+    if kind == "invalid_json":
+        return _response(200, b'{"id": "chatcmpl-x", "choices": [', headers=step.headers)
+    if kind == "html_502":
+        page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+        return _response(502, page, "text/html", step.headers)
+    if kind == "redirect":
+        return _response(301, b"", "text/html", (("location", "/v1/chat/completions"), *step.headers))
+    if kind == "schema_drift":
+        return _response(200, json.dumps({"id": "chatcmpl-drift", "object": "chat.completion", "model": "m"}).encode())
+    if kind == "empty_content":
+        return _response(200, _completion(""))
+    if kind == "error_in_200":
+        return _response(200, _error_body("upstream failed after headers", "server_error"))
+    raise ValueError(f"unknown fault kind {kind!r}")
+
+
+def _completion(content: str) -> bytes:
+    return json.dumps({
+        "id": "chatcmpl-drill", "object": "chat.completion", "created": int(time.time()), "model": "sim",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+    }).encode()
+
+
+def _error_body(message: str, code: str) -> bytes:
+    return json.dumps({"error": {"message": message, "type": "comet_api_error", "param": "", "code": code}}).encode()
+
+
+def _head(status: int, length: int, content_type: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"content-type: {content_type}",
+             f"content-length: {length}", *(f"{name}: {value}" for name, value in headers)]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _response(status: int, body: bytes, content_type: str = "application/json",
+              headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+    return _head(status, len(body), content_type, headers) + body
+
+
+_REASONS = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+            408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
+            503: "Service Unavailable", 504: "Gateway Timeout", 524: "A Timeout Occurred"}
