@@ -41,6 +41,7 @@ class Observation(_Frozen):
     elapsed_ms: float = 0.0
     body_excerpt: str | None = None          # sanitized, truncated; never assistant content
     client_request_id: str | None = None     # the id runbook sent with the request
+    hints: dict[str, str] = {}               # retry-after, retry-after-ms, x-should-retry as sent
 
 
 class LogRecord(_Frozen):

@@ -18,6 +18,7 @@ from engine.results import Observation
 from engine.spec.models import ResponseContract
 from engine.spec.paths import get_path, has_path
 
+HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
 _REQUEST_ID_IN_MESSAGE = re.compile(r"request id:\s*([\w.-]+)", re.I)
 _CHUNK = 65_536
@@ -187,6 +188,7 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, s
             elapsed_ms=round(elapsed, 2),
             body_excerpt=_excerpt(received, parsed, secrets),
             client_request_id=client_request_id,
+            hints={name: headers[name][:64] for name in HINT_HEADERS if name in headers},
         ),
         document=document,
     )

@@ -1,0 +1,252 @@
+"""The reference client: a spec's retry and fallback policy, executed exactly as written.
+
+One call = attempts against the primary target, bounded by `max_attempts` (the first included),
+spaced by backoff with jitter or by the server's Retry-After (up to a cap), all inside one deadline;
+then, only if the policy and the failure's class allow it and enough of the deadline remains, one
+attempt against the fallback target. Every decision is recorded with its reason, so a drill can
+show *why* the client did what it did.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+
+from engine.classify import classify
+from engine.results import Classification, Observation
+from engine.run.http import Outgoing, send
+from engine.spec.models import Policy, ResponseContract, Rule
+
+Outcome = Literal["success", "failed", "fell_back"]
+
+
+@dataclass(frozen=True)
+class PolicyAttempt:
+    target: str
+    number: int
+    started: float              # seconds since the call began (client clock)
+    ended: float
+    observation: Observation
+    verdict: Classification
+    decision: str
+    sleep: float | None = None  # the pause chosen before the next attempt
+    sleep_rule: str = ""
+
+
+@dataclass(frozen=True)
+class PolicyCall:
+    outcome: Outcome
+    attempts: tuple[PolicyAttempt, ...]
+    elapsed: float
+    deadline: float
+
+    @property
+    def fallback_used(self) -> bool:
+        return any(a.target == "fallback" for a in self.attempts)
+
+
+@dataclass
+class RetryBudget:
+    """Retries allowed across many calls: `minimum` + `ratio` x calls made, so an incident cannot
+    turn into a retry storm."""
+
+    ratio: float
+    minimum: int = 3
+    calls: int = 0
+    retries: int = 0
+
+    def allows_retry(self) -> bool:
+        return self.retries < self.minimum + self.ratio * self.calls
+
+
+@dataclass(frozen=True)
+class CallSettings:
+    policy: Policy
+    rules: tuple[Rule, ...]
+    contract: ResponseContract
+    connect: float
+    read: float
+    deadline: float
+    scale: float = 1.0
+    max_response_bytes: int = 1_048_576
+
+
+@dataclass
+class _State:
+    started: float
+    attempts: list[PolicyAttempt] = field(default_factory=list)
+    previous_sleep: float = 0.0
+
+
+async def call(client: httpx.AsyncClient, primary: Outgoing, fallback: Outgoing | None,
+               settings: CallSettings, budget: RetryBudget, rng: random.Random) -> PolicyCall:
+    """One call under the policy; never raises for anything a server does."""
+    state = _State(started=time.monotonic())
+    budget.calls += 1
+    retry = settings.policy.retry
+    for number in range(1, retry.max_attempts + 1):
+        attempt = await _attempt(client, primary, "primary", number, settings, state)
+        if attempt is None:
+            break
+        if attempt.verdict.class_ == "success":
+            return _finish(state, settings, "success", attempt, "done: success")
+        pause, why_not = _next_pause(attempt, number, settings, state, budget, rng)
+        if pause is None:
+            state.attempts.append(_decided(attempt, f"no retry: {why_not}"))
+            break
+        budget.retries += 1
+        state.attempts.append(_decided(attempt, f"retry after {pause[0] * 1000:.1f}ms", *pause))
+        state.previous_sleep = pause[0]
+        await _sleep(pause[0])
+    return await _maybe_fall_back(client, fallback, settings, state)
+
+
+async def _attempt(client, outgoing: Outgoing, target: str, number: int,
+                   settings: CallSettings, state: _State) -> PolicyAttempt | None:
+    remaining = settings.deadline - _elapsed(state)
+    if remaining < settings.connect:
+        last = state.attempts[-1] if state.attempts else None
+        if last is not None:
+            state.attempts[-1] = _decided(last, last.decision + "; deadline too close to start another attempt")
+        return None
+    request = _bounded(outgoing, settings, remaining)
+    started = _elapsed(state)
+    result = await send(client, request, settings.contract)
+    verdict = classify(result.observation, settings.rules)
+    return PolicyAttempt(target, number, started, _elapsed(state), result.observation, verdict, decision="")
+
+
+def _bounded(outgoing: Outgoing, settings: CallSettings, remaining: float) -> Outgoing:
+    """The attempt may not outlive the call's deadline."""
+    return Outgoing(
+        method=outgoing.method, url=outgoing.url, headers=outgoing.headers, body=outgoing.body,
+        connect_timeout=min(settings.connect, remaining), read_timeout=min(settings.read, remaining),
+        deadline=remaining, max_response_bytes=settings.max_response_bytes, secrets=outgoing.secrets,
+        client_request_id=outgoing.client_request_id,
+    )
+
+
+def _next_pause(attempt: PolicyAttempt, number: int, settings: CallSettings, state: _State,
+                budget: RetryBudget, rng: random.Random) -> tuple[tuple[float, str] | None, str]:
+    """(pause in seconds, the rule that set it) or (None, why there is no retry)."""
+    retry = settings.policy.retry
+    hint = _header(attempt, "x-should-retry")
+    if settings.policy.side_effects:
+        return None, "the request has side effects (policy.side_effects)"
+    if hint == "false":
+        return None, "the server said x-should-retry: false"
+    if attempt.verdict.retry == "no" and hint != "true":
+        return None, f"class {attempt.verdict.class_} is not retryable (rule {attempt.verdict.rule})"
+    if number >= retry.max_attempts:
+        return None, f"{retry.max_attempts} attempts made (policy.retry.max_attempts)"
+    if not budget.allows_retry():
+        return None, "the run's retry budget is spent (policy.retry.budget)"
+    pause = _retry_after(attempt, settings) if retry.honor_retry_after else None
+    if pause is not None and pause[0] > retry.retry_after_cap * settings.scale:
+        return None, f"Retry-After {pause[0] / settings.scale:g}s is above policy.retry.retry_after_cap"
+    pause = pause or _backoff(number - 1, settings, state.previous_sleep, rng)
+    if _elapsed(state) + pause[0] + settings.connect > settings.deadline:
+        return None, "the pause would run past the deadline"
+    return pause, ""
+
+
+def _backoff(retry_index: int, settings: CallSettings, previous: float, rng: random.Random) -> tuple[float, str]:
+    retry = settings.policy.retry
+    base, cap = retry.base * settings.scale, retry.cap * settings.scale
+    ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
+    if retry.jitter == "full":
+        return rng.uniform(0, ceiling), f"full jitter in [0, {ceiling * 1000:.1f}ms]"
+    if retry.jitter == "equal":
+        return ceiling / 2 + rng.uniform(0, ceiling / 2), f"equal jitter in [{ceiling * 500:.1f}, {ceiling * 1000:.1f}ms]"
+    if retry.jitter == "decorrelated":
+        high = min(cap, max(base, (previous or base) * 3))
+        return rng.uniform(base, high), f"decorrelated jitter in [{base * 1000:.1f}, {high * 1000:.1f}ms]"
+    return ceiling, f"no jitter: {ceiling * 1000:.1f}ms"
+
+
+def _retry_after(attempt: PolicyAttempt, settings: CallSettings) -> tuple[float, str] | None:
+    """retry-after-ms, then retry-after (seconds or an HTTP date), in spec seconds x the time scale."""
+    milliseconds = _header(attempt, "retry-after-ms")
+    seconds = _header(attempt, "retry-after")
+    try:
+        if milliseconds is not None:
+            return float(milliseconds) / 1000 * settings.scale, f"retry-after-ms {milliseconds}"
+        if seconds is not None:
+            return _seconds(seconds) * settings.scale, f"Retry-After {seconds}"
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def _seconds(value: str) -> float:
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(0.0, when.timestamp() - time.time())
+
+
+def _header(attempt: PolicyAttempt, name: str) -> str | None:
+    return attempt.observation.hints.get(name)
+
+
+async def _maybe_fall_back(client, fallback: Outgoing | None, settings: CallSettings, state: _State) -> PolicyCall:
+    last = state.attempts[-1] if state.attempts else None
+    why_not = _why_no_fallback(fallback, last, settings, state)
+    if why_not:
+        if last is not None:
+            state.attempts[-1] = _decided(last, f"{last.decision}; no fallback: {why_not}")
+        return _result(state, settings, "failed")
+    attempt = await _attempt(client, fallback, "fallback", 1, settings, state)
+    if attempt is None:
+        return _result(state, settings, "failed")
+    outcome = "fell_back" if attempt.verdict.class_ == "success" else "failed"
+    state.attempts.append(_decided(attempt, "done: fallback answered" if outcome == "fell_back" else "fallback failed too"))
+    return _result(state, settings, outcome)
+
+
+def _why_no_fallback(fallback, last: PolicyAttempt | None, settings: CallSettings, state: _State) -> str:
+    policy = settings.policy
+    if fallback is None or not policy.fallback.to:
+        return "the policy has no fallback target"
+    if last is None:
+        return "no attempt was made"
+    if policy.side_effects:
+        return "the request has side effects (policy.side_effects)"
+    if last.verdict.fallback == "no":
+        return f"class {last.verdict.class_} does not fall back (rule {last.verdict.rule})"
+    if last.verdict.class_ in policy.fallback.never_for:
+        return f"class {last.verdict.class_} is in policy.fallback.never_for"
+    remaining = settings.deadline - _elapsed(state)
+    if remaining < policy.fallback.only_if_remaining * settings.scale:
+        return (f"{remaining / settings.scale:.1f}s of the deadline left, policy.fallback.only_if_remaining "
+                f"needs {policy.fallback.only_if_remaining:g}s")
+    return ""
+
+
+def _decided(attempt: PolicyAttempt, decision: str, sleep: float | None = None, rule: str = "") -> PolicyAttempt:
+    return PolicyAttempt(attempt.target, attempt.number, attempt.started, attempt.ended, attempt.observation,
+                         attempt.verdict, decision, sleep, rule)
+
+
+def _finish(state: _State, settings: CallSettings, outcome: Outcome, attempt: PolicyAttempt, decision: str) -> PolicyCall:
+    state.attempts.append(_decided(attempt, decision))
+    return _result(state, settings, outcome)
+
+
+def _result(state: _State, settings: CallSettings, outcome: Outcome) -> PolicyCall:
+    return PolicyCall(outcome, tuple(state.attempts), _elapsed(state), settings.deadline)
+
+
+def _elapsed(state: _State) -> float:
+    return time.monotonic() - state.started
+
+
+async def _sleep(seconds: float) -> None:
+    await asyncio.sleep(seconds)
