@@ -24,6 +24,7 @@ from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
+from engine.run.drills import execute_drills
 from engine.run.executor import RunRecord, execute_plan, new_invalid_token
 from engine.scaffold import init_spec
 from engine.spec.lint import lint_spec
@@ -80,6 +81,7 @@ def run(
     invalid_token = new_invalid_token()
     with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
         record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token)
+    record = dataclasses.replace(record, drills=execute_drills(the_plan))
     if update_fixtures:
         record = _store_fixtures(record, Path(path))
     document = scrub_tree(assemble(record, evaluate(record)).to_json_dict(), (*secrets.values(), invalid_token))

@@ -27,6 +27,7 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         duration_ms=round((record.finished - record.started).total_seconds() * 1000, 1),
         summary=evaluation.summary,
         checks=list(evaluation.checks),
+        drills=list(evaluation.drills),
         criteria=list(evaluation.criteria),
         classification=[rule_row(rule) for rule in spec.classification],
     )
@@ -47,6 +48,7 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
         "timeouts": {name: format_duration(getattr(timeouts, name)) for name in ("connect", "read", "deadline")},
         "policy_version": contract.policy_version,
         "policy": describe_policy(spec),
+        "drill_time_scale": spec.drill_settings.time_scale,
         "required_response_fields": list(contract.response.require),
     }
 

@@ -16,6 +16,7 @@ from engine.plan import TargetPlan
 from engine.run.executor import RunRecord, StepOutcome
 from engine.spec.models import Criterion, Expect, Spec
 from engine.spec.paths import get_path, has_path, parse_path
+from engine.evaluate_drills import judge_drill
 from engine.evidence import ABSENT, summarize_body, without_content
 from engine.fixtures import compare as fixture_drift, fixture_document
 
@@ -26,6 +27,7 @@ class Evaluation:
     checks: tuple[CheckResult, ...]
     criteria: tuple[CriterionResult, ...]
     summary: Summary
+    drills: tuple[CheckResult, ...] = ()
 
 
 def evaluate(record: RunRecord) -> Evaluation:
@@ -36,9 +38,20 @@ def evaluate(record: RunRecord) -> Evaluation:
              for outcome in record.outcomes}
     by_id.update({cid: _not_selected(spec, cid, why) for cid, why in plan.skipped})
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
-    everything = not plan.skipped    # a selection that leaves nothing out is a full run
+    drills = tuple(judge_drill(run, spec) for run in record.drills)
+    drills += tuple(_not_selected_drill(spec, drill_id, why) for drill_id, why in plan.skipped_drills)
+    order = {f"drill:{d.id}": i for i, d in enumerate(spec.drills)}
+    drills = tuple(sorted(drills, key=lambda d: order.get(d.id, 0)))
+    by_id.update({drill.id: drill for drill in drills})
+    everything = not plan.skipped and not plan.skipped_drills   # a selection that leaves nothing out is a full run
     criteria = tuple(judge_criterion(c, by_id, spec, plan.target, everything) for c in spec.criteria)
-    return Evaluation(checks, criteria, summary_of(checks, criteria))
+    return Evaluation(checks, criteria, summary_of(checks, criteria, drills), drills)
+
+
+def _not_selected_drill(spec: Spec, drill_id: str, why: str) -> CheckResult:
+    drill = next(d for d in spec.drills if d.id == drill_id)
+    return CheckResult(id=f"drill:{drill_id}", title=drill.title, tags=drill.tags, status="skipped", reason=why,
+                       selected=False)
 
 
 def _not_selected(spec: Spec, check_id: str, why: str) -> CheckResult:
@@ -190,12 +203,16 @@ def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spe
 
 
 def _wrong_target(criterion: Criterion, target: TargetPlan) -> str | None:
-    """Checks against the simulator prove the spec, not the provider: only an explicit opt-in counts."""
+    """Checks against the simulator prove the spec, not the provider: only an explicit opt-in counts.
+
+    Drills are the exception: they prove the client's policy, which only the simulator can script.
+    """
     if criterion.targets:
         if target.name in criterion.targets:
             return None
         return f"verifiable only against target {', '.join(criterion.targets)}; this run used {target.name}"
-    if target.kind == "simulator" and criterion.requires:
+    provider_checks = [ref for ref in criterion.requires if not ref.startswith("drill:")]
+    if target.kind == "simulator" and provider_checks:
         return (f"checks against the simulator ({target.name}) prove the spec, not the provider; "
                 f"run against a real target, or list {target.name} in this criterion's targets")
     return None
@@ -225,18 +242,23 @@ def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
                 yield f"rule {rule.id} (class {name}) names no owner"
 
 
-def summary_of(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...]) -> Summary:
-    """Counts of everything; the verdict only from selected checks and applicable criteria."""
-    counts = Counts(total=len(checks), **{s: sum(c.status == s for c in checks) for s in ("passed", "failed", "error", "skipped")})
+def _counts(items: tuple[CheckResult, ...]) -> Counts:
+    return Counts(total=len(items), **{s: sum(c.status == s for c in items) for s in ("passed", "failed", "error", "skipped")})
+
+
+def summary_of(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...],
+               drills: tuple[CheckResult, ...] = ()) -> Summary:
+    """Counts of everything; the verdict only from selected checks and drills and applicable criteria."""
+    counts, drill_counts = _counts(checks), _counts(drills)
     applicable = [c for c in criteria if c.applicable]
     board = CriteriaCounts(total=len(criteria), not_applicable=len(criteria) - len(applicable),
                            **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")})
-    unfinished = any(c.selected and c.status in ("error", "skipped") for c in checks)
+    unfinished = any(c.selected and c.status in ("error", "skipped") for c in (*checks, *drills))
     notes = [] if applicable or not all(c.selected for c in checks) else ["the spec defines no readiness criteria"]
-    if counts.failed or board.not_met:
+    if counts.failed or drill_counts.failed or board.not_met:
         verdict = "not_ready"
     elif unfinished or board.not_verified or notes:
         verdict = "not_verified"
     else:
         verdict = "ready"
-    return Summary(verdict=verdict, checks=counts, drills=Counts(), criteria=board, notes=notes)
+    return Summary(verdict=verdict, checks=counts, drills=drill_counts, criteria=board, notes=notes)

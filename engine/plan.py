@@ -10,7 +10,7 @@ from typing import Any, Literal
 from engine.errors import UsageError
 from engine.select import Selection, partition, resolve
 from engine.spec.load import LoadedSpec
-from engine.spec.models import Check, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
+from engine.spec.models import Check, Drill, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
 from engine.spec.paths import delete_path
 
 DEFAULT_TARGET = "sim"
@@ -34,7 +34,7 @@ class AuthPlan:
 
 @dataclass(frozen=True)
 class Step:
-    check: Check
+    check: Check | Drill
     method: str
     path: str
     headers: dict[str, str]
@@ -45,6 +45,14 @@ class Step:
     response_contract: ResponseContract
     request_id_header: str = "X-Client-Request-Id"
     stored_fixture: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class DrillStep:
+    """A drill and the request its calls send (the default request, changed by the drill's own)."""
+
+    drill: Drill
+    request: Step
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,8 @@ class Plan:
     steps: tuple[Step, ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
     selection: Selection = Selection()
+    drills: tuple[DrillStep, ...] = ()
+    skipped_drills: tuple[tuple[str, str], ...] = field(default=())
 
 
 def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection()) -> Plan:
@@ -71,10 +81,13 @@ def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selecti
     spec = loaded.spec
     target_plan = _target_plan(spec, target or DEFAULT_TARGET)
     selection = resolve(spec, selection)
-    chosen, left_out = partition(spec, selection)
+    chosen, left_out = partition(spec.checks, selection)
     steps = tuple(_step(spec, check, loaded.fixtures.get(check.id)) for check in chosen)
+    drills, drills_left_out = partition(spec.drills, selection)
     return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps,
-                skipped=tuple(left_out), selection=selection)
+                skipped=tuple(left_out), selection=selection,
+                drills=tuple(DrillStep(drill, _step(spec, drill)) for drill in drills),
+                skipped_drills=tuple(drills_left_out))
 
 
 def _target_plan(spec: Spec, name: str) -> TargetPlan:
@@ -88,7 +101,7 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
     return TargetPlan(name, "http", target.base_url, target.alias or name)
 
 
-def _step(spec: Spec, check: Check, stored_fixture: dict[str, Any] | None = None) -> Step:
+def _step(spec: Spec, check: Check | Drill, stored_fixture: dict[str, Any] | None = None) -> Step:
     base, own = spec.defaults.request, check.request
     auth = spec.contract.auth
     return Step(

@@ -74,6 +74,32 @@ class FixtureResult(_Frozen):
     added: list[str] = []
 
 
+class DrillAttempt(_Frozen):
+    target: str                  # primary or fallback
+    number: int
+    started_ms: float            # since the call began, real (scaled) time
+    status: int | None
+    transport_error: str | None
+    class_: str = Field(alias="class")
+    decision: str
+    pause_ms: float | None = None
+
+
+class DrillCall(_Frozen):
+    outcome: str
+    elapsed_ms: float
+    deadline_ms: float
+    attempts: list[DrillAttempt]
+    server_attempts: int         # what the simulator received on the primary
+    server_fallback_attempts: int
+
+
+class DrillSummary(_Frozen):
+    time_scale: float
+    repeat: int
+    calls: list[DrillCall]
+
+
 class Classification(_Frozen):
     rule: str
     class_: str = Field(alias="class")
@@ -116,6 +142,7 @@ class CheckResult(_Frozen):
     captures: dict[str, Any] = {}
     log: LogRecord | None = None
     fixture: FixtureResult | None = None
+    drill: DrillSummary | None = None
 
 
 class CriterionResult(_Frozen):

@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from engine.errors import UsageError
-from engine.spec.models import Check, Spec
+from engine.spec.models import Check, Drill, Spec
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,9 @@ def resolve(spec: Spec, selection: Selection) -> Selection:
             raise UsageError(f"spec {spec.name!r} has no schedule {selection.schedule!r}{_hint(selection.schedule, spec.schedules)}")
         selection = Selection(tuple(schedule.tags) + selection.tags, tuple(schedule.only) + selection.only,
                               tuple(schedule.skip) + selection.skip, selection.schedule)
-    ids = [check.id for check in spec.checks]
-    tags = sorted({tag for check in spec.checks for tag in check.tags})
+    items = [*spec.checks, *spec.drills]
+    ids = [item.id for item in items]
+    tags = sorted({tag for item in items for tag in item.tags})
     for check_id in (*selection.only, *selection.skip):
         if check_id not in ids:
             raise UsageError(f"spec {spec.name!r} has no check {check_id!r}{_hint(check_id, ids)}")
@@ -46,10 +47,10 @@ def resolve(spec: Spec, selection: Selection) -> Selection:
     return selection
 
 
-def partition(spec: Spec, selection: Selection) -> tuple[list[Check], list[tuple[str, str]]]:
-    """(selected checks, [(id, why not selected)]) in spec order."""
+def partition(items: list, selection: Selection) -> tuple[list, list[tuple[str, str]]]:
+    """(selected checks or drills, [(id, why not selected)]) in spec order."""
     chosen, left_out = [], []
-    for check in spec.checks:
+    for check in items:
         why = _why_not(check, selection)
         if why:
             left_out.append((check.id, f"not selected: {why}"))
@@ -58,7 +59,7 @@ def partition(spec: Spec, selection: Selection) -> tuple[list[Check], list[tuple
     return chosen, left_out
 
 
-def _why_not(check: Check, selection: Selection) -> str | None:
+def _why_not(check: Check | Drill, selection: Selection) -> str | None:
     if check.id in selection.skip:
         return "--skip"
     if selection.only and check.id not in selection.only:

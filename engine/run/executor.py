@@ -34,6 +34,7 @@ class RunRecord:
     started: dt.datetime
     finished: dt.datetime
     outcomes: tuple[StepOutcome, ...]
+    drills: tuple = ()             # DrillRun records (engine.run.drills)
 
     def __repr__(self) -> str:
         # asyncio formats the finished task's result in places; keep that cheap for big runs.

@@ -16,8 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
-               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body")
+from engine.spec.models import FAULT_KINDS  # noqa: F401 - the kinds this server plays
 
 
 @dataclass(frozen=True)
@@ -121,6 +120,10 @@ class FaultServer:
             self._loop.run_forever()
         finally:
             self._server.close()
+            pending = asyncio.all_tasks(self._loop)   # stalled or kept-alive connections
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.run_until_complete(self._server.wait_closed())
             self._loop.close()
 
@@ -135,6 +138,8 @@ class FaultServer:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
+        except asyncio.CancelledError:
+            return   # the server is stopping; ending quietly keeps asyncio's stream callback quiet
         finally:
             if not writer.is_closing():
                 writer.close()

@@ -37,6 +37,8 @@ TRANSPORT_KINDS = (
 PARSER_OUTCOMES = (
     "ok", "invalid_json", "missing_field", "empty_content", "error_in_body", "error_envelope", "none",
 )
+FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
+               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body")
 ACTIONS = (
     "none",                   # success: nothing to do
     "fix_request",            # caller builds the request wrongly (client / serializer bug)
@@ -323,6 +325,73 @@ class Observability(Strict):
     request_id_header: HeaderName = "X-Client-Request-Id"
 
 
+def _fault_shorthand(value: Any) -> Any:
+    """'reset' -> {kind: reset}; {status: 503} -> {kind: status, status: 503}."""
+    if isinstance(value, str):
+        return {"kind": value}
+    if isinstance(value, dict) and "status" in value and "kind" not in value:
+        return {"kind": "status", **value}
+    return value
+
+
+class Fault(Strict):
+    """How the simulator answers one attempt of a drill."""
+
+    kind: Literal[FAULT_KINDS] = "ok"               # type: ignore[valid-type]
+    status: int | None = Field(default=None, ge=100, le=599)
+    headers: dict[HeaderName, HeaderValue] = {}
+    delay: Duration | None = None                    # before the response head
+    body_delay: Duration | None = None               # between body chunks (slow_body)
+    error_code: str = ""
+
+    @model_validator(mode="after")
+    def _status_with_status(self) -> "Fault":
+        if (self.kind == "status") != (self.status is not None):
+            raise ValueError("a 'status' fault needs a status code, and only a status fault takes one")
+        return self
+
+
+FaultItem = Annotated[Fault, BeforeValidator(_fault_shorthand, json_schema_input_type=Literal[FAULT_KINDS] | Fault)]  # type: ignore[valid-type]
+
+
+class DrillExpect(Strict):
+    attempts: int | None = Field(default=None, ge=0)           # attempts on the primary target
+    outcome: Literal["success", "failed", "fell_back"] | None = None
+    fallback_used: bool | None = None
+    class_: Slug | None = Field(default=None, alias="class")     # class of the last primary attempt
+    action: Action | None = None
+    within_deadline: bool | None = None
+    jittered: bool | None = None                               # pauses differ across repeats
+
+    @model_validator(mode="after")
+    def _asserts_something(self) -> "DrillExpect":
+        if all(value is None for value in (self.attempts, self.outcome, self.fallback_used, self.class_,
+                                           self.action, self.within_deadline, self.jittered)):
+            raise ValueError("a drill must expect something: attempts, outcome, fallback_used, class, action, "
+                             "within_deadline or jittered")
+        return self
+
+
+class Drill(Mergeable):
+    """The policy under scripted faults (simulator targets only)."""
+
+    id: Slug
+    title: str = ""
+    tags: list[Slug] = []
+    request: RequestSpec = RequestSpec()
+    faults: list[FaultItem] = Field(min_length=1)
+    fallback_faults: list[FaultItem] = [Fault()]
+    primary: Literal["scripted", "unreachable"] = "scripted"
+    deadline: Duration | None = None                 # the call's deadline; default contract.timeouts.deadline
+    repeat: int = Field(default=1, ge=1, le=50)
+    expect: DrillExpect
+
+
+class DrillSettings(Strict):
+    time_scale: float = Field(default=0.02, gt=0, le=1)    # drills run this much faster than written
+    tolerance: Duration = 0.05                              # real seconds of timing slack on loopback
+
+
 class Defaults(Strict):
     request: RequestSpec = RequestSpec()
 
@@ -343,4 +412,6 @@ class Spec(Strict):
     schedules: dict[Slug, Schedule] = {}
     observability: Observability = Observability()
     policy: Policy = Policy()
+    drills: list[Drill] = []
+    drill_settings: DrillSettings = DrillSettings()
     fixtures_dir: str = Field(default="fixtures", pattern=r"^[^/\\][^\\]*$")

@@ -19,6 +19,7 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
     """Every cross-reference problem in a rendered spec document."""
     rules = _items(document, "classification")
     checks = _items(document, "checks")
+    drills = _items(document, "drills")
     criteria = _items(document, "criteria")
     classes = {rule.get("class") for _, rule in rules if isinstance(rule.get("class"), str)}
     targets = document.get("targets") if isinstance(document.get("targets"), dict) else {}
@@ -26,14 +27,17 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_unique_ids("classification", rules),
         *_unique_ids("checks", checks),
         *_unique_ids("criteria", criteria),
+        *_unique_ids("drills", drills),
         *_default_rule_last(rules, "classification" in document),
         *_expected_classes_exist(checks, classes),
-        *_criteria_references(criteria, {c.get("id") for _, c in checks}, classes, set(targets),
+        *_criteria_references(criteria, {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
+                              classes, set(targets),
                               [c for _, c in checks if c.get("fixture")]),
         *_policy_references(document.get("policy"), classes, set(targets)),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
         *_leftover_directives("criteria", criteria),
+        *_leftover_directives("drills", drills),
     ]
 
 
@@ -88,7 +92,8 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
     for index, criterion in criteria:
         for ref_index, ref in _strings(criterion.get("requires")):
             if ref not in check_ids:
-                yield ("criteria", index, "requires", ref_index), f"unknown check id {ref!r}"
+                kind = "drill" if ref.startswith("drill:") else "check"
+                yield ("criteria", index, "requires", ref_index), f"unknown {kind} id {ref.removeprefix('drill:')!r}"
         for ref_index, name in _strings(criterion.get("owners_for")):
             if classes and name not in classes:
                 yield ("criteria", index, "owners_for", ref_index), f"class {name!r} is not produced by any classification rule"

@@ -1,0 +1,178 @@
+"""Judge drills: the expectations, and the policy's envelope checked from the simulator's own log.
+
+Every mismatch names the policy rule or expectation it breaks, so a broken policy fails the drill
+that exercises it with a reason a reviewer can act on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from engine.results import CheckResult, DrillAttempt, DrillCall, DrillSummary, Mismatch
+from engine.run.drills import DrillRun
+from engine.run.policy import PolicyAttempt, PolicyCall
+from engine.spec.models import Spec
+
+LOWER_SLACK = 0.002   # seconds: a pause may start this much early (clock and scheduling noise)
+
+
+def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
+    drill = run.step.drill
+    common = {"id": f"drill:{drill.id}", "title": drill.title, "tags": drill.tags}
+    if run.not_run:
+        return CheckResult(**common, status="skipped", reason=run.not_run)
+    mismatches = [*_expectations(run, spec), *_policy_envelope(run, spec)]
+    last = _last_primary(run.calls[-1]) or run.calls[-1].attempts[-1]
+    return CheckResult(
+        **common, status="failed" if mismatches else "passed", observed=last.observation,
+        **{"class": last.verdict.class_}, action=last.verdict.action, retry=last.verdict.retry,
+        fallback=last.verdict.fallback, owner=last.verdict.owner, rule=last.verdict.rule,
+        mismatches=_unique(mismatches), drill=_summary(run),
+    )
+
+
+def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
+    expect = run.step.drill.expect
+    for index, policy_call in enumerate(run.calls):
+        label = f" (call {index + 1})" if len(run.calls) > 1 else ""
+        primary = [a for a in policy_call.attempts if a.target == "primary"]
+        last = primary[-1] if primary else None
+        if expect.attempts is not None and len(primary) != expect.attempts:
+            yield _miss("attempts", expect.attempts, len(primary), label, _attempts_reason(run, primary))
+        if expect.outcome is not None and policy_call.outcome != expect.outcome:
+            yield _miss("outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call))
+        if expect.fallback_used is not None and policy_call.fallback_used != expect.fallback_used:
+            yield _miss("fallback_used", expect.fallback_used, policy_call.fallback_used, label, _final_decision(policy_call))
+        if expect.class_ is not None and last is not None and last.verdict.class_ != expect.class_:
+            yield _miss("class", expect.class_, last.verdict.class_, label, f"rule {last.verdict.rule}")
+        if expect.action is not None and last is not None and last.verdict.action != expect.action:
+            yield _miss("action", expect.action, last.verdict.action, label, f"rule {last.verdict.rule}")
+        within = _within_deadline(run, index, spec.drill_settings.tolerance)
+        if expect.within_deadline is not None and within != expect.within_deadline:
+            yield _miss("within_deadline", expect.within_deadline, within, label,
+                        f"{policy_call.elapsed * 1000:.1f}ms against a {policy_call.deadline * 1000:.1f}ms deadline")
+    if expect.jittered is not None:
+        firsts = [c.attempts[0].sleep for c in run.calls if c.attempts and c.attempts[0].sleep is not None]
+        jittered = len({round(p, 6) for p in firsts}) > 1
+        if len(firsts) < 2 or jittered != expect.jittered:
+            shown = ", ".join(f"{p * 1000:.1f}ms" for p in firsts) or "none"
+            yield _miss("jittered", expect.jittered, jittered, "",
+                        f"first pauses across calls: {shown}; policy.retry.jitter is {spec.policy.retry.jitter}")
+
+
+def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
+    policy = spec.policy
+    for index, policy_call in enumerate(run.calls):
+        primary = [a for a in policy_call.attempts if a.target == "primary"]
+        if len(primary) > policy.retry.max_attempts:
+            yield _rule("policy.retry.max_attempts", f"{len(primary)} attempts, at most {policy.retry.max_attempts} allowed")
+        if policy.side_effects and len(primary) > 1:
+            yield _rule("policy.side_effects", "a request with side effects was retried")
+        for earlier, later in zip(primary, primary[1:]):
+            if earlier.verdict.retry == "no" and earlier.observation.hints.get("x-should-retry") != "true":
+                yield _rule(f"classification.{earlier.verdict.rule}.retry",
+                            f"class {earlier.verdict.class_} was retried although its rule says retry: no")
+        yield from _fallback_rules(policy_call, spec)
+        yield from _pauses(run, index, primary, spec)
+
+
+def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
+    if not policy_call.fallback_used:
+        return
+    last = _last_primary(policy_call)
+    if last is None:
+        return
+    if last.verdict.fallback == "no":
+        yield _rule(f"classification.{last.verdict.rule}.fallback",
+                    f"fell back on class {last.verdict.class_}, whose rule says fallback: no")
+    if last.verdict.class_ in spec.policy.fallback.never_for:
+        yield _rule("policy.fallback.never_for", f"fell back on class {last.verdict.class_}")
+
+
+def _pauses(run: DrillRun, index: int, primary: list[PolicyAttempt], spec: Spec) -> Iterator[Mismatch]:
+    """Each gap between two arrivals at the simulator, less the attempt's own time, must fit the policy."""
+    served = run.served[index] if index < len(run.served) else ()
+    tolerance = spec.drill_settings.tolerance
+    for k, (attempt, arrival, next_arrival) in enumerate(zip(primary, served, served[1:])):
+        pause = (next_arrival.arrived - arrival.arrived) - (attempt.ended - attempt.started)
+        low, high, why = _envelope(attempt, k, run.scale, spec)
+        if pause < low - LOWER_SLACK or pause > high + tolerance:
+            yield _rule(why, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
+                             f"the policy allows {low * 1000:.1f}-{high * 1000:.1f}ms")
+
+
+def _envelope(attempt: PolicyAttempt, retry_index: int, scale: float, spec: Spec) -> tuple[float, float, str]:
+    retry = spec.policy.retry
+    hints = attempt.observation.hints
+    if retry.honor_retry_after and ("retry-after-ms" in hints or "retry-after" in hints):
+        try:
+            seconds = float(hints["retry-after-ms"]) / 1000 if "retry-after-ms" in hints else float(hints["retry-after"])
+            return seconds * scale, seconds * scale, "policy.retry.honor_retry_after"
+        except ValueError:
+            pass
+    base, cap = retry.base * scale, retry.cap * scale
+    ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
+    low, high = {"full": (0.0, ceiling), "equal": (ceiling / 2, ceiling),
+                 "decorrelated": (base, cap), "none": (ceiling, ceiling)}[retry.jitter]
+    return low, high, f"policy.retry.{retry.backoff} backoff with {retry.jitter} jitter"
+
+
+def _within_deadline(run: DrillRun, index: int, tolerance: float) -> bool:
+    """The client's view (elapsed) and the simulator's (no attempt arrived after the deadline)."""
+    policy_call = run.calls[index]
+    served = run.served[index] + run.served_fallback[index]
+    if served:
+        first = min(a.arrived for a in served)
+        if max(a.arrived for a in served) - first > policy_call.deadline:
+            return False
+    return policy_call.elapsed <= policy_call.deadline + tolerance
+
+
+def _attempts_reason(run: DrillRun, primary: list[PolicyAttempt]) -> str:
+    served = len(run.served[0]) if run.served else 0
+    parts = [primary[-1].decision] if primary else ["no attempt was made"]
+    if run.step.drill.primary == "scripted" and served != len(primary) and len(run.calls) == 1:
+        parts.append(f"the simulator saw {served}")
+    return "; ".join(parts)
+
+
+def _final_decision(policy_call: PolicyCall) -> str:
+    return policy_call.attempts[-1].decision if policy_call.attempts else "no attempt was made"
+
+
+def _last_primary(policy_call: PolicyCall) -> PolicyAttempt | None:
+    primary = [a for a in policy_call.attempts if a.target == "primary"]
+    return primary[-1] if primary else None
+
+
+def _miss(field: str, expected, observed, label: str, why: str) -> Mismatch:
+    return Mismatch(field=field, expected=expected, observed=observed,
+                    message=f"{field}{label}: expected {expected}, observed {observed} ({why})")
+
+
+def _rule(rule: str, what: str) -> Mismatch:
+    return Mismatch(field=rule, expected="the policy", observed=what, message=f"{rule} violated: {what}")
+
+
+def _unique(mismatches: list[Mismatch]) -> list[Mismatch]:
+    seen, out = set(), []
+    for mismatch in mismatches:
+        if mismatch.message not in seen:
+            seen.add(mismatch.message)
+            out.append(mismatch)
+    return out
+
+
+def _summary(run: DrillRun) -> DrillSummary:
+    calls = [DrillCall(outcome=c.outcome, elapsed_ms=round(c.elapsed * 1000, 2), deadline_ms=round(c.deadline * 1000, 2),
+                       attempts=[_attempt(a) for a in c.attempts], server_attempts=len(run.served[i]),
+                       server_fallback_attempts=len(run.served_fallback[i]))
+             for i, c in enumerate(run.calls)]
+    return DrillSummary(time_scale=run.scale, repeat=len(run.calls), calls=calls)
+
+
+def _attempt(attempt: PolicyAttempt) -> DrillAttempt:
+    seen = attempt.observation
+    return DrillAttempt(target=attempt.target, number=attempt.number, started_ms=round(attempt.started * 1000, 2),
+                        status=seen.status, transport_error=seen.transport_error, **{"class": attempt.verdict.class_},
+                        decision=attempt.decision, pause_ms=round(attempt.sleep * 1000, 2) if attempt.sleep else None)
