@@ -38,7 +38,8 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         primary = [a for a in policy_call.attempts if a.target == "primary"]
         last = primary[-1] if primary else None
         if expect.attempts is not None and len(primary) != expect.attempts:
-            yield _miss("attempts", expect.attempts, len(primary), label, _attempts_reason(run, primary))
+            yield _miss("attempts", expect.attempts, len(primary), label,
+                        f"policy.retry.max_attempts is {spec.policy.retry.max_attempts}; {_attempts_reason(run, primary)}")
         if expect.outcome is not None and policy_call.outcome != expect.outcome:
             yield _miss("outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call))
         if expect.fallback_used is not None and policy_call.fallback_used != expect.fallback_used:

@@ -111,6 +111,7 @@ class FaultServer:
 
     def _serve(self) -> None:
         self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(
             asyncio.start_server(self._handle, self._host, self._port, reuse_address=True))
         for sock in self._server.sockets:

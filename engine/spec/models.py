@@ -138,7 +138,7 @@ class Timeouts(Strict):
 class RetryPolicy(Strict):
     """How a production client retries; policy drills prove it (max_attempts includes the first)."""
 
-    max_attempts: int = Field(default=3, ge=1, le=10)
+    max_attempts: int = Field(default=3, ge=1, le=100)
     backoff: Literal["exponential", "constant"] = "exponential"
     base: Duration = 0.5
     cap: Duration = 8.0

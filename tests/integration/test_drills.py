@@ -1,0 +1,94 @@
+"""Policy drills over real loopback sockets: each passes for the right reason, and a broken policy
+fails the drill that exercises it with a message naming the violated rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import api
+
+SPEC = Path("specs/cometapi/chat-completions.yaml").resolve()
+
+
+def run_drills(tmp_path: Path, body: str = "", only: tuple[str, ...] = ()) -> dict:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: drills\n{body}")
+    selection = api.Selection(only=only) if only else api.Selection(tags=("drill",))
+    outcome = api.run(spec, out_dir=None, selection=selection)
+    return {d.id.removeprefix("drill:"): d for d in outcome.results.drills if d.selected}
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    return run_drills(tmp_path_factory.mktemp("drills"))
+
+
+def test_every_shipped_drill_passes(shipped):
+    assert len(shipped) == 22
+    failed = {name: [m.message for m in d.mismatches] for name, d in shipped.items() if d.status != "passed"}
+    assert failed == {}
+
+
+def test_drills_pass_for_the_right_reason(shipped):
+    auth = shipped["auth-401-no-fallback"].drill.calls[0]
+    assert [a.decision for a in auth.attempts] == [
+        "no retry: class auth is not retryable (rule auth); no fallback: class auth does not fall back (rule auth)"]
+    assert auth.server_attempts == 1 and auth.server_fallback_attempts == 0
+    exhausted = shipped["server-503-exhausts-then-falls-back"].drill.calls[0]
+    assert [a.target for a in exhausted.attempts] == ["primary"] * 3 + ["fallback"]
+    assert exhausted.server_attempts == 3 and exhausted.server_fallback_attempts == 1
+    late = shipped["server-503-deadline-nearly-spent"].drill.calls[0]
+    assert "no fallback:" in late.attempts[-1].decision and "of the deadline left" in late.attempts[-1].decision
+    waited = shipped["throttled-429-retry-after"].drill.calls[0].attempts[0]
+    assert waited.pause_ms == pytest.approx(40.0)                 # Retry-After: 2 (s) at time scale 0.02
+    capped = shipped["retry-after-above-cap"].drill.calls[0].attempts[0]
+    assert "above policy.retry.retry_after_cap" in capped.decision
+    unreachable = shipped["connect-failure-falls-back"].drill.calls[0]
+    assert {a.transport_error for a in unreachable.attempts if a.target == "primary"} == {"connect"}
+
+
+def test_no_jitter_fails_the_jitter_drill(tmp_path):
+    drills = run_drills(tmp_path, "policy: {retry: {jitter: none}}\n", only=("retry-jitter",))
+    (message,) = [m.message for m in drills["retry-jitter"].mismatches]
+    assert message.startswith("jittered: expected True, observed False") and "policy.retry.jitter is none" in message
+
+
+def test_too_many_attempts_fail_the_exhaustion_drill(tmp_path):
+    drills = run_drills(tmp_path, "policy: {retry: {max_attempts: 50, base: 1ms, cap: 1ms}}\n",
+                        only=("server-503-exhausts-then-falls-back",))
+    messages = [m.message for m in drills["server-503-exhausts-then-falls-back"].mismatches]
+    assert any(m.startswith("attempts: expected 3, observed") and "policy.retry.max_attempts" in m for m in messages)
+
+
+def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
+    body = ("classification:\n  - {id: auth, fallback: yes}\n"
+            "policy: {fallback: {never_for: [request_invalid]}}\n")
+    drills = run_drills(tmp_path, body, only=("auth-401-no-fallback",))
+    messages = [m.message for m in drills["auth-401-no-fallback"].mismatches]
+    assert "fallback_used: expected False, observed True (done: fallback answered)" in messages
+    assert "outcome: expected failed, observed fell_back (done: fallback answered)" in messages
+
+
+def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch):
+    import engine.run.policy as policy
+
+    def far_too_long(*_args, **_kwargs):
+        return 0.4, "a pause the policy does not allow"
+
+    monkeypatch.setattr(policy, "_backoff", far_too_long)
+    drills = run_drills(tmp_path, only=("server-500-retried",))
+    messages = [m.message for m in drills["server-500-retried"].mismatches]
+    assert any(m.startswith("policy.retry.exponential backoff with full jitter violated: the simulator saw a")
+               and "allows 0.0-10.0ms" in m for m in messages)
+
+
+def test_drills_are_not_run_against_a_live_target(tmp_path, sim_server, monkeypatch):
+    from conftest import SIM_KEY
+    monkeypatch.setenv("COMETAPI_BASE_URL", sim_server.base_url)
+    monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
+    outcome = api.run(SPEC, target="live", out_dir=None, selection=api.Selection(tags=("smoke", "drill")))
+    assert outcome.results.drills and all(d.status == "skipped" for d in outcome.results.drills)
+    assert "drills run only against the built-in simulator" in outcome.results.drills[0].reason
+    assert outcome.results.summary.verdict != "ready"
