@@ -28,10 +28,10 @@ from engine.run.drills import execute_drills
 from engine.run.executor import RunRecord, execute_plan, new_invalid_token
 from engine.scaffold import init_spec
 from engine.spec.lint import lint_spec
-from engine.spec.load import LoadedSpec, load_spec
+from engine.spec.load import LoadedSpec, load_fault_script, load_spec
 from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "plan", "rerender", "run", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
+__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "plan", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -150,6 +150,25 @@ def _base_url_and_secrets(the_plan: Plan, environ: Mapping[str, str]) -> Iterato
         yield server.base_url, {secret_name: key}
     finally:
         server.stop()
+
+
+def serve_fault_script(script: Path, host: str, port: int, log_path: Path | None,
+                       on_ready: Callable[[str], None]) -> None:
+    """Serve a fault script (runbook sim --script) until interrupted, logging attempts as JSONL."""
+    from engine.run.drills import fault_steps
+    from engine.sim.standalone import open_log, serve_script
+
+    loaded = load_fault_script(Path(script))
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        raise UsageError(f"the fault simulator listens on loopback only, not {host!r}")
+    log = open_log(log_path)
+    try:
+        serve_script(fault_steps(loaded.faults, loaded.time_scale), host, port, log, on_ready)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        if log is not None:
+            log.close()
 
 
 def serve_simulator(host: str, port: int, keys: Sequence[str], on_ready: Callable[[str], None],

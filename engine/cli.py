@@ -254,7 +254,12 @@ def schema(out_file: Path | None) -> None:
 @click.option("--key", "keys", multiple=True, help="Accepted bearer key (repeatable; default: one generated key).")
 @click.option("--model", "models", multiple=True, help="Known model id (repeatable; default: a built-in list).")
 @click.option("--context-tokens", type=click.IntRange(16), default=None, help="Simulated context window.")
-def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int | None) -> None:
+@click.option("--script", "script", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="Serve this fault script instead: consecutive attempts get its answers (any key).")
+@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="With --script: append every attempt received to this JSONL file.")
+def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int | None,
+        script: Path | None, log_path: Path | None) -> None:
     """Serve the built-in CometAPI-compatible simulator until Ctrl-C.
 
     \b
@@ -262,7 +267,16 @@ def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], co
       runbook sim --port 8787 --key sk-test
       curl -H 'Authorization: Bearer sk-test' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \\
            http://127.0.0.1:8787/v1/chat/completions
+      runbook sim --script faults.yaml --log attempts.jsonl     # your own client against scripted faults
     """
+    if script is not None:
+        def script_ready(base_url: str) -> None:
+            click.echo(f"runbook fault simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
+            click.echo(f"script: {script}" + (f"; attempts logged to {log_path}" if log_path else ""))
+            click.echo("Ctrl-C to stop")
+
+        api.serve_fault_script(script, host, port, log_path, script_ready)
+        return
     keys = keys or (f"sk-runbook-sim-{secrets.token_hex(12)}",)
 
     def ready(base_url: str) -> None:

@@ -60,7 +60,7 @@ async def _run_drill(plan: Plan, step: DrillStep, server: FaultServer, client: h
     for repeat in range(drill.repeat):
         scope = f"{drill.id}-{repeat}"
         primary = _primary_url(server, scope, drill.faults, drill.primary, scale)
-        fallback = server.script(f"{scope}-fallback", _steps(drill.fallback_faults, scale))
+        fallback = server.script(f"{scope}-fallback", fault_steps(drill.fallback_faults, scale))
         calls.append(await call(client, _outgoing(step, primary), _outgoing(step, fallback), settings, budget, rng))
         served.append(tuple(server.attempts(scope)))
         served_fallback.append(tuple(server.attempts(f"{scope}-fallback")))
@@ -78,10 +78,10 @@ def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
 def _primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
     if primary == "unreachable":
         return f"http://127.0.0.1:{_closed_port()}"
-    return server.script(scope, _steps(faults, scale))
+    return server.script(scope, fault_steps(faults, scale))
 
 
-def _steps(faults: list[Fault], scale: float) -> list[FaultStep]:
+def fault_steps(faults: list[Fault], scale: float) -> list[FaultStep]:
     return [FaultStep(kind=f.kind, status=f.status or 200, headers=tuple(f.headers.items()),
                       delay=(f.delay or 0) * scale, error_code=f.error_code, body_delay=(f.body_delay or 0) * scale)
             for f in faults]

@@ -14,6 +14,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from engine.spec.models import FAULT_KINDS  # noqa: F401 - the kinds this server plays
@@ -38,6 +39,10 @@ class ServedAttempt:
     kind: str
     arrived: float          # seconds since the server started
     path: str
+    status: int | None = None
+
+
+DEFAULT_SCOPE = "default"   # requests outside /drill/<scope>/ (a standalone script for any client)
 
 
 @dataclass
@@ -46,6 +51,7 @@ class _Scripts:
     served: dict[str, int] = field(default_factory=dict)
     log: list[ServedAttempt] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    on_attempt: Callable[[ServedAttempt], None] | None = None
 
     def next_step(self, scope: str, path: str, now: float) -> FaultStep | None:
         with self.lock:
@@ -55,16 +61,20 @@ class _Scripts:
             index = self.served.get(scope, 0)
             self.served[scope] = index + 1
             step = steps[min(index, len(steps) - 1)]
-            self.log.append(ServedAttempt(scope, index, step.kind, now, path))
-            return step
+            attempt = ServedAttempt(scope, index, step.kind, now, path, step.status if step.kind == "status" else None)
+            self.log.append(attempt)
+        if self.on_attempt is not None:
+            self.on_attempt(attempt)
+        return step
 
 
 class FaultServer:
     """`with FaultServer() as server: url = server.script("drill-1", [FaultStep("status", 503), FaultStep()])`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0,
+                 on_attempt: Callable[[ServedAttempt], None] | None = None):
         self._host, self._port = host, port
-        self._scripts = _Scripts()
+        self._scripts = _Scripts(on_attempt=on_attempt)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
@@ -146,7 +156,7 @@ class FaultServer:
                 writer.close()
 
     async def _answer(self, path: str, writer: asyncio.StreamWriter) -> bool:
-        scope = path.split("/")[2] if path.startswith("/drill/") and path.count("/") >= 3 else ""
+        scope = path.split("/")[2] if path.startswith("/drill/") and path.count("/") >= 3 else DEFAULT_SCOPE
         step = self._scripts.next_step(scope, path, self.now())
         if step is None:
             writer.write(_response(404, _error_body("no script for this path", "not_found")))

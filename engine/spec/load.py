@@ -15,12 +15,12 @@ from pydantic import ValidationError
 
 from engine.errors import Problem, SpecError
 from engine.fixtures import fixture_path, read_fixture
-from engine.spec.models import Spec
+from engine.spec.models import FaultScript, Spec
 from engine.spec.pydantic_errors import describe_error
 from engine.spec.semantics import check_document
 from engine.spec.templating import Environ, TemplateProblem, render_tree
 from engine.spec.extends import read_spec_tree
-from engine.spec.yaml_tree import PathKey, SourceMap, dotted
+from engine.spec.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 
 @dataclass(frozen=True)
@@ -138,10 +138,10 @@ def _drop_missing_explained_by_typo(errors: list[dict]) -> list[dict]:
     return [error for error in errors if not explained(error)]
 
 
-def _problem_from_error(error: dict, data: dict, source: SourceMap) -> Problem:
+def _problem_from_error(error: dict, data: dict, source: SourceMap, root: type = Spec) -> Problem:
     path = _data_path(error["loc"], data)
     is_key = error["type"] == "extra_forbidden"
-    return Problem(source.locate(path, key=is_key), dotted(path), describe_error(error))
+    return Problem(source.locate(path, key=is_key), dotted(path), describe_error(error, root))
 
 
 def _data_path(loc: tuple, data: Any) -> PathKey:
@@ -160,3 +160,12 @@ def _data_path(loc: tuple, data: Any) -> PathKey:
     return tuple(path)
 
 
+
+
+def load_fault_script(path: Path) -> FaultScript:
+    """Read a `runbook sim --script` file; problems are located like a spec's."""
+    data, source = read_yaml(path, _display_path(path))
+    try:
+        return FaultScript.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError([_problem_from_error(error, data, source, FaultScript) for error in exc.errors()]) from None

@@ -354,6 +354,13 @@ class Fault(Strict):
 FaultItem = Annotated[Fault, BeforeValidator(_fault_shorthand, json_schema_input_type=Literal[FAULT_KINDS] | Fault)]  # type: ignore[valid-type]
 
 
+class FaultScript(Strict):
+    """A file for `runbook sim --script`: the answers to consecutive attempts, for any client."""
+
+    faults: list[FaultItem] = Field(min_length=1)
+    time_scale: float = Field(default=1.0, gt=0, le=1)
+
+
 class DrillExpect(Strict):
     attempts: int | None = Field(default=None, ge=0)           # attempts on the primary target
     outcome: Literal["success", "failed", "fell_back"] | None = None

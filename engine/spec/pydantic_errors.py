@@ -23,13 +23,13 @@ _PATTERN_HINTS = {
 }
 
 
-def describe_error(error: dict) -> str:
+def describe_error(error: dict, root: type[BaseModel] = Spec) -> str:
     """One readable sentence for one pydantic error."""
     kind, loc = error["type"], error["loc"]
     if kind == "missing":
         return f"missing required key {loc[-1]!r}" if loc else "missing required key"
     if kind == "extra_forbidden":
-        return f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed_keys(loc[:-1]))}"
+        return f"unknown key {loc[-1]!r}{_suggest(str(loc[-1]), allowed_keys(loc[:-1], root))}"
     if kind in ("literal_error", "enum"):
         choices = _choices(str(error.get("ctx", {}).get("expected", "")))
         return f"{error['input']!r} is not allowed; use one of: {', '.join(choices)}{_suggest(str(error['input']), choices)}"
@@ -57,9 +57,9 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def allowed_keys(loc: tuple) -> list[str]:
+def allowed_keys(loc: tuple, root: type[BaseModel] = Spec) -> list[str]:
     """The keys the model at `loc` accepts (aliases where they exist)."""
-    models = _models_at(Spec, list(loc))
+    models = _models_at(root, list(loc))
     keys: list[str] = []
     for model in models:
         keys += [field.alias or name for name, field in model.model_fields.items()]
