@@ -150,6 +150,7 @@ def observed_lines(observed: Mapping[str, Any] | None) -> list[str]:
 def evidence(check: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Label/value pairs worth keeping from a check: ids, provider error, body, captures."""
     observed = check.get("observed") or {}
+    calls = drill_calls(check.get("drill"))
     rows = [
         ("request id", observed.get("request_id"), False),
         ("error code", observed.get("error_code"), False),
@@ -158,8 +159,34 @@ def evidence(check: Mapping[str, Any]) -> list[dict[str, Any]]:
         ("transport detail", observed.get("transport_detail"), False),
         ("body excerpt", observed.get("body_excerpt"), True),
         ("captures", compact_json(check["captures"]) if check.get("captures") else None, True),
+        ("fixture", _fixture_text(check.get("fixture")), False),
+        *((f"call {index + 1}" if len(calls) > 1 else "attempts", text, True) for index, text in enumerate(calls)),
     ]
     return [{"label": lbl, "value": value, "block": block} for lbl, value, block in rows if value]
+
+
+def drill_calls(drill: Mapping[str, Any] | None) -> list[str]:
+    """Each call of a drill as 'primary 503 -> retry after 1.3ms · primary 200 -> done'."""
+    if not drill:
+        return []
+    texts = []
+    for call in drill.get("calls", []):
+        steps = [f"{a['target']} {a.get('status') or a.get('transport_error') or '?'} ({a.get('class')}) → {a['decision']}"
+                 for a in call.get("attempts", [])]
+        head = (f"{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
+                f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback; "
+                f"time scale {drill.get('time_scale')}")
+        texts.append(head + "\n" + "\n".join(steps))
+    return texts
+
+
+def _fixture_text(fixture: Mapping[str, Any] | None) -> str | None:
+    if not fixture:
+        return None
+    parts = [f"{fixture['status']} ({fixture['path']})"]
+    parts += [f"{label}: {', '.join(fixture[key])}" for key, label in
+              (("removed", "removed"), ("changed", "changed type"), ("added", "added")) if fixture.get(key)]
+    return "; ".join(parts)
 
 
 def mismatch_text(mismatch: Mapping[str, Any]) -> str:
