@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]

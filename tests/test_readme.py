@@ -57,3 +57,21 @@ def test_every_exit_code_is_documented():
     from engine import cli
     for code in (cli.EXIT_OK, cli.EXIT_NOT_READY, cli.EXIT_USAGE, cli.EXIT_ENGINE):
         assert re.search(rf"^\| {code} \|", README, flags=re.M)
+
+
+def test_the_quoted_drill_failure_is_what_runbook_reports(tmp_path):
+    quoted = next(line for line in README.splitlines() if line.startswith("drill:retry-jitter: "))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+                    "policy: {retry: {jitter: none}}\n")
+    outcome = api.run(spec, out_dir=None, selection=api.Selection(only=("retry-jitter",)))
+    (drill,) = [d for d in outcome.results.drills if d.selected]
+    assert [f"{drill.id}: {m.message}" for m in drill.mismatches] == [quoted]
+
+
+def test_the_fault_script_example_is_valid(tmp_path):
+    from engine.spec.load import load_fault_script
+    script_block = README.split("serve a fault script", 1)[1].split("```", 2)[1]
+    script = tmp_path / "faults.yaml"
+    script.write_text(script_block.lstrip("\n"))
+    assert [f.kind for f in load_fault_script(script).faults] == ["status", "reset", "ok"]
