@@ -20,26 +20,49 @@ _VERDICT = {"ready": "READY for controlled production traffic",
 def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     lines = [f"runbook {results.tool['version']} · {results.spec.name} · target {results.target.name} "
              f"({results.target.base_url}) · {results.selection} · {results.duration_ms / 1000:.2f}s", ""]
-    width = max((len(c.id) for c in results.checks), default=10)
-    lines += [_check_line(check, width) for check in results.checks]
-    for check in results.checks:
-        lines += [f"    {check.id}: {m.message}" for m in check.mismatches]
-        if check.reason and check.selected and check.status in ("error", "skipped"):
-            lines.append(f"    {check.id}: {check.reason}")
+    lines += _item_lines(results.checks)
+    if results.drills:
+        lines += ["", _drills_heading(results)]
+        lines += _item_lines([d for d in results.drills if d.status in ("failed", "error")])
     lines += ["", "Readiness criteria:"]
     for criterion in results.criteria:
         why = f" — {criterion.reasons[0]}" if criterion.reasons else ""
         mark = _MARK[criterion.verdict] if criterion.applicable else "n/a"
         lines.append(f"  {mark:<12} {criterion.id}{why}")
-    counts = results.summary.checks
+    counts, drills = results.summary.checks, results.summary.drills
     board = results.summary.criteria
-    lines += ["", f"Checks: {counts.passed} passed, {counts.failed} failed, {counts.error} error, {counts.skipped} skipped · "
-              f"criteria: {board.met} met, {board.not_met} not met, {board.not_verified} not verified"
-              + (f", {board.not_applicable} not applicable" if board.not_applicable else ""),
-              _verdict_line(results)]
+    tally = f"Checks: {counts.passed} passed, {counts.failed} failed, {counts.error} error, {counts.skipped} skipped · "
+    if drills.total:
+        tally += f"drills: {drills.passed} passed, {drills.failed} failed, {drills.skipped} skipped · "
+    tally += f"criteria: {board.met} met, {board.not_met} not met, {board.not_verified} not verified"
+    if board.not_applicable:
+        tally += f", {board.not_applicable} not applicable"
+    lines += ["", tally, _verdict_line(results)]
     lines += [f"  note: {note}" for note in results.summary.notes]
     if written:
         lines += ["Reports:"] + [f"  {path}" for path in written]
+    return lines
+
+
+def _drills_heading(results: Results) -> str:
+    drills = results.summary.drills
+    scale = results.contract.get("drill_time_scale")
+    not_run = [d for d in results.drills if d.status == "skipped" and d.selected]
+    text = f"Drills (the policy under scripted faults, time scale {scale}): {drills.passed} of {drills.total} passed"
+    if drills.failed or drills.error:
+        text += f", {drills.failed + drills.error} failed (below)"
+    if not_run:
+        text += f", {len(not_run)} not run ({not_run[0].reason})"
+    return text + "; every attempt and decision is in the report"
+
+
+def _item_lines(items: Sequence[CheckResult]) -> list[str]:
+    width = max((len(item.id) for item in items), default=10)
+    lines = [_check_line(item, width) for item in items]
+    for item in items:
+        lines += [f"    {item.id}: {m.message}" for m in item.mismatches]
+        if item.reason and item.selected and item.status in ("error", "skipped"):
+            lines.append(f"    {item.id}: {item.reason}")
     return lines
 
 
@@ -61,6 +84,9 @@ def _check_line(check: CheckResult, width: int) -> str:
     else:
         seen = str(observed.status) if observed.status is not None else observed.transport_error or "?"
         seen += f" {observed.elapsed_ms:.0f}ms"
+        if check.drill is not None:
+            call = check.drill.calls[-1]
+            seen = f"{sum(a.target == 'primary' for a in call.attempts)}x → {call.outcome}"
     outcome = f"{check.class_} · retry {check.retry} · fallback {check.fallback} · {check.action}" if check.class_ else ""
     return f"  {_MARK[check.status]} {check.id:<{width}}  {seen:<12} {outcome}"
 

@@ -75,6 +75,20 @@ def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
                             f"class {earlier.verdict.class_} was retried although its rule says retry: no")
         yield from _fallback_rules(policy_call, spec)
         yield from _pauses(run, index, primary, spec)
+        yield from _views_agree(run, index, primary, policy_call)
+
+
+def _views_agree(run: DrillRun, index: int, primary: list[PolicyAttempt], policy_call: PolicyCall) -> Iterator[Mismatch]:
+    """The client's account must match what the simulator received."""
+    served, served_fallback = len(run.served[index]), len(run.served_fallback[index])
+    if run.step.drill.primary == "scripted" and served != len(primary):
+        yield Mismatch(field="simulator", expected=len(primary), observed=served,
+                       message=f"the client reports {len(primary)} attempts but the simulator received {served}")
+    fallback_attempts = sum(a.target == "fallback" for a in policy_call.attempts)
+    if served_fallback != fallback_attempts:
+        yield Mismatch(field="simulator", expected=fallback_attempts, observed=served_fallback,
+                       message=f"the client reports {fallback_attempts} fallback attempts but the fallback "
+                               f"target received {served_fallback}")
 
 
 def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
