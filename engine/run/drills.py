@@ -77,7 +77,7 @@ def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
 
 def _primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
     if primary == "unreachable":
-        return f"http://127.0.0.1:{_closed_port()}"
+        return f"http://127.0.0.1:{closed_port()}"
     return server.script(scope, fault_steps(faults, scale))
 
 
@@ -98,7 +98,8 @@ def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
                     max_response_bytes=request.max_response_bytes)
 
 
-def _closed_port() -> int:
+def closed_port() -> int:
+    """A loopback port with nothing listening (bound, then released): connect attempts are refused."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -141,13 +141,7 @@ class HostileServer:
         return self.base_url + path
 
 
-def closed_port() -> int:
-    """A loopback port with nothing listening on it (bound, then released)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+from engine.run.drills import closed_port  # noqa: E402,F401 - one helper for engine and tests
 
 
 def _gzip_bomb() -> bytes:
