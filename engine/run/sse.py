@@ -1,0 +1,96 @@
+"""An incremental server-sent-events parser that follows the WHATWG event-stream rules.
+
+Lines end in CRLF, LF or CR (a CRLF may be split across network chunks); one leading BOM is
+stripped; lines starting with ':' are comments (keep-alives); `field: value` splits on the first
+colon and drops one leading space; several `data` lines join with "\\n"; a blank line dispatches;
+an event with no data is not dispatched; at the end of the stream an event without its blank line
+is discarded. Only what a caller keeps stays in memory: the parser holds one line and one event.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Event:
+    data: str
+    event: str = "message"
+    id: str | None = None
+
+
+@dataclass
+class SSEParser:
+    comments: int = 0                       # keep-alive lines seen
+    discarded_at_end: bool = False          # the stream ended inside an event
+    _decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+    _line: list[str] = field(default_factory=list)
+    _data: list[str] = field(default_factory=list)
+    _event: str = ""
+    _id: str | None = None
+    _after_cr: bool = False
+    _started: bool = False
+
+    def feed(self, chunk: bytes) -> list[Event]:
+        """Events completed by this chunk."""
+        text = self._decoder.decode(chunk)
+        if not self._started and text:
+            self._started = True
+            text = text.removeprefix("\ufeff")
+        return self._consume(text)
+
+    def close(self) -> list[Event]:
+        """End of stream: flush the decoder; an unterminated event is discarded, not dispatched."""
+        events = self._consume(self._decoder.decode(b"", final=True))
+        if self._line:
+            self._take_line("".join(self._line))
+            self._line.clear()
+        self.discarded_at_end = bool(self._data)
+        self._data, self._event = [], ""
+        return events
+
+    def _consume(self, text: str) -> list[Event]:
+        events: list[Event] = []
+        start = 0
+        for index, char in enumerate(text):
+            if char == "\n" and self._after_cr and index == start:
+                self._after_cr = False
+                start = index + 1
+                continue
+            self._after_cr = False
+            if char in "\r\n":
+                self._line.append(text[start:index])
+                event = self._take_line("".join(self._line))
+                self._line.clear()
+                if event is not None:
+                    events.append(event)
+                self._after_cr = char == "\r"
+                start = index + 1
+        if start < len(text):
+            self._line.append(text[start:])
+        return events
+
+    def _take_line(self, line: str) -> Event | None:
+        if line == "":
+            return self._dispatch()
+        if line.startswith(":"):
+            self.comments += 1
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self._id = value
+        return None
+
+    def _dispatch(self) -> Event | None:
+        if not self._data:
+            self._event = ""
+            return None
+        event = Event(data="\n".join(self._data), event=self._event or "message", id=self._id)
+        self._data, self._event = [], ""
+        return event
