@@ -138,6 +138,10 @@ def compare(expect: Expect, seen: Observation, verdict: Classification, document
         yield _mismatch("status", " or ".join(map(str, expect.status)), observed_status)
     if expect.json_ is not None and (seen.parser not in ("invalid_json", "none")) != expect.json_:
         yield _mismatch("json", "valid JSON" if expect.json_ else "not JSON", seen.parser)
+    if expect.stream is not None:
+        got = seen.stream.outcome if seen.stream is not None else "not a stream"
+        if got != expect.stream:
+            yield _mismatch("stream", expect.stream, got)
     if expect.parser is not None and seen.parser not in expect.parser:
         yield _mismatch("parser", " or ".join(expect.parser), seen.parser)
     for path in expect.require:

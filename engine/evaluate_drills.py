@@ -48,6 +48,13 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
             yield _miss("class", expect.class_, last.verdict.class_, label, f"rule {last.verdict.rule}")
         if expect.action is not None and last is not None and last.verdict.action != expect.action:
             yield _miss("action", expect.action, last.verdict.action, label, f"rule {last.verdict.rule}")
+        first = primary[0] if primary else None
+        if expect.stream is not None:
+            got = first.observation.stream.outcome if first and first.observation.stream else "not a stream"
+            if got != expect.stream:
+                yield _miss("stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}")
+        if expect.regenerated is not None and policy_call.regenerated != expect.regenerated:
+            yield _miss("regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call))
         within = _within_deadline(run, index, spec.drill_settings.tolerance)
         if expect.within_deadline is not None and within != expect.within_deadline:
             yield _miss("within_deadline", expect.within_deadline, within, label,

@@ -23,6 +23,22 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
 
+class StreamSummary(_Frozen):
+    """What a streamed answer added up to; `outcome` is never success for a broken stream."""
+
+    outcome: Literal["success", "partial", "failed"]
+    events: int
+    chunks: int
+    done_events: int
+    keep_alives: int
+    content_chars: int
+    finish_reason: str | None = None
+    usage_seen: bool = False
+    first_token_ms: float | None = None
+    malformed: str | None = None
+    unterminated_event_discarded: bool = False
+
+
 class Observation(_Frozen):
     """What one HTTP attempt looked like from the client's side."""
 
@@ -42,6 +58,7 @@ class Observation(_Frozen):
     body_excerpt: str | None = None          # sanitized, truncated; never assistant content
     client_request_id: str | None = None     # the id runbook sent with the request
     hints: dict[str, str] = {}               # retry-after, retry-after-ms, x-should-retry as sent
+    stream: StreamSummary | None = None      # for streamed answers
 
 
 class LogRecord(_Frozen):

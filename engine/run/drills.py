@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from engine.plan import DrillStep, Plan
-from engine.run.http import Outgoing
+from engine.run.http import Outgoing, stream_flags
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
 from engine.sim.faults import FaultServer, FaultStep, ServedAttempt
 from engine.spec.models import Fault
@@ -83,7 +83,8 @@ def _primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: 
 
 def fault_steps(faults: list[Fault], scale: float) -> list[FaultStep]:
     return [FaultStep(kind=f.kind, status=f.status or 200, headers=tuple(f.headers.items()),
-                      delay=(f.delay or 0) * scale, error_code=f.error_code, body_delay=(f.body_delay or 0) * scale)
+                      delay=(f.delay or 0) * scale, error_code=f.error_code, body_delay=(f.body_delay or 0) * scale,
+                      after=f.after)
             for f in faults]
 
 
@@ -95,7 +96,7 @@ def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
     body = json.dumps(request.body).encode() if request.body is not None else None
     return Outgoing(method=request.method, url=base_url + request.path, headers=headers, body=body,
                     connect_timeout=1.0, read_timeout=1.0, deadline=1.0,
-                    max_response_bytes=request.max_response_bytes)
+                    max_response_bytes=request.max_response_bytes, **stream_flags(request.body))
 
 
 def closed_port() -> int:

@@ -15,7 +15,7 @@ import httpx
 from engine import __version__
 from engine.plan import Plan, Step
 from engine.redact import header_safe, one_line, scrub
-from engine.run.http import Attempt, Outgoing, send
+from engine.run.http import Attempt, Outgoing, send, stream_flags
 
 USER_AGENT = f"runbook/{__version__}"
 
@@ -110,5 +110,6 @@ async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
         max_response_bytes=step.max_response_bytes,
         secrets=tuple(v for v in (*secrets.values(), invalid_token) if v),
         client_request_id=headers[step.request_id_header],
+        **stream_flags(step.body),
     )
     return StepOutcome(step, attempt=await send(client, outgoing, step.response_contract))

@@ -14,14 +14,14 @@ from typing import Any
 import httpx
 
 from engine.redact import one_line, scrub
-from engine.results import Observation
+from engine.results import Observation, StreamSummary
+from engine.run.stream import StreamState, assembled_document, stream_outcome
 from engine.spec.models import ResponseContract
 from engine.spec.paths import get_path, has_path
 
 HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
 _REQUEST_ID_IN_MESSAGE = re.compile(r"request id:\s*([\w.-]+)", re.I)
-_CHUNK = 65_536
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,16 @@ class Outgoing:
     max_response_bytes: int
     secrets: tuple[str, ...] = ()
     client_request_id: str | None = None
+    stream: bool = False            # the body asks for `stream: true`
+    wants_usage: bool = False       # ... with stream_options.include_usage
+
+
+def stream_flags(body: Any) -> dict[str, bool]:
+    """Whether a request body asks for a stream, and for the usage chunk at its end."""
+    if not isinstance(body, dict) or body.get("stream") is not True:
+        return {"stream": False, "wants_usage": False}
+    options = body.get("stream_options")
+    return {"stream": True, "wants_usage": isinstance(options, dict) and options.get("include_usage") is True}
 
 
 @dataclass(frozen=True)
@@ -56,12 +66,14 @@ class _Received:
     ttfb: float | None = None
     error: str | None = None
     detail: str | None = None
+    stream: StreamState | None = None
+    started: float = 0.0
 
 
 async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseContract) -> Attempt:
     """Send one request within its deadline and describe the outcome."""
     started = time.perf_counter()
-    received = _Received()
+    received = _Received(started=started)
     try:
         async with asyncio.timeout(request.deadline):
             await _exchange(client, request, received, started)
@@ -71,8 +83,10 @@ async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseC
         received.error, received.detail = _transport_kind(exc), str(exc) or type(exc).__name__
     except OSError as exc:
         received.error, received.detail = ("reset" if received.status else "connect"), str(exc)
+    if received.stream is not None:
+        received.stream.close(_ms(started))
     elapsed = (time.perf_counter() - started) * 1000
-    return _describe(received, elapsed, contract, request.secrets, request.client_request_id)
+    return _describe(received, elapsed, contract, request, request.client_request_id)
 
 
 async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Received, started: float) -> None:
@@ -84,10 +98,17 @@ async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Rec
     try:
         received.ttfb = (time.perf_counter() - started) * 1000
         received.status, received.headers = response.status_code, response.headers
-        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), request.max_response_bytes)
-        async for chunk in response.aiter_raw(_CHUNK):
+        streamed = request.stream and "text/event-stream" in response.headers.get("content-type", "")
+        if streamed:
+            received.stream = StreamState()
+        # A stream is judged as it arrives and not kept, so only its duration bounds it.
+        limit = 1 << 62 if streamed else request.max_response_bytes
+        decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), limit, keep=not streamed)
+        async for chunk in response.aiter_raw():
             if not decoder.feed(chunk):
                 break
+            if streamed:
+                received.stream.feed(decoder.last, _ms(started))
         received.raw = decoder.finish()
         if decoder.problem:
             received.error, received.detail = decoder.problem
@@ -102,9 +123,9 @@ class _BoundedDecoder:
     small body into gigabytes (a "zip bomb") before the size cap is checked.
     """
 
-    def __init__(self, content_encoding: str, limit: int):
+    def __init__(self, content_encoding: str, limit: int, keep: bool = True):
         codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
-        self.limit, self.size, self.parts = limit, 0, []
+        self.limit, self.size, self.parts, self.keep, self.last = limit, 0, [], keep, b""
         self.problem: tuple[str, str] | None = None
         self._zlib = None
         if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
@@ -126,7 +147,9 @@ class _BoundedDecoder:
             self.problem = ("too_large", f"response exceeded {self.limit} bytes")
             self.parts.append(data[: max(0, self.limit - (self.size - len(data)))])
             return False
-        self.parts.append(data)
+        self.last = data
+        if self.keep:
+            self.parts.append(data)
         return True
 
     def finish(self) -> bytes:
@@ -164,11 +187,18 @@ def _is_dns_failure(exc: BaseException) -> bool:
     return any(s in text for s in ("name or service not known", "name resolution", "nodename", "getaddrinfo", "no address associated"))
 
 
-def _describe(received: _Received, elapsed: float, contract: ResponseContract, secrets: tuple[str, ...],
+def _describe(received: _Received, elapsed: float, contract: ResponseContract, request: Outgoing,
               client_request_id: str | None = None) -> Attempt:
-    document, parsed = _parse_json(received.raw) if received.error is None else (None, False)
-    parser, missing = _parser_outcome(received, document, parsed, contract)
-    error = _error_object(document)
+    secrets = request.secrets
+    summary = None
+    if received.stream is not None:
+        outcome, parser, missing = stream_outcome(received.stream, received.error, request.wants_usage)
+        document, parsed = assembled_document(received.stream), True
+        summary = _stream_summary(received.stream, outcome)
+    else:
+        document, parsed = _parse_json(received.raw) if received.error is None else (None, False)
+        parser, missing = _parser_outcome(received, document, parsed, contract)
+    error = received.stream.error if received.stream is not None else _error_object(document)
     headers = received.headers or httpx.Headers()
     message = _text(error.get("message")) if error else None
     return Attempt(
@@ -189,8 +219,23 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, s
             body_excerpt=_excerpt(received, parsed, secrets),
             client_request_id=client_request_id,
             hints={name: headers[name][:64] for name in HINT_HEADERS if name in headers},
+            stream=summary,
         ),
         document=document,
+    )
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _stream_summary(state: StreamState, outcome: str) -> StreamSummary:
+    return StreamSummary(
+        outcome=outcome, events=state.events, chunks=state.chunks, done_events=state.done,
+        keep_alives=state.parser.comments, content_chars=state.content_chars, finish_reason=state.finish_reason,
+        usage_seen=state.usage is not None,
+        first_token_ms=round(state.first_token_at, 2) if state.first_token_at is not None else None,
+        malformed=state.malformed, unterminated_event_discarded=state.parser.discarded_at_end,
     )
 
 

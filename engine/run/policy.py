@@ -50,6 +50,11 @@ class PolicyCall:
     def fallback_used(self) -> bool:
         return any(a.target == "fallback" for a in self.attempts)
 
+    @property
+    def regenerated(self) -> bool:
+        """A retry or fallback came after part of a streamed answer had been shown."""
+        return any("regenerates the answer" in a.decision for a in self.attempts)
+
 
 @dataclass
 class RetryBudget:
@@ -101,7 +106,9 @@ async def call(client: httpx.AsyncClient, primary: Outgoing, fallback: Outgoing 
             state.attempts.append(_decided(attempt, f"no retry: {why_not}"))
             break
         budget.retries += 1
-        state.attempts.append(_decided(attempt, f"retry after {pause[0] * 1000:.1f}ms", *pause))
+        shown = attempt.observation.stream is not None and attempt.observation.stream.content_chars > 0
+        note = "; partial output was shown, the retry regenerates the answer" if shown else ""
+        state.attempts.append(_decided(attempt, f"retry after {pause[0] * 1000:.1f}ms{note}", *pause))
         state.previous_sleep = pause[0]
         await _sleep(pause[0])
     return await _maybe_fall_back(client, fallback, settings, state)
@@ -128,7 +135,7 @@ def _bounded(outgoing: Outgoing, settings: CallSettings, remaining: float) -> Ou
         method=outgoing.method, url=outgoing.url, headers=outgoing.headers, body=outgoing.body,
         connect_timeout=min(settings.connect, remaining), read_timeout=min(settings.read, remaining),
         deadline=remaining, max_response_bytes=settings.max_response_bytes, secrets=outgoing.secrets,
-        client_request_id=outgoing.client_request_id,
+        client_request_id=outgoing.client_request_id, stream=outgoing.stream, wants_usage=outgoing.wants_usage,
     )
 
 

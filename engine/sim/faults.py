@@ -30,6 +30,7 @@ class FaultStep:
     delay: float = 0.0
     error_code: str = ""
     body_delay: float = 0.0
+    after: int = 2
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,8 @@ async def _read_request(reader: asyncio.StreamReader) -> str | None:
 
 async def _play(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
     """Answer one attempt; False when the connection must not be reused."""
+    if step.kind.startswith("stream_"):
+        return await _play_stream(step, writer)
     if step.kind == "reset":
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -205,6 +208,70 @@ async def _play(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
     writer.write(_canned(step))
     await writer.drain()
     return True
+
+
+STREAM_PIECES = ("Hel", "lo, ", "wor", "ld.")
+
+
+def _stream_events(step: FaultStep) -> list[bytes]:
+    """The SSE events of a normal answer: role, content pieces, finish, usage, [DONE]."""
+    def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> dict:
+        body = {"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": int(time.time()), "model": "sim",
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+        if usage is not None:
+            body["usage"] = usage
+        return body
+
+    payloads = [chunk({"role": "assistant", "content": ""})]
+    payloads += [chunk({"content": piece}) for piece in STREAM_PIECES]
+    payloads += [chunk({}, "stop"), chunk({}, usage={"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
+                                          choices=False)]
+    end = "\r\n" if step.kind == "stream_crlf" else "\n"
+    events = [f"data: {json.dumps(p)}{end}{end}".encode() for p in payloads] + [f"data: [DONE]{end}{end}".encode()]
+    if step.kind == "stream_bom":
+        events[0] = b"\xef\xbb\xbf" + events[0]
+    return events
+
+
+async def _play_stream(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
+    """A chunked text/event-stream answer with the scripted fault after `step.after` events."""
+    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
+                 b"connection: close\r\n\r\n")
+    events, kind = _stream_events(step), step.kind
+    for index, event in enumerate(events):
+        if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event"):
+            if kind == "stream_disconnect":   # a clean FIN mid-body: what arrived stays readable
+                await writer.drain()
+                writer.close()
+                return False
+            if kind == "stream_stall":
+                await writer.drain()
+                await asyncio.sleep(300)
+                return False
+            if kind == "stream_malformed":
+                await _chunk(writer, b"data: {not json\n\n")
+            if kind == "stream_error_event":
+                await _chunk(writer, b'data: {"error": {"message": "overloaded mid-stream", "type": "server_error", "code": "overloaded"}}\n\n')
+                break
+        if kind == "stream_no_done" and event.startswith(b"data: [DONE]"):
+            break
+        if kind == "stream_slow_first_token" and index == 1:
+            await asyncio.sleep(step.body_delay)
+        if kind == "stream_keepalive":
+            await _chunk(writer, b": keep-alive\n\n")
+        if kind == "stream_split":
+            for byte in range(len(event)):
+                await _chunk(writer, event[byte:byte + 1])
+            continue
+        await _chunk(writer, event)
+    await _chunk(writer, b"")
+    return False
+
+
+async def _chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
+    """One HTTP/1.1 chunk (an empty one ends the body)."""
+    writer.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    await writer.drain()
 
 
 def _canned(step: FaultStep) -> bytes:

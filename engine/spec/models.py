@@ -36,9 +36,13 @@ TRANSPORT_KINDS = (
 )
 PARSER_OUTCOMES = (
     "ok", "invalid_json", "missing_field", "empty_content", "error_in_body", "error_envelope", "none",
+    "stream_truncated", "stream_malformed",
 )
 FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
-               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body")
+               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body",
+               "stream_ok", "stream_disconnect", "stream_no_done", "stream_malformed", "stream_stall",
+               "stream_error_event", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom",
+               "stream_slow_first_token")
 ACTIONS = (
     "none",                   # success: nothing to do
     "fix_request",            # caller builds the request wrongly (client / serializer bug)
@@ -274,10 +278,11 @@ class Expect(Strict):
     action: Action | None = None
     retry: Tristate | None = None
     fallback: Tristate | None = None
+    stream: Literal["success", "partial", "failed"] | None = None
 
     @model_validator(mode="after")
     def _asserts_something(self) -> "Expect":
-        judged = ("status", "json_", "parser", "require", "class_", "action", "retry", "fallback")
+        judged = ("status", "json_", "parser", "require", "class_", "action", "retry", "fallback", "stream")
         if not any(getattr(self, name) not in (None, []) for name in judged):
             raise ValueError("a check must expect something: status, json, parser, require, class, action, retry or fallback")
         return self
@@ -341,8 +346,9 @@ class Fault(Strict):
     status: int | None = Field(default=None, ge=100, le=599)
     headers: dict[HeaderName, HeaderValue] = {}
     delay: Duration | None = None                    # before the response head
-    body_delay: Duration | None = None               # between body chunks (slow_body)
+    body_delay: Duration | None = None               # between body chunks (slow_body), or before the first token
     error_code: str = ""
+    after: int = Field(default=2, ge=0, le=100)      # stream faults: chunks sent before the fault
 
     @model_validator(mode="after")
     def _status_with_status(self) -> "Fault":
@@ -369,11 +375,14 @@ class DrillExpect(Strict):
     action: Action | None = None
     within_deadline: bool | None = None
     jittered: bool | None = None                               # pauses differ across repeats
+    stream: Literal["success", "partial", "failed"] | None = None   # of the first attempt's stream
+    regenerated: bool | None = None                            # retried after partial output was shown
 
     @model_validator(mode="after")
     def _asserts_something(self) -> "DrillExpect":
         if all(value is None for value in (self.attempts, self.outcome, self.fallback_used, self.class_,
-                                           self.action, self.within_deadline, self.jittered)):
+                                           self.action, self.within_deadline, self.jittered, self.stream,
+                                           self.regenerated)):
             raise ValueError("a drill must expect something: attempts, outcome, fallback_used, class, action, "
                              "within_deadline or jittered")
         return self

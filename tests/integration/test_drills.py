@@ -26,7 +26,7 @@ def shipped(tmp_path_factory):
 
 
 def test_every_shipped_drill_passes(shipped):
-    assert len(shipped) == 22
+    assert len(shipped) == 32
     failed = {name: [m.message for m in d.mismatches] for name, d in shipped.items() if d.status != "passed"}
     assert failed == {}
 

@@ -23,7 +23,7 @@ def test_plan_sends_nothing_even_to_an_unreachable_target(monkeypatch):
     monkeypatch.setenv("COMETAPI_BASE_URL", "http://127.0.0.1:9")   # nothing listens; a send would fail loudly
     monkeypatch.delenv("COMETAPI_API_KEY", raising=False)           # a run would refuse without it
     result = CliRunner().invoke(main, ["plan", SPEC, "--target", "live"])
-    assert result.exit_code == 0 and "budget: 9 request(s)" in result.output
+    assert result.exit_code == 0 and "budget: 10 request(s)" in result.output
     assert "(no auth header: this check sends none)" in result.output
 
 

@@ -20,14 +20,15 @@ def test_no_selection_runs_everything():
 
 
 def test_tags_select_any_of():
-    assert chosen(tags=("smoke",)) == ["happy-path"]
+    assert chosen(tags=("smoke",)) == ["happy-path", "stream-happy-path"]
     assert chosen(tags=("smoke", "malformed")) == ALL
 
 
 def test_only_and_skip():
     assert chosen(only=("wrong-path", "happy-path")) == ["happy-path", "wrong-path"]
     assert chosen(skip=("oversized-request",)) == [c for c in ALL if c != "oversized-request"]
-    assert chosen(tags=("malformed",), skip=("missing-auth",)) == [c for c in ALL if c not in ("happy-path", "missing-auth")]
+    assert chosen(tags=("malformed",), skip=("missing-auth",)) == [
+        c for c in ALL if c not in ("happy-path", "stream-happy-path", "missing-auth")]
 
 
 def test_left_out_checks_say_why():
@@ -36,7 +37,7 @@ def test_left_out_checks_say_why():
 
 
 def test_schedules_of_the_source_document():
-    assert chosen(schedule="continuous") == ["happy-path"]
+    assert chosen(schedule="continuous") == ["happy-path", "stream-happy-path"]
     assert chosen(schedule="release-gate") == ALL
     schedule = LOADED.spec.schedules["release-gate"]
     assert set(schedule.on) == {"release", "sdk_change", "credential_rotation", "model_config_change", "reference_change"}
