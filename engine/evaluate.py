@@ -125,7 +125,8 @@ def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_u
         service=spec.observability.service, endpoint_path=step.path, base_url_alias=base_url_alias,
         model=model if isinstance(model, str) else None, streaming=bool(step.body and step.body.get("stream")),
         http_status=seen.status, error_class=None if verdict.class_ == "success" else verdict.class_,
-        retry_count=0, fallback=None, total_latency_ms=seen.elapsed_ms, first_token_latency_ms=None,
+        retry_count=0, fallback=None, total_latency_ms=seen.elapsed_ms,
+        first_token_latency_ms=seen.stream.first_token_ms if seen.stream is not None else None,
         finish_reason=finish if isinstance(finish, str) else None,
         usage=without_content(usage) if isinstance(usage, dict) else None, parser_outcome=seen.parser,
     )
