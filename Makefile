@@ -35,6 +35,7 @@ test: $(VENV)/.installed-dev
 ## Benchmarks (not timed tests): runbook vs a plain httpx loop, medians of one run.
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/bench_engine.py
+	$(BIN)/python bench/bench_sse.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports/*.html reports/*.md reports/*.json

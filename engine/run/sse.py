@@ -10,7 +10,11 @@ is discarded. Only what a caller keeps stays in memory: the parser holds one lin
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass, field
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -52,23 +56,23 @@ class SSEParser:
 
     def _consume(self, text: str) -> list[Event]:
         events: list[Event] = []
-        start = 0
-        for index, char in enumerate(text):
-            if char == "\n" and self._after_cr and index == start:
-                self._after_cr = False
-                start = index + 1
-                continue
-            self._after_cr = False
-            if char in "\r\n":
-                self._line.append(text[start:index])
-                event = self._take_line("".join(self._line))
+        if self._after_cr and text.startswith("\n"):   # the LF of a CRLF split across chunks
+            text = text[1:]
+        self._after_cr = False
+        pos = 0
+        for match in _LINE_BREAK.finditer(text):
+            end = match.start()
+            line = text[pos:end]
+            if self._line:
+                line = "".join(self._line) + line
                 self._line.clear()
-                if event is not None:
-                    events.append(event)
-                self._after_cr = char == "\r"
-                start = index + 1
-        if start < len(text):
-            self._line.append(text[start:])
+            event = self._take_line(line)
+            if event is not None:
+                events.append(event)
+            pos = match.end()
+            self._after_cr = match.group() == "\r" and pos == len(text)
+        if pos < len(text):
+            self._line.append(text[pos:])
         return events
 
     def _take_line(self, line: str) -> Event | None:
