@@ -50,7 +50,10 @@ class StreamServer:
         await server.serve_forever()
 
     async def _handle(self, reader, writer) -> None:
-        await reader.readuntil(b"\r\n\r\n")
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                       if line.lower().startswith(b"content-length:")), 0)
+        await reader.readexactly(length)   # unread request bytes would turn our close into a reset
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
         block = EVENT * (65536 // len(EVENT))
         sent = 0
