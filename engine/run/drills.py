@@ -16,6 +16,7 @@ import httpx
 
 from engine.plan import DrillStep, Plan
 from engine.run.http import Outgoing, stream_flags
+from engine.run.reserved import ReservedNames
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
 from engine.sim.faults import FaultServer, FaultStep, ServedAttempt
 from engine.spec.models import Fault
@@ -46,7 +47,7 @@ def execute_drills(plan: Plan, seed: int | None = None) -> tuple[DrillRun, ...]:
 
 
 async def _run_all(plan: Plan, server: FaultServer, rng: random.Random) -> tuple[DrillRun, ...]:
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
+    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=ReservedNames()) as client:
         return tuple([await _run_drill(plan, step, server, client, rng) for step in plan.drills])
 
 
@@ -78,6 +79,8 @@ def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
 def _primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
     if primary == "unreachable":
         return f"http://127.0.0.1:{closed_port()}"
+    if primary == "unresolvable":
+        return f"http://{scope}.runbook.invalid"
     return server.script(scope, fault_steps(faults, scale))
 
 

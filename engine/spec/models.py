@@ -397,7 +397,7 @@ class Drill(Mergeable):
     request: RequestSpec = RequestSpec()
     faults: list[FaultItem] = Field(min_length=1)
     fallback_faults: list[FaultItem] = [Fault()]
-    primary: Literal["scripted", "unreachable"] = "scripted"
+    primary: Literal["scripted", "unreachable", "unresolvable"] = "scripted"
     deadline: Duration | None = None                 # the call's deadline; default contract.timeouts.deadline
     repeat: int = Field(default=1, ge=1, le=50)
     expect: DrillExpect

@@ -26,7 +26,7 @@ def shipped(tmp_path_factory):
 
 
 def test_every_shipped_drill_passes(shipped):
-    assert len(shipped) == 32
+    assert len(shipped) == 33
     failed = {name: [m.message for m in d.mismatches] for name, d in shipped.items() if d.status != "passed"}
     assert failed == {}
 
@@ -45,6 +45,8 @@ def test_drills_pass_for_the_right_reason(shipped):
     assert waited.pause_ms == pytest.approx(40.0)                 # Retry-After: 2 (s) at time scale 0.02
     capped = shipped["retry-after-above-cap"].drill.calls[0].attempts[0]
     assert "above policy.retry.retry_after_cap" in capped.decision
+    unresolvable = shipped["dns-failure-falls-back"].drill.calls[0]
+    assert {a.transport_error for a in unresolvable.attempts if a.target == "primary"} == {"dns"}
     unreachable = shipped["connect-failure-falls-back"].drill.calls[0]
     assert {a.transport_error for a in unreachable.attempts if a.target == "primary"} == {"connect"}
 
