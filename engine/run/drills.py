@@ -54,7 +54,7 @@ async def _run_all(plan: Plan, server: FaultServer, rng: random.Random) -> tuple
 async def _run_drill(plan: Plan, step: DrillStep, server: FaultServer, client: httpx.AsyncClient,
                      rng: random.Random) -> DrillRun:
     spec, drill = plan.spec, step.drill
-    scale = spec.drill_settings.time_scale
+    scale = drill.time_scale or spec.drill_settings.time_scale
     settings = _settings(plan, step, scale)
     budget = RetryBudget(spec.policy.retry.budget)
     calls, served, served_fallback = [], [], []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ def _next_pause(attempt: PolicyAttempt, number: int, settings: CallSettings, sta
         return None, "the request has side effects (policy.side_effects)"
     if hint == "false":
         return None, "the server said x-should-retry: false"
-    if attempt.verdict.retry == "no" and hint != "true":
+    if attempt.verdict.retry == "no":   # a server's x-should-retry: true cannot overrule the table
         return None, f"class {attempt.verdict.class_} is not retryable (rule {attempt.verdict.rule})"
     if number >= retry.max_attempts:
         return None, f"{retry.max_attempts} attempts made (policy.retry.max_attempts)"
@@ -178,25 +179,31 @@ def _backoff(retry_index: int, settings: CallSettings, previous: float, rng: ran
 
 
 def _retry_after(attempt: PolicyAttempt, settings: CallSettings) -> tuple[float, str] | None:
-    """retry-after-ms, then retry-after (seconds or an HTTP date), in spec seconds x the time scale."""
-    milliseconds = _header(attempt, "retry-after-ms")
-    seconds = _header(attempt, "retry-after")
-    try:
-        if milliseconds is not None:
-            return float(milliseconds) / 1000 * settings.scale, f"retry-after-ms {milliseconds}"
-        if seconds is not None:
-            return _seconds(seconds) * settings.scale, f"Retry-After {seconds}"
-    except (TypeError, ValueError):
-        return None
+    """The server's retry hint in spec seconds x the time scale."""
+    hint = retry_after_seconds(attempt.observation.hints)
+    return (hint[0] * settings.scale, hint[1]) if hint else None
+
+
+def retry_after_seconds(hints: dict[str, str]) -> tuple[float, str] | None:
+    """retry-after-ms, else retry-after (seconds or an HTTP date): (seconds >= 0, which header). Garbage is ignored."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = hints.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) * scale
+        except ValueError:
+            seconds = _http_date_seconds(value) if name == "retry-after" else None
+        if seconds is not None and math.isfinite(seconds):
+            return max(0.0, seconds), f"{name} {value}"
     return None
 
 
-def _seconds(value: str) -> float:
+def _http_date_seconds(value: str) -> float | None:
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, when.timestamp() - time.time())
+        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _header(attempt: PolicyAttempt, name: str) -> str | None:

@@ -9,6 +9,7 @@ server's side as well as the client's.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import socket
 import struct
@@ -41,6 +42,7 @@ class ServedAttempt:
     arrived: float          # seconds since the server started
     path: str
     status: int | None = None
+    answered: float | None = None   # when the answer was fully sent (None: never, e.g. a stall)
 
 
 DEFAULT_SCOPE = "default"   # requests outside /drill/<scope>/ (a standalone script for any client)
@@ -54,7 +56,14 @@ class _Scripts:
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_attempt: Callable[[ServedAttempt], None] | None = None
 
-    def next_step(self, scope: str, path: str, now: float) -> FaultStep | None:
+    def answered(self, attempt: ServedAttempt, now: float) -> None:
+        with self.lock:
+            for position in range(len(self.log) - 1, -1, -1):
+                if self.log[position] is attempt:
+                    self.log[position] = dataclasses.replace(attempt, answered=now)
+                    return
+
+    def next_step(self, scope: str, path: str, now: float) -> tuple[FaultStep, ServedAttempt] | None:
         with self.lock:
             steps = self.steps.get(scope)
             if not steps:
@@ -66,7 +75,7 @@ class _Scripts:
             self.log.append(attempt)
         if self.on_attempt is not None:
             self.on_attempt(attempt)
-        return step
+        return step, attempt
 
 
 class FaultServer:
@@ -145,7 +154,7 @@ class FaultServer:
                 path = await _read_request(reader)
                 if path is None:
                     break
-                keep_open = await self._answer(path, writer)
+                keep_open = await self._answer(path, reader, writer)
                 if not keep_open:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
@@ -156,16 +165,20 @@ class FaultServer:
             if not writer.is_closing():
                 writer.close()
 
-    async def _answer(self, path: str, writer: asyncio.StreamWriter) -> bool:
+    async def _answer(self, path: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         scope = path.split("/")[2] if path.startswith("/drill/") and path.count("/") >= 3 else DEFAULT_SCOPE
-        step = self._scripts.next_step(scope, path, self.now())
-        if step is None:
+        found = self._scripts.next_step(scope, path, self.now())
+        if found is None:
             writer.write(_response(404, _error_body("no script for this path", "not_found")))
             await writer.drain()
             return True
+        step, attempt = found
         if step.delay:
             await asyncio.sleep(step.delay)
-        return await _play(step, writer)
+        keep_open = await _play(step, reader, writer)
+        if step.kind not in ("stall", "stream_stall"):
+            self._scripts.answered(attempt, self.now())
+        return keep_open
 
 
 async def _read_request(reader: asyncio.StreamReader) -> str | None:
@@ -178,10 +191,10 @@ async def _read_request(reader: asyncio.StreamReader) -> str | None:
     return parts[1] if len(parts) >= 2 else None
 
 
-async def _play(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
+async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
     """Answer one attempt; False when the connection must not be reused."""
     if step.kind.startswith("stream_"):
-        return await _play_stream(step, writer)
+        return await _play_stream(step, reader, writer)
     if step.kind == "reset":
         sock = writer.get_extra_info("socket")
         if sock is not None:
@@ -189,11 +202,11 @@ async def _play(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
         writer.transport.abort()
         return False
     if step.kind == "stall":
-        await asyncio.sleep(300)
+        await _until_client_leaves(reader)
         return False
     if step.kind == "close_mid_body":
         body = _completion("ok")
-        writer.write(_head(200, len(body), "application/json") + body[: len(body) // 2])
+        writer.write(_head(200, len(body), "application/json", step.headers) + body[: len(body) // 2])
         await writer.drain()
         writer.transport.abort()
         return False
@@ -233,10 +246,19 @@ def _stream_events(step: FaultStep) -> list[bytes]:
     return events
 
 
-async def _play_stream(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
+async def _until_client_leaves(reader: asyncio.StreamReader, limit: float = 300) -> None:
+    """Hold the connection without answering until the client gives up (or `limit` passes)."""
+    try:
+        await asyncio.wait_for(reader.read(), limit)
+    except (asyncio.TimeoutError, ConnectionError):
+        pass
+
+
+async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
     """A chunked text/event-stream answer with the scripted fault after `step.after` events."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in step.headers).encode("latin-1")
     writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
-                 b"connection: close\r\n\r\n")
+                 b"connection: close\r\n" + extra + b"\r\n")
     events, kind = _stream_events(step), step.kind
     for index, event in enumerate(events):
         if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event"):
@@ -246,7 +268,7 @@ async def _play_stream(step: FaultStep, writer: asyncio.StreamWriter) -> bool:
                 return False
             if kind == "stream_stall":
                 await writer.drain()
-                await asyncio.sleep(300)
+                await _until_client_leaves(reader)
                 return False
             if kind == "stream_malformed":
                 await _chunk(writer, b"data: {not json\n\n")
@@ -288,11 +310,12 @@ def _canned(step: FaultStep) -> bytes:
     if kind == "redirect":
         return _response(301, b"", "text/html", (("location", "/v1/chat/completions"), *step.headers))
     if kind == "schema_drift":
-        return _response(200, json.dumps({"id": "chatcmpl-drift", "object": "chat.completion", "model": "m"}).encode())
+        drift = json.dumps({"id": "chatcmpl-drift", "object": "chat.completion", "model": "m"}).encode()
+        return _response(200, drift, headers=step.headers)
     if kind == "empty_content":
-        return _response(200, _completion(""))
+        return _response(200, _completion(""), headers=step.headers)
     if kind == "error_in_200":
-        return _response(200, _error_body("upstream failed after headers", "server_error"))
+        return _response(200, _error_body("upstream failed after headers", "server_error"), headers=step.headers)
     raise ValueError(f"unknown fault kind {kind!r}")
 
 

@@ -400,12 +400,13 @@ class Drill(Mergeable):
     primary: Literal["scripted", "unreachable", "unresolvable"] = "scripted"
     deadline: Duration | None = None                 # the call's deadline; default contract.timeouts.deadline
     repeat: int = Field(default=1, ge=1, le=50)
+    time_scale: float | None = Field(default=None, gt=0, le=1)   # overrides drill_settings.time_scale
     expect: DrillExpect
 
 
 class DrillSettings(Strict):
     time_scale: float = Field(default=0.02, gt=0, le=1)    # drills run this much faster than written
-    tolerance: Duration = 0.05                              # real seconds of timing slack on loopback
+    tolerance: Duration = 0.025                             # real seconds of timing slack on loopback
 
 
 class Defaults(Strict):

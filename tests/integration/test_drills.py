@@ -26,7 +26,7 @@ def shipped(tmp_path_factory):
 
 
 def test_every_shipped_drill_passes(shipped):
-    assert len(shipped) == 33
+    assert len(shipped) == 34
     failed = {name: [m.message for m in d.mismatches] for name, d in shipped.items() if d.status != "passed"}
     assert failed == {}
 
@@ -40,7 +40,7 @@ def test_drills_pass_for_the_right_reason(shipped):
     assert [a.target for a in exhausted.attempts] == ["primary"] * 3 + ["fallback"]
     assert exhausted.server_attempts == 3 and exhausted.server_fallback_attempts == 1
     late = shipped["server-503-deadline-nearly-spent"].drill.calls[0]
-    assert "no fallback:" in late.attempts[-1].decision and "of the deadline left" in late.attempts[-1].decision
+    assert "no fallback:" in late.attempts[-1].decision and "policy.fallback.only_if_remaining" in late.attempts[-1].decision
     waited = shipped["throttled-429-retry-after"].drill.calls[0].attempts[0]
     assert waited.pause_ms == pytest.approx(40.0)                 # Retry-After: 2 (s) at time scale 0.02
     capped = shipped["retry-after-above-cap"].drill.calls[0].attempts[0]
@@ -53,8 +53,9 @@ def test_drills_pass_for_the_right_reason(shipped):
 
 def test_no_jitter_fails_the_jitter_drill(tmp_path):
     drills = run_drills(tmp_path, "policy: {retry: {jitter: none}}\n", only=("retry-jitter",))
-    (message,) = [m.message for m in drills["retry-jitter"].mismatches]
-    assert message.startswith("jittered: expected True, observed False") and "policy.retry.jitter is none" in message
+    messages = [m.message for m in drills["retry-jitter"].mismatches if m.field == "jittered"]
+    assert len(messages) == 1 and messages[0].startswith("jittered: expected True, observed False")
+    assert "policy.retry.jitter is none" in messages[0]
 
 
 def test_too_many_attempts_fail_the_exhaustion_drill(tmp_path):
@@ -70,7 +71,8 @@ def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
     drills = run_drills(tmp_path, body, only=("auth-401-no-fallback",))
     messages = [m.message for m in drills["auth-401-no-fallback"].mismatches]
     assert "fallback_used: expected False, observed True (done: fallback answered)" in messages
-    assert "outcome: expected failed, observed fell_back (done: fallback answered)" in messages
+    assert "classification.auth.fallback violated: fell back on class auth, whose rule says fallback: no" not in messages
+    assert any(m.startswith("fallback violated: fell back after class auth (page_owner)") for m in messages)
 
 
 def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch):
@@ -84,6 +86,28 @@ def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_pa
     messages = [m.message for m in drills["server-500-retried"].mismatches]
     assert any(m.startswith("policy.retry.exponential backoff with full jitter violated: the simulator saw a")
                and "allows 0.0-10.0ms" in m for m in messages)
+
+
+def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(tmp_path, monkeypatch):
+    import engine.run.policy as policy
+    real_sleep = policy._sleep
+
+    async def constant(_seconds):
+        await real_sleep(0.05)      # always 50ms (the client still *reports* jittered pauses)
+
+    monkeypatch.setattr(policy, "_sleep", constant)
+    drills = run_drills(tmp_path, only=("retry-jitter",))
+    assert any(m.field == "jittered" for m in drills["retry-jitter"].mismatches)
+
+
+def test_an_attempt_that_outlives_the_deadline_is_a_violation(tmp_path, monkeypatch):
+    import engine.run.policy as policy
+    monkeypatch.setattr(policy, "_bounded", lambda outgoing, settings, remaining: policy.Outgoing(
+        method=outgoing.method, url=outgoing.url, headers=outgoing.headers, body=outgoing.body,
+        connect_timeout=settings.connect, read_timeout=settings.read, deadline=settings.read,
+        max_response_bytes=settings.max_response_bytes))
+    drills = run_drills(tmp_path, only=("stall-cut-by-the-deadline",))
+    assert any(m.message.startswith("deadline violated: the call took") for m in drills["stall-cut-by-the-deadline"].mismatches)
 
 
 def test_drills_are_not_run_against_a_live_target(tmp_path, sim_server, monkeypatch):

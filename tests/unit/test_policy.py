@@ -72,9 +72,9 @@ def test_x_should_retry_false_stops_a_retryable_failure():
     assert len(result.attempts) == 1 and "x-should-retry: false" in result.attempts[0].decision
 
 
-def test_x_should_retry_true_retries_even_a_non_retryable_class():
+def test_x_should_retry_true_cannot_overrule_a_non_retryable_class():
     result = run_call([FaultStep("status", 400, (("x-should-retry", "true"),)), FaultStep()], settings())
-    assert [a.observation.status for a in result.attempts] == [400, 200]
+    assert [a.observation.status for a in result.attempts] == [400] and "not retryable" in result.attempts[0].decision
 
 
 def test_requests_with_side_effects_are_never_retried_or_sent_elsewhere():
