@@ -161,7 +161,10 @@ def serve_fault_script(script: Path, host: str, port: int, log_path: Path | None
     loaded = load_fault_script(Path(script))
     if host not in ("127.0.0.1", "::1", "localhost"):
         raise UsageError(f"the fault simulator listens on loopback only, not {host!r}")
-    log = open_log(log_path)
+    try:
+        log = open_log(log_path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the attempt log {log_path}: {exc.strerror or exc}") from None
     try:
         serve_script(fault_steps(loaded.faults, loaded.time_scale), host, port, log, on_ready)
     except OSError as exc:

@@ -89,12 +89,13 @@ class FaultServer:
         self._server: asyncio.base_events.Server | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
+        self._error: OSError | None = None
         self._epoch = time.monotonic()
 
     @property
     def base_url(self) -> str:
         host, port = self._server.sockets[0].getsockname()[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def script(self, scope: str, steps: list[FaultStep]) -> str:
         """Install a script; returns the base URL a client uses for this scope."""
@@ -115,10 +116,12 @@ class FaultServer:
         self._thread.start()
         if not self._started.wait(5):
             raise RuntimeError("fault server did not start")
+        if self._error is not None:
+            raise self._error
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
+        if self._loop is not None and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -132,8 +135,13 @@ class FaultServer:
     def _serve(self) -> None:
         self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self._loop)
-        self._server = self._loop.run_until_complete(
-            asyncio.start_server(self._handle, self._host, self._port, reuse_address=True))
+        try:
+            self._server = self._loop.run_until_complete(
+                asyncio.start_server(self._handle, self._host, self._port, reuse_address=True))
+        except OSError as exc:          # e.g. the port is taken: start() re-raises it
+            self._error, self._loop = exc, self._loop.close()
+            self._started.set()
+            return
         for sock in self._server.sockets:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._started.set()

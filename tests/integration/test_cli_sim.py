@@ -70,3 +70,13 @@ def test_a_broken_fault_script_is_located(tmp_path):
     script.write_text("faults:\n  - {status: 429, hedaers: {}}\n")
     done = subprocess.run([sys.executable, "-m", "engine", "sim", "--script", str(script)], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2 and "faults.yaml:2:19: faults[0].hedaers: unknown key 'hedaers' (did you mean 'headers'?)" in done.stderr
+
+
+@pytest.mark.parametrize("extra, message", [(["--log", "/nonexistent/dir/x.jsonl"], "cannot write the attempt log"),
+                                             (["--host", "0.0.0.0"], "loopback only")])
+def test_fault_script_setup_errors_are_usage_errors(tmp_path, extra, message):
+    script = tmp_path / "faults.yaml"
+    script.write_text("faults: [ok]\n")
+    done = subprocess.run([sys.executable, "-m", "engine", "sim", "--script", str(script), "--port", "0", *extra],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and message in done.stderr and "Traceback" not in done.stderr
