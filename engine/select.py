@@ -16,10 +16,6 @@ class Selection:
     skip: tuple[str, ...] = ()
     schedule: str | None = None
 
-    @property
-    def is_everything(self) -> bool:
-        return not (self.tags or self.only or self.skip or self.schedule)
-
     def describe(self) -> str:
         parts = [f"schedule {self.schedule}"] if self.schedule else []
         parts += [f"--{name} {','.join(values)}" for name, values in

@@ -85,8 +85,9 @@ async def _guarded_step(client: httpx.AsyncClient, step: Step, base_url: str,
 
 async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
                     secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
-    headers = {"content-type": "application/json", "accept-encoding": "identity"} if step.body is not None \
-        else {"accept-encoding": "identity"}
+    headers = {"accept-encoding": "identity"}
+    if step.body is not None:
+        headers["content-type"] = "application/json"
     headers.update(step.headers)
     if step.auth.mode == "default":
         secret = secrets.get(step.auth.secret)

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.spec.models import FAULT_KINDS  # noqa: F401 - the kinds this server plays
 
 
 @dataclass(frozen=True)

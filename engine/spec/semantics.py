@@ -32,7 +32,7 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_expected_classes_exist(checks, classes),
         *_criteria_references(criteria, {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
                               classes, set(targets),
-                              [c for _, c in checks if c.get("fixture")]),
+                              {c.get("id") for _, c in checks if c.get("fixture")}),
         *_policy_references(document.get("policy"), classes, set(targets)),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
@@ -88,7 +88,7 @@ def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Ite
 
 
 def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set,
-                         _fixture_checks: list[dict]) -> Iterator[Finding]:
+                         fixture_checks: set) -> Iterator[Finding]:
     for index, criterion in criteria:
         for ref_index, ref in _strings(criterion.get("requires")):
             if ref not in check_ids:
@@ -97,7 +97,6 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
         for ref_index, name in _strings(criterion.get("owners_for")):
             if classes and name not in classes:
                 yield ("criteria", index, "owners_for", ref_index), f"class {name!r} is not produced by any classification rule"
-        fixture_checks = {c.get("id") for c in _fixture_checks}
         for ref_index, ref in _strings(criterion.get("fixtures_for")):
             if ref not in fixture_checks:
                 yield ("criteria", index, "fixtures_for", ref_index), f"check {ref!r} does not declare a fixture"
