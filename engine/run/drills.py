@@ -16,7 +16,7 @@ import httpx
 
 from engine.plan import DrillStep, Plan
 from engine.run.http import Outgoing, stream_flags
-from engine.run.reserved import ReservedNames
+from engine.run.client import new_client
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
 from engine.sim.faults import FaultServer, FaultStep, ServedAttempt
 from engine.spec.models import Fault
@@ -47,7 +47,7 @@ def execute_drills(plan: Plan, seed: int | None = None) -> tuple[DrillRun, ...]:
 
 
 async def _run_all(plan: Plan, server: FaultServer, rng: random.Random) -> tuple[DrillRun, ...]:
-    async with httpx.AsyncClient(trust_env=False, follow_redirects=False, transport=ReservedNames()) as client:
+    async with new_client(trust_env=False) as client:
         return tuple([await _run_drill(plan, step, server, client, rng) for step in plan.drills])
 
 

@@ -15,7 +15,7 @@ import httpx
 from engine import __version__
 from engine.plan import Plan, Step
 from engine.redact import header_safe, one_line, scrub
-from engine.run.reserved import ReservedNames
+from engine.run.client import new_client
 from engine.run.http import Attempt, Outgoing, send, stream_flags
 
 USER_AGENT = f"runbook/{__version__}"
@@ -60,8 +60,7 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     pending = iter(enumerate(plan.steps))
     trust_env = plan.target.kind == "http"
-    async with httpx.AsyncClient(trust_env=trust_env, follow_redirects=False, transport=ReservedNames(),
-                                 headers={"user-agent": USER_AGENT}) as client:
+    async with new_client(trust_env=trust_env, headers={"user-agent": USER_AGENT}) as client:
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
             for index, step in pending:
