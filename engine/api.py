@@ -24,14 +24,15 @@ from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
-from engine.run.drills import execute_drills
+from engine.evaluate_drills import drill_passed
 from engine.run.executor import RunRecord, execute_plan, new_invalid_token
+from engine.run.interrupt import Interruption, exit_code as interrupt_exit_code
 from engine.scaffold import init_spec
 from engine.spec.lint import lint_spec
 from engine.spec.load import LoadedSpec, load_fault_script, load_spec
 from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "plan", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
+__all__ = ["EXIT_CODES", "FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "load_checked", "plan", "plan_with_warnings", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,10 @@ class RunOutcome:
     results: Results
     written: list[Path]
     exit_code: int
+    warnings: tuple[Problem, ...] = ()      # lint warnings of the spec (errors stop the run before it starts)
+
+
+EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
 
 
 def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:
@@ -56,9 +61,28 @@ def load(path: Path, variables: Mapping[str, Any] | None = None, environ: Mappin
     return load_spec(Path(path), variables, environ)
 
 
+def load_checked(path: Path, variables: Mapping[str, Any] | None = None,
+                 environ: Mapping[str, str] | None = None) -> tuple[LoadedSpec, tuple[Problem, ...]]:
+    """A spec that `validate` accepts, and its lint warnings; lint errors raise SpecError like any other."""
+    loaded = load(path, variables, environ)
+    findings = lint_spec(loaded)
+    errors = [p for p in findings if p.severity == "error"]
+    if errors:
+        raise SpecError(findings)
+    return loaded, tuple(findings)
+
+
 def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
          selection: Selection = Selection(), environ: Mapping[str, str] | None = None) -> Plan:
-    return build_plan(load(path, variables, environ), target, selection)
+    return plan_with_warnings(path, target, variables, selection, environ)[0]
+
+
+def plan_with_warnings(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
+                       selection: Selection = Selection(),
+                       environ: Mapping[str, str] | None = None) -> tuple[Plan, tuple[Problem, ...]]:
+    """The plan of a spec that `validate` accepts, and the spec's lint warnings."""
+    loaded, warnings = load_checked(path, variables, environ)
+    return build_plan(loaded, target, selection), warnings
 
 
 def run(
@@ -72,26 +96,32 @@ def run(
     selection: Selection = Selection(),
     update_fixtures: bool = False,
 ) -> RunOutcome:
-    """Load, plan, execute, evaluate and render one spec; write reports unless out_dir is None.
+    """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
+    render one spec; write reports unless out_dir is None.
 
-    With update_fixtures, the observed response shapes are written as the spec's fixtures first.
+    With update_fixtures, the observed response shapes are written as the spec's fixtures; that run
+    reports them as `updated` and does not count them as checked in. SIGINT/SIGTERM stop the run
+    cleanly: what finished is judged and written, marked interrupted.
     """
     environ = os.environ if environ is None else environ
-    the_plan = plan(path, target, variables, selection, environ)
+    loaded, warnings = load_checked(path, variables, environ)
+    the_plan = build_plan(loaded, target, selection)
     invalid_token = new_invalid_token()
-    with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
-        record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token)
-    record = dataclasses.replace(record, drills=execute_drills(the_plan))
-    if update_fixtures:
-        record = _store_fixtures(record, Path(path))
-    document = scrub_tree(assemble(record, evaluate(record)).to_json_dict(), (*secrets.values(), invalid_token))
-    results = Results.model_validate(document)
-    written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
-    return RunOutcome(results, written, exit_code_for(results))
+    with Interruption() as interruption:
+        with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
+            record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token,
+                                  conclusive=lambda drill: drill_passed(drill, the_plan.spec), interruption=interruption)
+        if update_fixtures:
+            record = _store_fixtures(record, Path(path))
+        evaluation = evaluate(record)
+        document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
+        results = Results.model_validate(document)
+        written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
+    return RunOutcome(results, written, exit_code_for(results), warnings)
 
 
 def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:
-    """Write each observed fixture next to the spec; the run is then judged against them."""
+    """Write each observed fixture next to the spec; the run reports them as updated."""
     spec = record.plan.spec
     outcomes = []
     for outcome in record.outcomes:
@@ -99,7 +129,8 @@ def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:
         if name and outcome.attempt is not None:
             observed = observed_fixture(outcome.step, outcome.attempt)
             write_fixture(fixture_path(spec_path, spec.fixtures_dir, name), observed)
-            outcome = dataclasses.replace(outcome, step=dataclasses.replace(outcome.step, stored_fixture=observed))
+            outcome = dataclasses.replace(outcome, step=dataclasses.replace(
+                outcome.step, stored_fixture=observed, fixture_updated=True))
         outcomes.append(outcome)
     return dataclasses.replace(record, outcomes=tuple(outcomes))
 
@@ -122,8 +153,10 @@ def _first_line(exc: Exception) -> str:
 
 
 def exit_code_for(results: Results) -> int:
-    """0 when the verdict is ready; 1 when anything failed, is not met or could not be verified."""
-    return 0 if results.summary.verdict == "ready" else 1
+    """0 ready · 1 not ready · 4 not verified or partial · 130/143 interrupted by SIGINT/SIGTERM."""
+    if results.summary.interrupted:
+        return interrupt_exit_code(results.summary.interrupted)
+    return EXIT_CODES[results.summary.verdict]
 
 
 @contextmanager

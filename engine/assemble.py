@@ -19,7 +19,8 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
     return Results(
         tool={"name": "runbook", "version": __version__},
         spec=SpecRef(name=spec.name, path=str(plan.spec_path), title=spec.title),
-        target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url),
+        target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url,
+                         self_test=evaluation.gate.self_test if evaluation.gate else None),
         selection=plan.selection.describe(),
         contract=pinned_contract(spec, plan.target.alias),
         started=record.started.isoformat(timespec="milliseconds"),
@@ -30,7 +31,24 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         drills=list(evaluation.drills),
         criteria=list(evaluation.criteria),
         classification=[rule_row(rule) for rule in spec.classification],
+        evidence_sources=evidence_sources(record, evaluation),
     )
+
+
+def evidence_sources(record: RunRecord, evaluation: Evaluation) -> dict[str, str]:
+    """Where each kind of evidence in this run came from."""
+    plan = record.plan
+    target = plan.target
+    where = "the built-in simulator" if target.kind == "simulator" else f"{target.alias}, {record.base_url}"
+    sources = {"checks": f"target {target.name} ({where})" + (" — runbook's own simulator" if evaluation.gate
+                                                             and evaluation.gate.self_test else "")}
+    if record.drills:
+        scales = sorted({run.scale for run in record.drills if not run.not_run})
+        sources["drills"] = ("the built-in fault simulator, reference client, time scale "
+                             + ", ".join(f"{scale:g}" for scale in scales or [plan.spec.drill_settings.time_scale]))
+    if any(step.check.fixture for step in plan.steps):
+        sources["fixtures"] = f"the repository, next to {plan.spec_path.name} ({plan.spec.fixtures_dir}/)"
+    return sources
 
 
 def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:

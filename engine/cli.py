@@ -1,7 +1,8 @@
 """The `runbook` command: a thin shell over engine.api that maps outcomes to exit codes.
 
-Exit codes: 0 ready · 1 a check failed, a criterion is not met or could not be verified ·
-2 invalid spec or usage · 3 the engine itself failed.
+Exit codes: 0 ready · 1 not ready (a check or drill failed, a criterion is not met) · 2 invalid spec
+or usage · 3 the engine itself failed · 4 not verified or partial (nothing failed, but readiness is
+not claimed) · 130 / 143 interrupted by SIGINT / SIGTERM (the results so far are written).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from engine.console import plan_lines, summary_lines
 from engine.errors import RunbookError, SpecError, UsageError
 from engine.spec.templating import scalar_from_text
 
-EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_ENGINE = 0, 1, 2, 3
+EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_ENGINE, EXIT_NOT_VERIFIED = 0, 1, 2, 3, 4
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
 
 
 class _Group(click.Group):
@@ -36,7 +38,10 @@ class _Group(click.Group):
         except UsageError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            click.echo("runbook: interrupted", err=True)
+            sys.exit(EXIT_SIGINT)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported
             if os.environ.get("RUNBOOK_DEBUG"):
@@ -101,7 +106,8 @@ def main() -> None:
       runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
       runbook sim --port 8787
 
-    Exit codes: 0 ready, 1 not ready or not verified, 2 invalid spec or usage, 3 engine failure.
+    Exit codes: 0 ready, 1 not ready, 2 invalid spec or usage, 3 engine failure,
+    4 not verified or partial, 130/143 interrupted (SIGINT/SIGTERM; results so far are written).
     """
 
 
@@ -172,6 +178,8 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
     outcome = api.run(spec, target=target, variables=variables, out_dir=out_dir, formats=formats,
                       concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
                       update_fixtures=update_fixtures)
+    for warning in outcome.warnings:
+        click.echo(str(warning), err=True)
     click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
     sys.exit(outcome.exit_code)
 
@@ -190,7 +198,9 @@ def plan_command(spec: Path, target: str | None, concurrency: int, tags: tuple[s
     Example:
       runbook plan specs/cometapi/chat-completions.yaml --target live --tags release
     """
-    the_plan = api.plan(spec, target, variables, _selection(tags, only, skip, schedule))
+    the_plan, warnings = api.plan_with_warnings(spec, target, variables, _selection(tags, only, skip, schedule))
+    for warning in warnings:
+        click.echo(str(warning), err=True)
     click.echo("\n".join(plan_lines(the_plan, concurrency)))
 
 

@@ -14,7 +14,9 @@ _MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP",
          "met": "met", "not_met": "NOT MET", "not_verified": "not verified"}
 _VERDICT = {"ready": "READY for controlled production traffic",
             "not_ready": "NOT READY",
-            "not_verified": "NOT VERIFIED (nothing failed, but some criteria could not be checked)"}
+            "not_verified": "NOT VERIFIED (nothing failed, but some criteria could not be checked)",
+            "partial": "PARTIAL (the selection left out evidence some criteria need; no readiness is claimed)",
+            "interrupted": "INTERRUPTED (stopped before the end; what finished is reported, no readiness is claimed)"}
 
 
 def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
@@ -37,8 +39,9 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     tally += f"criteria: {board.met} met, {board.not_met} not met, {board.not_verified} not verified"
     if board.not_applicable:
         tally += f", {board.not_applicable} not applicable"
-    lines += ["", tally, _verdict_line(results)]
+    lines += ["", tally, *_evidence_lines(results), _verdict_line(results)]
     lines += [f"  note: {note}" for note in results.summary.notes]
+    lines += _blocking_lines(results)
     if written:
         lines += ["Reports:"] + [f"  {path}" for path in written]
     return lines
@@ -67,12 +70,25 @@ def _item_lines(items: Sequence[CheckResult]) -> list[str]:
 
 
 def _verdict_line(results: Results) -> str:
-    verdict = results.summary.verdict
-    if results.selection == "all checks":
-        return f"Verdict: {_VERDICT[verdict]}"
-    if verdict == "ready":
-        return f"Verdict: selected checks PASSED ({results.selection}); a readiness verdict needs a full run"
-    return f"Verdict: {_VERDICT[verdict]} ({results.selection})"
+    verdict = _VERDICT[results.summary.verdict]
+    return f"Verdict: {verdict}" + ("" if results.selection == "all checks" else f" ({results.selection})")
+
+
+def _evidence_lines(results: Results) -> list[str]:
+    return [f"Evidence: {kind} from {source}" for kind, source in results.evidence_sources.items()]
+
+
+def _blocking_lines(results: Results) -> list[str]:
+    """Which criteria keep the verdict from READY, and the one step that would move each."""
+    blocking = [c for c in results.criteria if c.id in results.summary.blocking]
+    if not blocking:
+        return []
+    lines = ["Blocking readiness:"]
+    for criterion in blocking:
+        lines.append(f"  {criterion.id}: {criterion.reasons[0] if criterion.reasons else criterion.verdict}")
+        if criterion.next_step:
+            lines.append(f"    next: {criterion.next_step}")
+    return lines
 
 
 def _check_line(check: CheckResult, width: int) -> str:

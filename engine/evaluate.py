@@ -1,25 +1,25 @@
-"""Evaluate: classify every attempt, compare with expectations, judge every criterion."""
+"""Evaluate: classify every attempt, compare with expectations, judge every criterion and the verdict."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from engine.classify import classify, status_matches
-from engine.results import (
-    CheckResult, Classification, CriteriaCounts, CriterionResult, Counts, FixtureResult, LogRecord, Mismatch,
-    Observation,
-    RequestSummary, Summary,
-)
-from engine.plan import TargetPlan
-from engine.run.executor import RunRecord, StepOutcome
-from engine.spec.models import Criterion, Expect, Spec
-from engine.spec.paths import get_path, has_path, parse_path
+from engine.criteria import Gate, judge_criteria, summarize
 from engine.evaluate_drills import judge_drill
 from engine.evidence import ABSENT, summarize_body, without_content
+from engine.fingerprint import SIMULATOR_HEADER
 from engine.fixtures import compare as fixture_drift, fixture_document
-
+from engine.results import (
+    CheckResult, Classification, CriterionResult, FixtureResult, LogRecord, Mismatch, Observation, RequestSummary,
+    Summary,
+)
+from engine.run.executor import RunRecord, StepOutcome
+from engine.spec.durations import parse_status_pattern
+from engine.spec.models import Expect, Spec
+from engine.spec.paths import get_path, has_path, parse_path
 
 
 @dataclass(frozen=True)
@@ -28,35 +28,41 @@ class Evaluation:
     criteria: tuple[CriterionResult, ...]
     summary: Summary
     drills: tuple[CheckResult, ...] = ()
+    gate: Gate | None = None
 
 
-def evaluate(record: RunRecord) -> Evaluation:
-    """Judge every check of the run and every readiness criterion of the spec."""
+def evaluate(record: RunRecord, spec_path: str | None = None) -> Evaluation:
+    """Judge every check and drill of the run, every readiness criterion, and the verdict."""
     plan = record.plan
     spec = plan.spec
     by_id = {outcome.step.check.id: judge_check(outcome, spec, record.base_url, plan.target.alias)
              for outcome in record.outcomes}
-    by_id.update({cid: _not_selected(spec, cid, why) for cid, why in plan.skipped})
+    by_id.update({cid: _not_selected(spec.checks, cid, why) for cid, why in plan.skipped})
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
-    drills = tuple(judge_drill(run, spec) for run in record.drills)
-    drills += tuple(_not_selected_drill(spec, drill_id, why) for drill_id, why in plan.skipped_drills)
-    order = {f"drill:{d.id}": i for i, d in enumerate(spec.drills)}
-    drills = tuple(sorted(drills, key=lambda d: order.get(d.id, 0)))
-    by_id.update({drill.id: drill for drill in drills})
-    everything = not plan.skipped and not plan.skipped_drills   # a selection that leaves nothing out is a full run
-    criteria = tuple(judge_criterion(c, by_id, spec, plan.target, everything) for c in spec.criteria)
-    return Evaluation(checks, criteria, summary_of(checks, criteria, drills), drills)
+    drills = {f"drill:{run.step.drill.id}": judge_drill(run, spec) for run in record.drills}
+    drills.update({f"drill:{did}": _not_selected(spec.drills, did, why, "drill:") for did, why in plan.skipped_drills})
+    ordered = tuple(drills[f"drill:{d.id}"] for d in spec.drills if f"drill:{d.id}" in drills)
+    gate = Gate(spec, spec_path or str(plan.spec_path), plan.target, self_test(record))
+    criteria = judge_criteria(spec, {**by_id, **drills}, gate)
+    return Evaluation(checks, criteria, summarize(checks, ordered, criteria, record.interrupted), ordered, gate)
 
 
-def _not_selected_drill(spec: Spec, drill_id: str, why: str) -> CheckResult:
-    drill = next(d for d in spec.drills if d.id == drill_id)
-    return CheckResult(id=f"drill:{drill_id}", title=drill.title, tags=drill.tags, status="skipped", reason=why,
+def self_test(record: RunRecord) -> str | None:
+    """Why an http target is really runbook's own simulator, when its answers say so."""
+    if record.plan.target.kind != "http":
+        return None
+    seen = next((o.attempt.observation.simulator for o in record.outcomes
+                 if o.attempt is not None and o.attempt.observation.simulator), None)
+    if seen is None:
+        return None
+    return (f"target {record.plan.target.name} answered as runbook's own simulator ({SIMULATOR_HEADER}: {seen}): "
+            "runbook would be judging itself, so its checks prove the spec, not a provider")
+
+
+def _not_selected(items: list, item_id: str, why: str, prefix: str = "") -> CheckResult:
+    item = next(i for i in items if i.id == item_id)
+    return CheckResult(id=f"{prefix}{item_id}", title=item.title, tags=item.tags, status="skipped", reason=why,
                        selected=False)
-
-
-def _not_selected(spec: Spec, check_id: str, why: str) -> CheckResult:
-    check = next(c for c in spec.checks if c.id == check_id)
-    return CheckResult(id=check_id, title=check.title, tags=check.tags, status="skipped", reason=why, selected=False)
 
 
 def judge_check(outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias: str = "") -> CheckResult:
@@ -65,6 +71,8 @@ def judge_check(outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias:
     request = RequestSummary(method=step.method, url=f"{base_url}{step.path}",
                              auth=step.auth.describe(), body=summarize_body(step.body))
     common = {"id": check.id, "title": check.title, "tags": check.tags, "request": request}
+    if outcome.not_run:
+        return CheckResult(**common, status="skipped", reason=outcome.not_run)
     if outcome.attempt is None:
         return CheckResult(**common, status="error", reason=outcome.error)
     observation, document = outcome.attempt.observation, outcome.attempt.document
@@ -95,11 +103,13 @@ def judge_fixture(outcome: StepOutcome, spec: Spec) -> FixtureResult | None:
     name = step.check.fixture
     if name is None or outcome.attempt is None:
         return None
-    path = f"{spec.fixtures_dir}/{name}.json"
+    path = step.fixture_path or f"{spec.fixtures_dir}/{name}.json"
+    if step.fixture_updated:
+        return FixtureResult(name=name, path=path, status="updated", git=step.fixture_git)
     if step.stored_fixture is None:
-        return FixtureResult(name=name, path=path, status="missing")
+        return FixtureResult(name=name, path=path, status="missing", git=step.fixture_git)
     drift = fixture_drift(step.stored_fixture, observed_fixture(step, outcome.attempt))
-    return FixtureResult(name=name, path=path, status="drift" if drift.breaking else "matched",
+    return FixtureResult(name=name, path=path, status="drift" if drift.breaking else "matched", git=step.fixture_git,
                          removed=list(drift.removed), changed=list(drift.changed), added=list(drift.added))
 
 
@@ -124,7 +134,7 @@ def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_u
         client_request_id=seen.client_request_id, environment=spec.observability.environment,
         service=spec.observability.service, endpoint_path=step.path, base_url_alias=base_url_alias,
         model=model if isinstance(model, str) else None, streaming=bool(step.body and step.body.get("stream")),
-        http_status=seen.status, error_class=None if verdict.class_ == "success" else verdict.class_,
+        http_status=seen.status, error_class=None if verdict.is_success else verdict.class_,
         retry_count=0, fallback=None, total_latency_ms=seen.elapsed_ms,
         first_token_latency_ms=seen.stream.first_token_ms if seen.stream is not None else None,
         finish_reason=finish if isinstance(finish, str) else None,
@@ -137,6 +147,10 @@ def compare(expect: Expect, seen: Observation, verdict: Classification, document
     observed_status = seen.status if seen.status is not None else seen.transport_error
     if expect.status is not None and not status_matches(seen.status, expect.status):
         yield _mismatch("status", " or ".join(map(str, expect.status)), observed_status)
+    elif _wants_a_complete_answer(expect) and (broken := _incomplete(seen)):
+        yield Mismatch(field="complete", expected="a complete, parseable answer", observed=broken,
+                       message=f"status: expected a complete, parseable {' or '.join(map(str, expect.status))} "
+                               f"answer; observed {observed_status} but {broken}")
     if expect.json_ is not None and (seen.parser not in ("invalid_json", "none")) != expect.json_:
         yield _mismatch("json", "valid JSON" if expect.json_ else "not JSON", seen.parser)
     if expect.stream is not None:
@@ -173,97 +187,17 @@ def capture(paths: list[str], document: Any, keep_content: bool) -> dict[str, An
     return captured
 
 
-def judge_criterion(criterion: Criterion, checks: Mapping[str, CheckResult], spec: Spec, target: TargetPlan,
-                    everything_selected: bool = True) -> CriterionResult:
-    """met / not_met / not_verified, with the reasons that decided it."""
-    if not everything_selected and (why := _outside_selection(criterion, checks, target)):
-        return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified", applicable=False,
-                               decided_by=list(criterion.requires), reasons=[why])
-    if why := _wrong_target(criterion, target):
-        return CriterionResult(id=criterion.id, text=criterion.text, verdict="not_verified",
-                               decided_by=list(criterion.requires), reasons=[why])
-    failed, unverified = [], []
-    for check_id in criterion.requires:
-        result = checks.get(check_id)
-        if result is None or result.status in ("error", "skipped"):
-            unverified.append(f"check {check_id} did not run" + (f": {result.reason}" if result and result.reason else ""))
-        elif result.status == "failed":
-            failed.append(f"check {check_id} failed")
-    failed += list(_missing_owners(criterion.owners_for, spec))
-    for check_id in criterion.fixtures_for:
-        result = checks.get(check_id)
-        if result is None or result.fixture is None:
-            unverified.append(f"the fixture of {check_id} was not compared (the check did not run)")
-        elif result.fixture.status == "missing":
-            failed.append(f"no fixture checked in for {check_id} ({result.fixture.path}; run with --update-fixtures)")
-        elif result.fixture.status == "drift":
-            failed.append(f"{check_id} drifted from its fixture: {_drift_text(result.fixture)}")
-    if criterion.pending:
-        unverified.append(f"not verifiable yet: {criterion.pending}")
-    verdict = "not_met" if failed else ("not_verified" if unverified else "met")
-    return CriterionResult(id=criterion.id, text=criterion.text, verdict=verdict,
-                           decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for]
-                           + [f"fixture:{c}" for c in criterion.fixtures_for],
-                           reasons=failed + unverified)
+def _wants_a_complete_answer(expect: Expect) -> bool:
+    """A success status alone means a usable answer, unless the check says what else it expects of the body."""
+    if expect.status is None or any(v is not None for v in (expect.json_, expect.parser, expect.stream)):
+        return False
+    return all(200 <= low and high <= 299 for low, high in map(parse_status_pattern, expect.status))
 
 
-def _wrong_target(criterion: Criterion, target: TargetPlan) -> str | None:
-    """Checks against the simulator prove the spec, not the provider: only an explicit opt-in counts.
-
-    Drills are the exception: they prove the client's policy, which only the simulator can script.
-    """
-    if criterion.targets:
-        if target.name in criterion.targets:
-            return None
-        return f"verifiable only against target {', '.join(criterion.targets)}; this run used {target.name}"
-    provider_checks = [ref for ref in criterion.requires if not ref.startswith("drill:")]
-    if target.kind == "simulator" and provider_checks:
-        return (f"checks against the simulator ({target.name}) prove the spec, not the provider; "
-                f"run against a real target, or list {target.name} in this criterion's targets")
-    return None
-
-
-def _outside_selection(criterion: Criterion, checks: Mapping[str, CheckResult], target: TargetPlan) -> str | None:
-    """Why a partial run (--tags, --only, ...) cannot judge this criterion at all, if it cannot."""
-    left_out = [ref for ref in criterion.requires if ref not in checks or not checks[ref].selected]
-    if not criterion.requires:
-        return "not applicable to a partial run: it is judged from the whole spec"
-    if criterion.pending:
-        return "not applicable to a partial run: it also needs evidence that does not exist yet"
-    if left_out:
-        return f"not applicable to this partial run: {', '.join(left_out)} not selected"
-    if _wrong_target(criterion, target):
-        return "not applicable to this partial run: not verifiable against this target"
-    return None
-
-
-def _missing_owners(classes: list[str], spec: Spec) -> Iterator[str]:
-    for name in classes:
-        rules = [rule for rule in spec.classification if rule.class_ == name]
-        if not rules:
-            yield f"no classification rule yields class {name}"
-        for rule in rules:
-            if not rule.owner:
-                yield f"rule {rule.id} (class {name}) names no owner"
-
-
-def _counts(items: tuple[CheckResult, ...]) -> Counts:
-    return Counts(total=len(items), **{s: sum(c.status == s for c in items) for s in ("passed", "failed", "error", "skipped")})
-
-
-def summary_of(checks: tuple[CheckResult, ...], criteria: tuple[CriterionResult, ...],
-               drills: tuple[CheckResult, ...] = ()) -> Summary:
-    """Counts of everything; the verdict only from selected checks and drills and applicable criteria."""
-    counts, drill_counts = _counts(checks), _counts(drills)
-    applicable = [c for c in criteria if c.applicable]
-    board = CriteriaCounts(total=len(criteria), not_applicable=len(criteria) - len(applicable),
-                           **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")})
-    unfinished = any(c.selected and c.status in ("error", "skipped") for c in (*checks, *drills))
-    notes = [] if applicable or not all(c.selected for c in checks) else ["the spec defines no readiness criteria"]
-    if counts.failed or drill_counts.failed or board.not_met:
-        verdict = "not_ready"
-    elif unfinished or board.not_verified or notes:
-        verdict = "not_verified"
-    else:
-        verdict = "ready"
-    return Summary(verdict=verdict, checks=counts, drills=drill_counts, criteria=board, notes=notes)
+def _incomplete(seen: Observation) -> str | None:
+    """What keeps an answer from being complete and parseable (None: nothing)."""
+    if seen.transport_error:
+        return f"the exchange ended with {seen.transport_error}"
+    if seen.stream is not None:
+        return None if seen.stream.outcome == "success" else f"the stream was {seen.stream.outcome} (parser {seen.parser})"
+    return None if seen.parser in ("ok", "empty_content") else f"the body was not a usable answer (parser {seen.parser})"

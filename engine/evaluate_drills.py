@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from engine.results import CheckResult, DrillAttempt, DrillCall, DrillSummary, Mismatch
+from engine.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
 from engine.run.drills import DrillRun
-from engine.run.policy import PolicyAttempt, PolicyCall, retry_after_seconds
-from engine.spec.models import Spec
+from engine.run.policy import PolicyAttempt, PolicyCall
+from engine.spec.backoff import Window, allowed_pause
+from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
 
 LOWER_SLACK = 0.001   # seconds: clock granularity between the server's two timestamps
+LATENCY_FACTOR = 2    # timing slack grows by this many times the scheduling latency measured in the drill
 
 
 def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
@@ -21,17 +23,31 @@ def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
     common = {"id": f"drill:{drill.id}", "title": drill.title, "tags": drill.tags}
     if run.not_run:
         return CheckResult(**common, status="skipped", reason=run.not_run)
-    mismatches = [*_expectations(run, spec), *_policy_envelope(run, spec)]
+    mismatches = drill_mismatches(run, spec)
     last = _last_primary(run.calls[-1]) or (run.calls[-1].attempts[-1] if run.calls[-1].attempts else None)
     if last is None:
-        return CheckResult(**common, status="failed" if mismatches else "error", drill=_summary(run),
+        return CheckResult(**common, status="failed" if mismatches else "error", drill=_summary(run, spec),
                            reason="no attempt could start within the deadline", mismatches=_unique(mismatches))
     return CheckResult(
         **common, status="failed" if mismatches else "passed", observed=last.observation,
         **{"class": last.verdict.class_}, action=last.verdict.action, retry=last.verdict.retry,
         fallback=last.verdict.fallback, owner=last.verdict.owner, rule=last.verdict.rule,
-        mismatches=_unique(mismatches), drill=_summary(run),
+        mismatches=_unique(mismatches), drill=_summary(run, spec),
     )
+
+
+def drill_mismatches(run: DrillRun, spec: Spec) -> list[Mismatch]:
+    """Every way one run of a drill broke its expectations or the policy (empty: it passed)."""
+    return _unique([*_expectations(run, spec), *_policy_envelope(run, spec)])
+
+
+def drill_passed(run: DrillRun, spec: Spec) -> bool:
+    return not run.not_run and not drill_mismatches(run, spec) and bool(run.calls) and bool(run.calls[-1].attempts)
+
+
+def timing_slack(run: DrillRun, spec: Spec) -> float:
+    """Seconds of slack for a pause or a deadline: the spec's tolerance plus the measured scheduling noise."""
+    return spec.drill_settings.tolerance + LATENCY_FACTOR * run.lateness
 
 
 def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
@@ -58,14 +74,16 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
                 yield _miss("stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}")
         if expect.regenerated is not None and policy_call.regenerated != expect.regenerated:
             yield _miss("regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call))
-        within = _within_deadline(run, index, spec.drill_settings.tolerance)
+        within = _within_deadline(run, index, timing_slack(run, spec))
         if expect.within_deadline is not None and within != expect.within_deadline:
             yield _miss("within_deadline", expect.within_deadline, within, label,
                         f"{policy_call.elapsed * 1000:.1f}ms against a {policy_call.deadline * 1000:.1f}ms deadline")
     if expect.jittered is not None:
         gaps = [gap for index in range(len(run.calls)) if (gap := _first_gap(run, index)) is not None]
-        # Jitter shows as a spread wider than scheduling noise: 6% of the first backoff step.
-        threshold = max(0.002, 0.06 * min(spec.policy.retry.cap, spec.policy.retry.base) * run.scale)
+        # Jitter shows as a spread wider than scheduling noise: 6% of the first backoff step, and more
+        # than the scheduling latency measured in this drill could make of a constant pause.
+        threshold = max(0.002, 0.06 * min(spec.policy.retry.cap, spec.policy.retry.base) * run.scale,
+                        LATENCY_FACTOR * run.lateness)
         jittered = len(gaps) >= 2 and max(gaps) - min(gaps) > threshold
         if len(gaps) < 2 or jittered != expect.jittered:
             shown = ", ".join(f"{g * 1000:.1f}ms" for g in gaps) or "none"
@@ -94,7 +112,7 @@ def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
                             f"class {earlier.verdict.class_} was retried although its rule says retry: no")
         yield from _fallback_rules(policy_call, spec)
         yield from _pauses(run, index, primary, spec)
-        if not _within_deadline(run, index, spec.drill_settings.tolerance):
+        if not _within_deadline(run, index, timing_slack(run, spec)):
             yield _rule("deadline", f"the call took {policy_call.elapsed * 1000:.1f}ms of a "
                                     f"{policy_call.deadline * 1000:.1f}ms deadline")
         yield from _views_agree(run, index, primary, policy_call)
@@ -108,12 +126,10 @@ def _views_agree(run: DrillRun, index: int, primary: list[PolicyAttempt], policy
                        message=f"the client reports {len(primary)} attempts but the simulator received {served}")
     fallback_attempts = sum(a.target == "fallback" for a in policy_call.attempts)
     if served_fallback != fallback_attempts:
+        where = f"target {run.fallback_target}" if run.fallback_target else "no fallback target"
         yield Mismatch(field="simulator", expected=fallback_attempts, observed=served_fallback,
-                       message=f"the client reports {fallback_attempts} fallback attempts but the fallback "
-                               f"target received {served_fallback}")
-
-
-NEVER_FALL_BACK_ACTIONS = ("fix_request", "refresh_credentials", "fix_configuration", "reduce_input")
+                       message=f"the client reports {fallback_attempts} fallback attempts but {where} "
+                               f"(policy.fallback.to) received {served_fallback}")
 
 
 def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
@@ -122,9 +138,9 @@ def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
     last = _last_primary(policy_call)
     if last is None:
         return
-    if last.verdict.class_ == "auth" or last.verdict.action in NEVER_FALL_BACK_ACTIONS:
-        yield _rule("fallback", f"fell back after class {last.verdict.class_} ({last.verdict.action}): auth failures "
-                                "and the client's own faults never fall back, whatever the spec says")
+    if last.verdict.action in NEVER_FALL_BACK_ACTIONS:
+        yield _rule("fallback", f"fell back after class {last.verdict.class_} ({last.verdict.action}): the client's "
+                                "own faults never fall back, whatever the spec says")
     if spec.policy.side_effects:
         yield _rule("policy.side_effects", "a request with side effects was sent to the fallback target")
     if last.verdict.fallback == "no":
@@ -135,40 +151,39 @@ def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
 
 
 def _pauses(run: DrillRun, index: int, primary: list[PolicyAttempt], spec: Spec) -> Iterator[Mismatch]:
-    """Each pause the simulator saw (from finishing an answer to the next arrival) must fit the policy."""
+    """Each pause the simulator saw (from its last write of an answer to the next arrival) must fit the policy.
+
+    That measure is never shorter than the client's own pause, so "too short" needs no slack; "too
+    long" allows the spec's tolerance, a quarter of the window, and the scheduling noise of the run.
+    """
     served = run.served[index] if index < len(run.served) else ()
+    previous: float | None = None
     for k, (attempt, answered, arrival) in enumerate(zip(primary, served, served[1:])):
         if answered.answered is None:
             continue   # never answered (a stall): the client's timeout, not a pause, decided
         pause = arrival.arrived - answered.answered
-        low, high, why = _envelope_for(attempt, k, run.scale, spec)
-        slack = spec.drill_settings.tolerance + 0.25 * high
-        if pause < low - LOWER_SLACK or pause > high + slack:
-            yield _rule(why, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
-                             f"the policy allows {low * 1000:.1f}-{high * 1000:.1f}ms")
+        window = _envelope_for(attempt, k, previous, run.scale, spec)
+        previous = pause
+        if pause < window.low - LOWER_SLACK or pause > window.high + 0.25 * window.high + timing_slack(run, spec):
+            yield _rule(window.rule, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
+                                     f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms")
 
 
-def _envelope_for(attempt: PolicyAttempt | None, retry_index: int, scale: float, spec: Spec) -> tuple[float, float, str]:
-    retry = spec.policy.retry
-    hint = retry_after_seconds(attempt.observation.hints) if attempt is not None and retry.honor_retry_after else None
-    if hint is not None:
-        return hint[0] * scale, hint[0] * scale, "policy.retry.honor_retry_after"
-    base, cap = retry.base * scale, retry.cap * scale
-    ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
-    low, high = {"full": (0.0, ceiling), "equal": (ceiling / 2, ceiling),
-                 "decorrelated": (base, cap), "none": (ceiling, ceiling)}[retry.jitter]
-    return low, high, f"policy.retry.{retry.backoff} backoff with {retry.jitter} jitter"
+def _envelope_for(attempt: PolicyAttempt | None, retry_index: int, previous: float | None, scale: float,
+                  spec: Spec) -> Window:
+    hints = attempt.observation.hints if attempt is not None else {}
+    return allowed_pause(spec.policy.retry, retry_index, hints, previous, scale)
 
 
-def _within_deadline(run: DrillRun, index: int, tolerance: float) -> bool:
+def _within_deadline(run: DrillRun, index: int, slack: float) -> bool:
     """The client's view (elapsed) and the simulator's (no attempt arrived after the deadline)."""
     policy_call = run.calls[index]
     served = run.served[index] + run.served_fallback[index]
     if served:
         first = min(a.arrived for a in served)
-        if max(a.arrived for a in served) - first > policy_call.deadline:
+        if max(a.arrived for a in served) - first > policy_call.deadline + slack:
             return False
-    return policy_call.elapsed <= policy_call.deadline + tolerance
+    return policy_call.elapsed <= policy_call.deadline + slack
 
 
 def _attempts_reason(run: DrillRun, primary: list[PolicyAttempt]) -> str:
@@ -206,12 +221,19 @@ def _unique(mismatches: list[Mismatch]) -> list[Mismatch]:
     return out
 
 
-def _summary(run: DrillRun) -> DrillSummary:
+def _summary(run: DrillRun, spec: Spec) -> DrillSummary:
     calls = [DrillCall(outcome=c.outcome, elapsed_ms=round(c.elapsed * 1000, 2), deadline_ms=round(c.deadline * 1000, 2),
                        attempts=[_attempt(a) for a in c.attempts], server_attempts=len(run.served[i]),
                        server_fallback_attempts=len(run.served_fallback[i]))
              for i, c in enumerate(run.calls)]
-    return DrillSummary(time_scale=run.scale, repeat=len(run.calls), calls=calls)
+    earlier = [DrillRound(time_scale=e.scale, scheduling_latency_ms=_ms(e.lateness),
+                          failures=[m.message for m in drill_mismatches(e, spec)]) for e in run.earlier]
+    return DrillSummary(time_scale=run.scale, repeat=len(run.calls), calls=calls, fallback_target=run.fallback_target,
+                        scheduling_latency_ms=_ms(run.lateness), slack_ms=_ms(timing_slack(run, spec)), earlier=earlier)
+
+
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 1)
 
 
 def _attempt(attempt: PolicyAttempt) -> DrillAttempt:

@@ -10,6 +10,7 @@ is reported but tolerated (the parser must tolerate extra fields).
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,3 +91,39 @@ def read_fixture(path: Path) -> dict[str, Any] | None:
 def write_fixture(path: Path, document: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def git_states(folder: Path, paths: list[Path]) -> dict[Path, str | None]:
+    """Whether each fixture is checked in: committed, untracked, modified, not_committed (staged only) or
+    ignored. Paths are left out when `folder` is not inside a git work tree, or git is not installed."""
+    if not paths:
+        return {}
+    top = _git(folder, "rev-parse", "--show-toplevel")
+    if top is None:
+        return {}
+    root = Path(top.strip())
+    listed = _git(root, "status", "--porcelain=v1", "--ignored", "-z", "--", *map(str, paths))
+    if listed is None:
+        return {}
+    flags = {(root / entry[3:]).resolve(): entry[:2] for entry in listed.split("\0") if len(entry) > 3}
+    return {path: _state(flags.get(path.resolve())) for path in paths}
+
+
+def _state(flags: str | None) -> str:
+    if flags is None:
+        return "committed"
+    if flags == "??":
+        return "untracked"
+    if flags == "!!":
+        return "ignored"
+    return "modified" if flags[1] != " " else "not_committed"
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    """git's output, or None when git is missing, fails, or the folder is not in a work tree."""
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=20,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout if done.returncode == 0 else None

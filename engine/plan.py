@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from engine.errors import UsageError
 from engine.select import Selection, partition, resolve
-from engine.spec.load import LoadedSpec
+from engine.spec.load import LoadedSpec, StoredFixture
 from engine.spec.models import Check, Drill, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
 from engine.spec.paths import delete_path
 
@@ -45,6 +45,9 @@ class Step:
     response_contract: ResponseContract
     request_id_header: str = "X-Client-Request-Id"
     stored_fixture: dict[str, Any] | None = None
+    fixture_path: str | None = None          # as shown to the user (relative to the working directory)
+    fixture_git: str | None = None           # committed / untracked / modified / ...; None: not in git
+    fixture_updated: bool = False            # this run wrote the fixture (--update-fixtures)
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
     return TargetPlan(name, "http", target.base_url, target.alias or name)
 
 
-def _step(spec: Spec, check: Check | Drill, stored_fixture: dict[str, Any] | None = None) -> Step:
+def _step(spec: Spec, check: Check | Drill, fixture: StoredFixture | None = None) -> Step:
     base, own = spec.defaults.request, check.request
     auth = spec.contract.auth
     return Step(
@@ -115,7 +118,9 @@ def _step(spec: Spec, check: Check | Drill, stored_fixture: dict[str, Any] | Non
         max_response_bytes=spec.contract.max_response_bytes,
         response_contract=spec.contract.response,
         request_id_header=spec.observability.request_id_header,
-        stored_fixture=stored_fixture,
+        stored_fixture=fixture.document if fixture else None,
+        fixture_path=fixture.path if fixture else None,
+        fixture_git=fixture.git if fixture else None,
     )
 
 

@@ -11,11 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.2"
+from engine.spec.models import SUCCESS_ACTION
+
+SCHEMA_VERSION = "2.0"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]
-Verdict = Literal["ready", "not_ready", "not_verified"]
+Verdict = Literal["ready", "not_ready", "not_verified", "partial", "interrupted"]
 Tristate = Literal["yes", "maybe", "no"]
 
 
@@ -59,6 +61,7 @@ class Observation(_Frozen):
     client_request_id: str | None = None     # the id runbook sent with the request
     hints: dict[str, str] = {}               # retry-after, retry-after-ms, x-should-retry as sent
     stream: StreamSummary | None = None      # for streamed answers
+    simulator: str | None = None             # the x-runbook-simulator header: runbook's own simulator answered
 
 
 class LogRecord(_Frozen):
@@ -86,6 +89,7 @@ class FixtureResult(_Frozen):
     name: str
     path: str
     status: Literal["matched", "drift", "missing", "updated"]
+    git: Literal["committed", "untracked", "modified", "not_committed", "ignored"] | None = None   # None: not in git
     removed: list[str] = []
     changed: list[str] = []
     added: list[str] = []
@@ -111,10 +115,23 @@ class DrillCall(_Frozen):
     server_fallback_attempts: int
 
 
+class DrillRound(_Frozen):
+    """An earlier run of the drill, inconclusive because the machine was busy."""
+
+    time_scale: float
+    scheduling_latency_ms: float
+    failures: list[str]
+
+
 class DrillSummary(_Frozen):
     time_scale: float
     repeat: int
     calls: list[DrillCall]
+    client: str = "reference"                 # whose policy was drilled
+    fallback_target: str | None = None        # the target fallback went to (played by its own fault server)
+    scheduling_latency_ms: float = 0.0        # worst loop wake-up delay measured while it ran
+    slack_ms: float = 0.0                     # timing slack used for pauses and the deadline
+    earlier: list[DrillRound] = []
 
 
 class Classification(_Frozen):
@@ -124,6 +141,11 @@ class Classification(_Frozen):
     fallback: Tristate
     action: str
     owner: str | None = None
+
+    @property
+    def is_success(self) -> bool:
+        """The spec language's definition of a success: the matching rule's action is `none`."""
+        return self.action == SUCCESS_ACTION
 
 
 class Mismatch(_Frozen):
@@ -162,13 +184,21 @@ class CheckResult(_Frozen):
     drill: DrillSummary | None = None
 
 
+class Evidence(_Frozen):
+    ref: str                                  # check id, drill:<id>, owner:<class>, fixture:<check>
+    status: str                               # passed / failed / error / skipped / met / not_met / not_verified
+    source: str                               # where it came from: a target, the fault simulator, the repository
+
+
 class CriterionResult(_Frozen):
     id: str
     text: str
     verdict: CriterionVerdict
-    applicable: bool = True                   # false: none of its evidence was selected in this run
+    applicable: bool = True                   # false: the selection left out evidence it needs
     decided_by: list[str] = []
     reasons: list[str] = []
+    evidence: list[Evidence] = []
+    next_step: str | None = None              # the one command or change that would move it to met
 
 
 class RuleRow(_Frozen):
@@ -204,6 +234,8 @@ class Summary(_Frozen):
     drills: Counts
     criteria: CriteriaCounts
     notes: list[str] = []
+    blocking: list[str] = []                  # criteria that keep the verdict from ready
+    interrupted: str | None = None            # SIGINT / SIGTERM: the run stopped early
 
 
 class SpecRef(_Frozen):
@@ -216,6 +248,7 @@ class TargetRef(_Frozen):
     name: str
     kind: Literal["simulator", "http"]
     base_url: str
+    self_test: str | None = None              # why this http target is runbook's own simulator, if it is
 
 
 class Results(_Frozen):
@@ -233,6 +266,7 @@ class Results(_Frozen):
     drills: list[CheckResult] = []
     criteria: list[CriterionResult]
     classification: list[RuleRow]
+    evidence_sources: dict[str, str] = {}     # checks / drills / repository: where each kind of evidence came from
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

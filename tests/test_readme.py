@@ -10,6 +10,7 @@ import pytest
 from conftest import SIM_KEY
 from engine import api
 from engine.cli import main
+from support.provider import WellBehavedProvider
 
 README = Path("README.md").read_text(encoding="utf-8")
 
@@ -18,16 +19,17 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
-def test_the_example_spec_validates_and_runs(tmp_path, sim_server):
+def test_the_example_spec_validates_and_runs(tmp_path):
     (spec_text,) = blocks("yaml")
     spec = tmp_path / "example.yaml"
     spec.write_text(spec_text)
     assert api.validate_specs([spec]) == []
     on_sim = api.run(spec, out_dir=None)
     assert [(c.id, c.status) for c in on_sim.results.checks] == [("happy-path", "passed"), ("missing-auth", "passed")]
-    assert on_sim.results.summary.verdict == "not_verified" and on_sim.exit_code == 1    # the sim is not the provider
-    environ = {"EXAMPLE_BASE_URL": sim_server.base_url, "EXAMPLE_API_KEY": SIM_KEY}
-    on_live = api.run(spec, target="live", out_dir=None, environ=environ)
+    assert on_sim.results.summary.verdict == "not_verified" and on_sim.exit_code == 4    # the sim is not the provider
+    with WellBehavedProvider(keys=("sk-example-0123456789",), models=("gpt-4o-mini",)) as provider:
+        environ = {"EXAMPLE_BASE_URL": provider.base_url, "EXAMPLE_API_KEY": "sk-example-0123456789"}
+        on_live = api.run(spec, target="live", out_dir=None, environ=environ)
     assert on_live.results.summary.verdict == "ready" and on_live.exit_code == 0
 
 

@@ -22,7 +22,9 @@ from engine.results import SCHEMA_VERSION
 VERDICT_TEXT = {
     "ready": "Ready for controlled production traffic",
     "not_ready": "Not ready",
-    "not_verified": "Not verified: some criteria could not be checked",
+    "not_verified": "Not verified: nothing failed, but some criteria could not be checked",
+    "partial": "Partial run: the selection left out evidence some criteria need, so no readiness is claimed",
+    "interrupted": "Interrupted: the run was stopped before it finished, so no readiness is claimed",
 }
 CRITERION_TEXT = {"met": "met", "not_met": "not met", "not_verified": "not verified", "not_applicable": "not applicable"}
 CRITERION_ICON = {"met": "✅", "not_met": "❌", "not_verified": "⚠️", "not_applicable": "➖"}
@@ -31,7 +33,7 @@ STATUS_LEGEND = (
     " (see its reason); skipped: not run."
 )
 STATUS_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
-VERDICT_ICON = {"ready": "✅", "not_ready": "❌", "not_verified": "⚠️"}
+VERDICT_ICON = {"ready": "✅", "not_ready": "❌", "not_verified": "⚠️", "partial": "➖", "interrupted": "⏹️"}
 DOCS_KEYS = frozenset({"docs", "docs_url", "documentation"})
 
 EMPTY = "—"
@@ -56,14 +58,28 @@ def display(value: Any) -> str:
 
 
 def verdict_text(results: dict[str, Any]) -> str:
-    """The verdict in words; a partial run that passed is not called ready."""
+    """The verdict in words, with the selection when the run did not select everything."""
     verdict = results["summary"]["verdict"]
     selection = results.get("selection", "all checks")
-    if selection == "all checks":
-        return VERDICT_TEXT.get(verdict, verdict)
-    if verdict == "ready":
-        return f"Selected checks passed ({selection}); a readiness verdict needs a full run"
-    return f"{VERDICT_TEXT.get(verdict, verdict)} ({selection})"
+    text = VERDICT_TEXT.get(verdict, verdict)
+    return text if selection == "all checks" else f"{text} ({selection})"
+
+
+def blocking_criteria(results: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The criteria that keep the verdict from ready, in spec order."""
+    blocking = set(results["summary"].get("blocking", []))
+    return [c for c in results.get("criteria", []) if c["id"] in blocking]
+
+
+def evidence_item(ref: str) -> dict[str, str]:
+    """A bare `decided_by` id as an evidence entry whose status and source are unknown."""
+    return {"ref": ref, "status": "", "source": ""}
+
+
+def evidence_lines(criterion: Mapping[str, Any]) -> list[str]:
+    """'happy-path (passed) — target live (cometapi-live)' for each piece of a criterion's evidence."""
+    evidence = criterion.get("evidence") or map(evidence_item, criterion.get("decided_by", []))
+    return [f"{e['ref']} ({e['status']}) — {e['source']}" if e["status"] else e["ref"] for e in evidence] or [EMPTY]
 
 
 def criterion_state(criterion: dict[str, Any]) -> str:
@@ -174,10 +190,18 @@ def drill_calls(drill: Mapping[str, Any] | None) -> list[str]:
         steps = [f"{a['target']} {a.get('status') or a.get('transport_error') or '?'} ({a.get('class')}) → {a['decision']}"
                  for a in call.get("attempts", [])]
         head = (f"{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
-                f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback; "
-                f"time scale {drill.get('time_scale')}")
+                f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback"
+                f"{' at ' + drill['fallback_target'] if drill.get('fallback_target') else ''}; "
+                f"time scale {drill.get('time_scale')}; timing slack {drill.get('slack_ms', 0):.0f} ms "
+                f"(scheduling latency {drill.get('scheduling_latency_ms', 0):.0f} ms)")
         texts.append(head + "\n" + "\n".join(steps))
-    return texts
+    return [_earlier_text(earlier) for earlier in drill.get("earlier", [])] + texts
+
+
+def _earlier_text(earlier: Mapping[str, Any]) -> str:
+    """A run at a smaller time scale that the busy machine made inconclusive."""
+    return (f"inconclusive at time scale {earlier['time_scale']} (scheduling latency "
+            f"{earlier['scheduling_latency_ms']:.0f} ms), so run again slower: " + "; ".join(earlier["failures"][:3]))
 
 
 def _fixture_text(fixture: Mapping[str, Any] | None) -> str | None:
@@ -240,6 +264,9 @@ FILTERS = {
     "has_details": has_details,
     "md_cell": md_cell,
     "criterion_state": criterion_state,
+    "blocking_criteria": blocking_criteria,
+    "evidence_lines": evidence_lines,
+    "evidence_item": evidence_item,
 }
 GLOBALS = {
     "VERDICT_TEXT": VERDICT_TEXT,

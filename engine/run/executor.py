@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import secrets as token
@@ -16,7 +17,9 @@ from engine import __version__
 from engine.plan import Plan, Step
 from engine.redact import header_safe, one_line, scrub
 from engine.run.client import new_client
+from engine.run.drills import Conclusive, DrillRun, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send, stream_flags
+from engine.run.interrupt import Interruption
 
 USER_AGENT = f"runbook/{__version__}"
 
@@ -26,16 +29,23 @@ class StepOutcome:
     step: Step
     attempt: Attempt | None = None
     error: str | None = None          # the step could not be run at all (not a server failure)
+    not_run: str | None = None        # the run stopped before this step (interrupted)
 
 
 @dataclass(frozen=True, repr=False)
 class RunRecord:
+    """Everything one run observed: checks against the target, drills on the fault simulator.
+
+    `started` and `finished` span both; `interrupted` names the signal that stopped the run early.
+    """
+
     plan: Plan
     base_url: str
     started: dt.datetime
     finished: dt.datetime
     outcomes: tuple[StepOutcome, ...]
-    drills: tuple = ()             # DrillRun records (engine.run.drills)
+    drills: tuple[DrillRun, ...] = ()
+    interrupted: str | None = None
 
     def __repr__(self) -> str:
         # asyncio formats the finished task's result in places; keep that cheap for big runs.
@@ -47,29 +57,55 @@ def new_invalid_token() -> str:
     return f"sk-runbook-invalid-{token.token_hex(16)}"
 
 
+def _always_conclusive(_run: DrillRun) -> bool:
+    return True
+
+
 def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1,
-                 invalid_token: str | None = None) -> RunRecord:
-    """Execute the plan; never raises for anything the server does."""
+                 invalid_token: str | None = None, conclusive: Conclusive = _always_conclusive,
+                 interruption: Interruption | None = None) -> RunRecord:
+    """Run the checks against the target, then the drills on the fault simulator.
+
+    Never raises for anything a server does. `conclusive` tells whether a drill run can be judged
+    as it is (see engine.run.drills); `interruption` stops the run cleanly on SIGINT/SIGTERM.
+    """
     token_value = invalid_token or new_invalid_token()
-    return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency), token_value))
+    with contextlib.nullcontext(interruption) if interruption else Interruption() as stop:
+        return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency), token_value,
+                                    conclusive, stop))
 
 
 async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int,
-                   invalid_token: str) -> RunRecord:
+                   invalid_token: str, conclusive: Conclusive, stop: Interruption) -> RunRecord:
     started = dt.datetime.now(dt.timezone.utc)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
+    drills: list[DrillRun] = []
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel)):
+        try:
+            await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token)
+            await run_drills(plan, conclusive, drills)
+        except asyncio.CancelledError:
+            if stop.signal is None:
+                raise
+            task.uncancel()
+    finished = dt.datetime.now(dt.timezone.utc)
+    why = f"not run: the run was interrupted ({stop.name})"
+    return RunRecord(plan, base_url, started, finished,
+                     tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps)),
+                     not_run(plan, drills, why) if stop.signal else tuple(drills), stop.name)
+
+
+async def _run_checks(plan: Plan, outcomes: list[StepOutcome | None], base_url: str, secrets: Mapping[str, str],
+                      concurrency: int, invalid_token: str) -> None:
     pending = iter(enumerate(plan.steps))
-    trust_env = plan.target.kind == "http"
-    async with new_client(trust_env=trust_env, headers={"user-agent": USER_AGENT}) as client:
+    async with new_client(trust_env=plan.target.kind == "http", headers={"user-agent": USER_AGENT}) as client:
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
             for index, step in pending:
                 outcomes[index] = await _guarded_step(client, step, base_url, secrets, invalid_token)
 
-        workers = [asyncio.create_task(worker()) for _ in range(min(concurrency, len(plan.steps)))]
-        await asyncio.gather(*workers)
-    finished = dt.datetime.now(dt.timezone.utc)
-    return RunRecord(plan, base_url, started, finished, tuple(o for o in outcomes if o is not None))
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(plan.steps)))))
 
 
 async def _guarded_step(client: httpx.AsyncClient, step: Step, base_url: str,

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from engine.fingerprint import SIMULATOR_HEADER
 from engine.redact import one_line, scrub
 from engine.results import Observation, StreamSummary
 from engine.run.stream import StreamState, assembled_document, stream_outcome
@@ -220,6 +221,7 @@ def _describe(received: _Received, elapsed: float, contract: ResponseContract, r
             client_request_id=client_request_id,
             hints={name: headers[name][:64] for name in HINT_HEADERS if name in headers},
             stream=summary,
+            simulator=one_line(headers[SIMULATOR_HEADER], 40) if SIMULATOR_HEADER in headers else None,
         ),
         document=document,
     )

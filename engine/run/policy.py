@@ -10,8 +10,6 @@ show *why* the client did what it did.
 from __future__ import annotations
 
 import asyncio
-import email.utils
-import math
 import random
 import time
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ import httpx
 from engine.classify import classify
 from engine.results import Classification, Observation
 from engine.run.http import Outgoing, send
+from engine.spec.backoff import backoff_window, retry_after_window
 from engine.spec.models import Policy, ResponseContract, Rule
 
 Outcome = Literal["success", "failed", "fell_back"]
@@ -100,7 +99,7 @@ async def call(client: httpx.AsyncClient, primary: Outgoing, fallback: Outgoing 
         attempt = await _attempt(client, primary, "primary", number, settings, state)
         if attempt is None:
             break
-        if attempt.verdict.class_ == "success":
+        if attempt.verdict.is_success:
             return _finish(state, settings, "success", attempt, "done: success")
         pause, why_not = _next_pause(attempt, number, settings, state, budget, rng)
         if pause is None:
@@ -155,55 +154,18 @@ def _next_pause(attempt: PolicyAttempt, number: int, settings: CallSettings, sta
         return None, f"{retry.max_attempts} attempts made (policy.retry.max_attempts)"
     if not budget.allows_retry():
         return None, "the run's retry budget is spent (policy.retry.budget)"
-    pause = _retry_after(attempt, settings) if retry.honor_retry_after else None
-    if pause is not None and pause[0] > retry.retry_after_cap * settings.scale:
-        return None, f"Retry-After {pause[0] / settings.scale:g}s is above policy.retry.retry_after_cap"
-    pause = pause or _backoff(number - 1, settings, state.previous_sleep, rng)
+    hinted = retry_after_window(retry, attempt.observation.hints, settings.scale)
+    if hinted is not None and hinted.low > retry.retry_after_cap * settings.scale:
+        return None, f"Retry-After {hinted.low / settings.scale:g}s is above policy.retry.retry_after_cap"
+    pause = (hinted.low, hinted.text) if hinted else _backoff(number - 1, settings, state.previous_sleep, rng)
     if _elapsed(state) + pause[0] + settings.connect > settings.deadline:
         return None, "the pause would run past the deadline"
     return pause, ""
 
 
 def _backoff(retry_index: int, settings: CallSettings, previous: float, rng: random.Random) -> tuple[float, str]:
-    retry = settings.policy.retry
-    base, cap = retry.base * settings.scale, retry.cap * settings.scale
-    ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
-    if retry.jitter == "full":
-        return rng.uniform(0, ceiling), f"full jitter in [0, {ceiling * 1000:.1f}ms]"
-    if retry.jitter == "equal":
-        return ceiling / 2 + rng.uniform(0, ceiling / 2), f"equal jitter in [{ceiling * 500:.1f}, {ceiling * 1000:.1f}ms]"
-    if retry.jitter == "decorrelated":
-        high = min(cap, max(base, (previous or base) * 3))
-        return rng.uniform(base, high), f"decorrelated jitter in [{base * 1000:.1f}, {high * 1000:.1f}ms]"
-    return ceiling, f"no jitter: {ceiling * 1000:.1f}ms"
-
-
-def _retry_after(attempt: PolicyAttempt, settings: CallSettings) -> tuple[float, str] | None:
-    """The server's retry hint in spec seconds x the time scale."""
-    hint = retry_after_seconds(attempt.observation.hints)
-    return (hint[0] * settings.scale, hint[1]) if hint else None
-
-
-def retry_after_seconds(hints: dict[str, str]) -> tuple[float, str] | None:
-    """retry-after-ms, else retry-after (seconds or an HTTP date): (seconds >= 0, which header). Garbage is ignored."""
-    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
-        value = hints.get(name)
-        if value is None:
-            continue
-        try:
-            seconds = float(value) * scale
-        except ValueError:
-            seconds = _http_date_seconds(value) if name == "retry-after" else None
-        if seconds is not None and math.isfinite(seconds):
-            return max(0.0, seconds), f"{name} {value}"
-    return None
-
-
-def _http_date_seconds(value: str) -> float | None:
-    try:
-        return email.utils.parsedate_to_datetime(value).timestamp() - time.time()
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
+    window = backoff_window(settings.policy.retry, retry_index, previous, settings.scale)
+    return (window.low if window.low == window.high else rng.uniform(window.low, window.high)), window.text
 
 
 def _header(attempt: PolicyAttempt, name: str) -> str | None:
@@ -220,7 +182,7 @@ async def _maybe_fall_back(client, fallback: Outgoing | None, settings: CallSett
     attempt = await _attempt(client, fallback, "fallback", 1, settings, state)
     if attempt is None:
         return _result(state, settings, "failed")
-    outcome = "fell_back" if attempt.verdict.class_ == "success" else "failed"
+    outcome = "fell_back" if attempt.verdict.is_success else "failed"
     state.attempts.append(_decided(attempt, "done: fallback answered" if outcome == "fell_back" else "fallback failed too"))
     return _result(state, settings, outcome)
 

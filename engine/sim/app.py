@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from engine.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
 from engine.sim.auth import check_auth
 from engine.sim.completion import completion_body, make_reply, stream_events
 from engine.sim.config import SimConfig
@@ -39,7 +40,26 @@ def create_app(config: SimConfig) -> Starlette:
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
     app.state.sim_config = config
-    return app
+    return _Fingerprinted(app)
+
+
+class _Fingerprinted:
+    """Adds runbook's simulator header to every response (see engine.fingerprint)."""
+
+    def __init__(self, app: Starlette):
+        self.app = app
+        self.state = app.state
+
+    async def __call__(self, scope, receive, send) -> None:
+        async def send_with_header(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), _FINGERPRINT]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_header)
+
+
+_FINGERPRINT = (SIMULATOR_HEADER.encode("latin-1"), SIMULATOR_VALUE.encode("latin-1"))
 
 
 async def chat_completions(request: Request) -> Response:

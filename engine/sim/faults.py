@@ -18,6 +18,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from engine.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
+from engine.latency import LatencyProbe
+
+_FINGERPRINT = f"{SIMULATOR_HEADER}: {SIMULATOR_VALUE}\r\n".encode("latin-1")
+
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,10 @@ class ServedAttempt:
     arrived: float          # seconds since the server started
     path: str
     status: int | None = None
-    answered: float | None = None   # when the answer was fully sent (None: never, e.g. a stall)
+    # When the last bytes of the answer were handed to the socket (None: never, e.g. a stall).
+    # Taken just *before* that write, so a pause measured from here to the next arrival is never
+    # shorter than the client's own pause, whatever the scheduler does to this thread.
+    answered: float | None = None
 
 
 DEFAULT_SCOPE = "default"   # requests outside /drill/<scope>/ (a standalone script for any client)
@@ -90,6 +98,7 @@ class FaultServer:
         self._started = threading.Event()
         self._error: OSError | None = None
         self._epoch = time.monotonic()
+        self._probe = LatencyProbe()
 
     @property
     def base_url(self) -> str:
@@ -109,6 +118,10 @@ class FaultServer:
 
     def now(self) -> float:
         return time.monotonic() - self._epoch
+
+    def take_lateness(self) -> float:
+        """The worst scheduling latency of the server's loop since the last call (seconds)."""
+        return self._probe.take()
 
     def start(self) -> "FaultServer":
         self._thread = threading.Thread(target=self._serve, name="runbook-faults", daemon=True)
@@ -143,6 +156,7 @@ class FaultServer:
             return
         for sock in self._server.sockets:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._loop.run_until_complete(self._start_probe())
         self._started.set()
         try:
             self._loop.run_forever()
@@ -154,6 +168,9 @@ class FaultServer:
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.run_until_complete(self._server.wait_closed())
             self._loop.close()
+
+    async def _start_probe(self) -> None:
+        self._probe.start()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -182,10 +199,7 @@ class FaultServer:
         step, attempt = found
         if step.delay:
             await asyncio.sleep(step.delay)
-        keep_open = await _play(step, reader, writer)
-        if step.kind not in ("stall", "stream_stall"):
-            self._scripts.answered(attempt, self.now())
-        return keep_open
+        return await _play(step, reader, writer, lambda: self._scripts.answered(attempt, self.now()))
 
 
 async def _read_request(reader: asyncio.StreamReader) -> str | None:
@@ -198,11 +212,13 @@ async def _read_request(reader: asyncio.StreamReader) -> str | None:
     return parts[1] if len(parts) >= 2 else None
 
 
-async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-    """Answer one attempt; False when the connection must not be reused."""
+async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                mark: Callable[[], None]) -> bool:
+    """Answer one attempt, calling `mark` just before its last bytes; False: do not reuse the connection."""
     if step.kind.startswith("stream_"):
-        return await _play_stream(step, reader, writer)
+        return await _play_stream(step, reader, writer, mark)
     if step.kind == "reset":
+        mark()
         sock = writer.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -213,6 +229,7 @@ async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.S
         return False
     if step.kind == "close_mid_body":
         body = _completion("ok")
+        mark()
         writer.write(_head(200, len(body), "application/json", step.headers) + body[: len(body) // 2])
         await writer.drain()
         writer.transport.abort()
@@ -221,11 +238,15 @@ async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.S
         body = _completion("ok")
         writer.write(_head(200, len(body), "application/json", step.headers))
         for index in range(0, len(body), 16):
+            if index + 16 >= len(body):
+                mark()
             writer.write(body[index:index + 16])
             await writer.drain()
             await asyncio.sleep(step.body_delay)
         return True
-    writer.write(_canned(step))
+    answer = _canned(step)
+    mark()
+    writer.write(answer)
     await writer.drain()
     return True
 
@@ -261,15 +282,17 @@ async def _until_client_leaves(reader: asyncio.StreamReader, limit: float = 300)
         pass
 
 
-async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                       mark: Callable[[], None]) -> bool:
     """A chunked text/event-stream answer with the scripted fault after `step.after` events."""
     extra = "".join(f"{name}: {value}\r\n" for name, value in step.headers).encode("latin-1")
     writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
-                 b"connection: close\r\n" + extra + b"\r\n")
+                 b"connection: close\r\n" + _FINGERPRINT + extra + b"\r\n")
     events, kind = _stream_events(step), step.kind
     for index, event in enumerate(events):
         if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event"):
             if kind == "stream_disconnect":   # a clean FIN mid-body: what arrived stays readable
+                mark()
                 await writer.drain()
                 writer.close()
                 return False
@@ -280,14 +303,18 @@ async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: as
             if kind == "stream_malformed":
                 await _chunk(writer, b"data: {not json\n\n")
             if kind == "stream_error_event":
+                mark()
                 await _chunk(writer, b'data: {"error": {"message": "overloaded mid-stream", "type": "server_error", "code": "overloaded"}}\n\n')
                 break
         if kind == "stream_no_done" and event.startswith(b"data: [DONE]"):
+            mark()
             break
         if kind == "stream_slow_first_token" and index == 1:
             await asyncio.sleep(step.body_delay)
         if kind == "stream_keepalive":
             await _chunk(writer, b": keep-alive\n\n")
+        if event.startswith(b"data: [DONE]"):
+            mark()
         if kind == "stream_split":
             for byte in range(len(event)):
                 await _chunk(writer, event[byte:byte + 1])
@@ -321,6 +348,8 @@ def _canned(step: FaultStep) -> bytes:
         return _response(200, drift, headers=step.headers)
     if kind == "empty_content":
         return _response(200, _completion(""), headers=step.headers)
+    if kind == "extra_fields":
+        return _response(200, _with_extra_fields(_completion('{"status":"ok"}')), headers=step.headers)
     if kind == "error_in_200":
         return _response(200, _error_body("upstream failed after headers", "server_error"), headers=step.headers)
     raise ValueError(f"unknown fault kind {kind!r}")
@@ -334,13 +363,25 @@ def _completion(content: str) -> bytes:
     }).encode()
 
 
+def _with_extra_fields(body: bytes) -> bytes:
+    """A valid completion carrying fields no client was written for, at every level."""
+    document = json.loads(body)
+    document.update({"system_fingerprint": "fp_runbook", "service_tier": "default", "x_provider": {"region": "eu-1"}})
+    choice = document["choices"][0]
+    choice.update({"logprobs": None, "content_filter_results": {"hate": {"filtered": False}}})
+    choice["message"].update({"refusal": None, "annotations": [], "audio": None})
+    document["usage"]["prompt_tokens_details"] = {"cached_tokens": 0}
+    return json.dumps(document).encode()
+
+
 def _error_body(message: str, code: str) -> bytes:
     return json.dumps({"error": {"message": message, "type": "comet_api_error", "param": "", "code": code}}).encode()
 
 
 def _head(status: int, length: int, content_type: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"content-type: {content_type}",
-             f"content-length: {length}", *(f"{name}: {value}" for name, value in headers)]
+             f"content-length: {length}", f"{SIMULATOR_HEADER}: {SIMULATOR_VALUE}",
+             *(f"{name}: {value}" for name, value in headers)]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 

@@ -14,7 +14,7 @@ from typing import Any, Mapping
 from pydantic import ValidationError
 
 from engine.errors import Problem, SpecError
-from engine.fixtures import fixture_path, read_fixture
+from engine.fixtures import fixture_path, git_states, read_fixture
 from engine.spec.models import FaultScript, Spec
 from engine.spec.pydantic_errors import describe_error
 from engine.spec.semantics import check_document
@@ -24,11 +24,20 @@ from engine.spec.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 
 @dataclass(frozen=True)
+class StoredFixture:
+    """A check's fixture as found before the run: its document (None: none yet) and its git state."""
+
+    document: dict[str, Any] | None
+    path: str
+    git: str | None = None      # committed / untracked / modified / not_committed / ignored; None: not in git
+
+
+@dataclass(frozen=True)
 class LoadedSpec:
     spec: Spec
     path: Path
     source: SourceMap
-    fixtures: dict[str, Any] = field(default_factory=dict)    # check id -> stored fixture (None: none yet)
+    fixtures: dict[str, StoredFixture] = field(default_factory=dict)    # check id -> its fixture
 
 
 def load_spec(
@@ -45,16 +54,21 @@ def load_spec(
     return LoadedSpec(spec=spec, path=path, source=source, fixtures=_stored_fixtures(spec, path, source))
 
 
-def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, Any]:
+def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, StoredFixture]:
+    locations = {check.id: fixture_path(path, spec.fixtures_dir, check.fixture) for check in spec.checks if check.fixture}
+    states = git_states(path.parent, list(locations.values()))
     stored, problems = {}, []
     for index, check in enumerate(spec.checks):
-        if check.fixture:
-            location = fixture_path(path, spec.fixtures_dir, check.fixture)
-            try:
-                stored[check.id] = read_fixture(location)
-            except (OSError, ValueError) as exc:
-                problems.append(Problem(source.locate(("checks", index, "fixture")), f"checks[{index}].fixture",
-                                        f"fixture {location} cannot be read: {exc}"))
+        if check.id not in locations:
+            continue
+        location = locations[check.id]
+        try:
+            document = read_fixture(location)
+        except (OSError, ValueError) as exc:
+            problems.append(Problem(source.locate(("checks", index, "fixture")), f"checks[{index}].fixture",
+                                    f"fixture {location} cannot be read: {exc}"))
+            continue
+        stored[check.id] = StoredFixture(document, _display_path(location), states.get(location))
     if problems:
         raise SpecError(problems)
     return stored

@@ -39,10 +39,12 @@ PARSER_OUTCOMES = (
     "stream_truncated", "stream_malformed",
 )
 FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
-               "schema_drift", "empty_content", "error_in_200", "stall", "slow_body",
+               "schema_drift", "empty_content", "extra_fields", "error_in_200", "stall", "slow_body",
                "stream_ok", "stream_disconnect", "stream_no_done", "stream_malformed", "stream_stall",
                "stream_error_event", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom",
                "stream_slow_first_token")
+SUCCESS_ACTION = "none"       # a rule with this action classifies a success: the answer is usable
+NEVER_FALL_BACK_ACTIONS = ("fix_request", "refresh_credentials", "fix_configuration", "reduce_input")
 ACTIONS = (
     "none",                   # success: nothing to do
     "fix_request",            # caller builds the request wrongly (client / serializer bug)

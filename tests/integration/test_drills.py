@@ -26,7 +26,7 @@ def shipped(tmp_path_factory):
 
 
 def test_every_shipped_drill_passes(shipped):
-    assert len(shipped) == 34
+    assert len(shipped) == 35
     failed = {name: [m.message for m in d.mismatches] for name, d in shipped.items() if d.status != "passed"}
     assert failed == {}
 
@@ -70,8 +70,17 @@ def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
             "policy: {fallback: {never_for: [request_invalid]}}\n")
     drills = run_drills(tmp_path, body, only=("auth-401-no-fallback",))
     messages = [m.message for m in drills["auth-401-no-fallback"].mismatches]
+    assert drills["auth-401-no-fallback"].status == "failed"
     assert "fallback_used: expected False, observed True (done: fallback answered)" in messages
-    assert any(m.startswith("fallback violated: fell back after class auth (page_owner)") for m in messages)
+
+
+def test_fallback_after_the_clients_own_fault_breaks_a_rule_whatever_the_table_says(tmp_path):
+    body = ("classification:\n  - {id: bad-request, fallback: yes}\n"
+            "policy: {fallback: {never_for: [auth]}}\n")
+    drills = run_drills(tmp_path, body, only=("bad-request-not-retried",))
+    messages = [m.message for m in drills["bad-request-not-retried"].mismatches]
+    assert any(m.startswith("fallback violated: fell back after class request_invalid (fix_request): the client's "
+                            "own faults never fall back") for m in messages)
 
 
 def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch):
@@ -109,11 +118,24 @@ def test_an_attempt_that_outlives_the_deadline_is_a_violation(tmp_path, monkeypa
     assert any(m.message.startswith("deadline violated: the call took") for m in drills["stall-cut-by-the-deadline"].mismatches)
 
 
-def test_drills_are_not_run_against_a_live_target(tmp_path, sim_server, monkeypatch):
-    from conftest import SIM_KEY
-    monkeypatch.setenv("COMETAPI_BASE_URL", sim_server.base_url)
-    monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
-    outcome = api.run(SPEC, target="live", out_dir=None, selection=api.Selection(tags=("smoke", "drill")))
-    assert outcome.results.drills and all(d.status == "skipped" for d in outcome.results.drills)
-    assert "drills run only against the built-in simulator" in outcome.results.drills[0].reason
-    assert outcome.results.summary.verdict != "ready"
+def test_drills_run_on_the_fault_simulator_whatever_target_the_checks_use(tmp_path, monkeypatch):
+    from support.provider import WellBehavedProvider
+    with WellBehavedProvider(keys=("sk-live-0123456789",), models=("gpt-4o-mini",)) as provider:
+        monkeypatch.setenv("COMETAPI_BASE_URL", provider.base_url)
+        monkeypatch.setenv("COMETAPI_API_KEY", "sk-live-0123456789")
+        outcome = api.run(SPEC, target="live", out_dir=None,
+                          selection=api.Selection(only=("happy-path", "auth-401-no-fallback", "server-503-exhausts-then-falls-back")))
+    drills = {d.id: d for d in outcome.results.drills if d.selected}
+    assert {d.status for d in drills.values()} == {"passed"}
+    assert outcome.results.evidence_sources["checks"].startswith("target live (cometapi-live")
+    assert outcome.results.evidence_sources["drills"].startswith("the built-in fault simulator")
+    exhausted = drills["drill:server-503-exhausts-then-falls-back"].drill
+    assert exhausted.fallback_target == "backup" and exhausted.calls[0].server_fallback_attempts == 1
+
+
+def test_fallback_goes_to_the_target_the_policy_names(tmp_path):
+    body = "targets:\n  spare: {simulator: cometapi}\npolicy: {fallback: {to: spare}}\n"
+    drills = run_drills(tmp_path, body, only=("server-503-exhausts-then-falls-back",))
+    drill = drills["server-503-exhausts-then-falls-back"]
+    assert drill.status == "passed" and drill.drill.fallback_target == "spare"
+    assert drill.drill.calls[0].server_fallback_attempts == 1

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from conftest import SIM_KEY
 from engine import api
 from engine.cli import main
+from support.provider import WellBehavedProvider
 
 SPEC = Path("specs/cometapi/chat-completions.yaml")
 EXPECTED_OUTCOMES = {
@@ -50,8 +51,13 @@ def test_criteria_are_honest_about_what_this_run_cannot_prove(sim_run):
     assert verdicts["retry-bounded-with-jitter"] == "met"                     # proven by drills on the simulator
     assert verdicts["auth-failures-do-not-fall-back"] == "met"
     assert verdicts["streaming-tested-separately"] == "met"                   # stream drills on the simulator
+    assert verdicts["parser-tolerance"] == "not_verified"                     # its drills passed; the happy path needs the provider
     assert verdicts["sanitized-fixtures-checked-in"] == "not_verified"        # needs a real target
-    assert outcome.results.summary.verdict == "not_verified" and outcome.exit_code == 1
+    assert outcome.results.summary.verdict == "not_verified" and outcome.exit_code == 4
+    assert outcome.results.summary.blocking == ["endpoint-and-auth-match-reference", "minimal-completion-from-production",
+                                                "parser-tolerance", "sanitized-fixtures-checked-in"]
+    steps = {c.id: c.next_step for c in outcome.results.criteria}
+    assert steps["parser-tolerance"] == f"runbook run {SPEC} --target live"
 
 
 def test_three_reports_are_written_from_one_results_document(sim_run):
@@ -59,7 +65,7 @@ def test_three_reports_are_written_from_one_results_document(sim_run):
     names = sorted(p.name for p in outcome.written)
     assert names == ["cometapi-chat-completions.html", "cometapi-chat-completions.json", "cometapi-chat-completions.md"]
     document = json.loads((out / "cometapi-chat-completions.json").read_text())
-    assert document["schema_version"] == "1.2" and document["spec"]["name"] == "cometapi-chat-completions"
+    assert document["schema_version"] == "2.0" and document["spec"]["name"] == "cometapi-chat-completions"
     assert document["summary"]["verdict"] == "not_verified"
     assert document["drills"] and all(d["status"] == "passed" for d in document["drills"])
     assert {c["id"] for c in document["checks"]} == set(EXPECTED_OUTCOMES)
@@ -76,11 +82,12 @@ def test_prompt_and_answer_text_stay_out_of_reports(sim_run):
         assert "ok ok ok" not in text
 
 
-def test_live_target_secret_never_lands_in_output(sim_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("COMETAPI_BASE_URL", sim_server.base_url)
-    monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
-    result = CliRunner().invoke(main, ["run", str(SPEC), "--target", "live", "--out", str(tmp_path)])
-    assert result.exit_code == 1, result.output      # verdict not_verified: drills are not built yet
+def test_live_target_secret_never_lands_in_output(tmp_path, monkeypatch):
+    with WellBehavedProvider(keys=(SIM_KEY,), models=("gpt-4o-mini",)) as provider:
+        monkeypatch.setenv("COMETAPI_BASE_URL", provider.base_url)
+        monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
+        result = CliRunner().invoke(main, ["run", str(SPEC), "--target", "live", "--out", str(tmp_path)])
+    assert result.exit_code == 1, result.output      # not ready: no fixture is checked in yet
     assert "PASS happy-path" in result.output
     assert SIM_KEY not in result.output
     for path in tmp_path.iterdir():
@@ -124,16 +131,16 @@ def test_unreachable_target_is_recorded_not_raised(tmp_path, monkeypatch):
     assert outcome.exit_code == 1
 
 
-def test_a_smoke_run_judges_only_what_it_selected(tmp_path):
+def test_a_smoke_run_is_partial_and_never_ready(tmp_path):
     result = CliRunner().invoke(main, ["run", str(SPEC), "--tags", "smoke", "--out", str(tmp_path), "--format", "json"])
-    assert result.exit_code == 0, result.output
-    assert "selected checks PASSED (--tags smoke)" in result.output
+    assert result.exit_code == 4, result.output
+    assert "Verdict: PARTIAL" in result.output and "(--tags smoke)" in result.output
     document = json.loads((tmp_path / "cometapi-chat-completions.json").read_text())
-    assert document["selection"] == "--tags smoke"
+    assert document["selection"] == "--tags smoke" and document["summary"]["verdict"] == "partial"
     statuses = {c["id"]: (c["status"], c["selected"]) for c in document["checks"]}
     assert statuses["happy-path"] == ("passed", True) and statuses["missing-auth"] == ("skipped", False)
-    assert all(not c["applicable"] for c in document["criteria"])
-    assert document["summary"]["criteria"]["not_applicable"] == 10
+    left_out = [c["id"] for c in document["criteria"] if not c["applicable"]]
+    assert "auth-failures-do-not-fall-back" in left_out and "owners-named" not in left_out
 
 
 def test_a_failing_selected_check_still_fails_a_partial_run(tmp_path):
@@ -149,8 +156,18 @@ def test_partial_run_reports_say_not_applicable_and_do_not_claim_readiness(tmp_p
     outcome = api.run(SPEC, out_dir=None, selection=api.Selection(tags=("smoke",)))
     document = outcome.results.to_json_dict()
     for text in (render_markdown(document), render_html(document)):
-        assert "not applicable" in text and "Selected checks passed (--tags smoke)" in text
+        assert "not applicable" in text and "Partial run" in text and "(--tags smoke)" in text
         assert "Ready for controlled production traffic" not in text
+
+
+def test_a_live_target_that_is_runbooks_own_simulator_is_not_a_provider(sim_server, monkeypatch):
+    monkeypatch.setenv("COMETAPI_BASE_URL", sim_server.base_url)
+    monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
+    outcome = api.run(SPEC, target="live", out_dir=None)
+    verdicts = {c.id: (c.verdict, c.reasons) for c in outcome.results.criteria}
+    verdict, reasons = verdicts["minimal-completion-from-production"]
+    assert verdict == "not_verified" and "runbook's own simulator" in reasons[0]
+    assert outcome.results.target.self_test and outcome.results.summary.verdict != "ready"
 
 
 def test_every_attempt_carries_a_client_request_id_and_is_logged_without_content(tmp_path, monkeypatch):

@@ -2,18 +2,16 @@ import datetime as dt
 from pathlib import Path
 
 from engine.classify import classify
-from engine.evaluate import capture, compare, evaluate, judge_criterion, summary_of
+from engine.evaluate import capture, compare, evaluate
 from engine.plan import build_plan
-from engine.results import CheckResult, CriterionResult, Observation
+from engine.results import Observation
 from engine.run.executor import RunRecord, StepOutcome
 from engine.run.http import Attempt
 from engine.spec.load import load_spec
-from engine.spec.models import Criterion, Expect
+from engine.spec.models import Expect
 
 LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
 SPEC = LOADED.spec
-LIVE = build_plan(LOADED, "live").target
-SIM = build_plan(LOADED).target
 HAPPY = {"id": "c1", "model": "gpt-4o-mini",
          "choices": [{"message": {"role": "assistant", "content": "secret answer"}, "finish_reason": "stop"}],
          "usage": {"total_tokens": 9}}
@@ -72,60 +70,21 @@ def test_request_bodies_are_summarised_without_prompt_text():
     assert text == "model=gpt-4o-mini, messages=1 (user; 16 chars), prompt=<32 chars>, max_tokens=20, user=<4 chars>"
 
 
-def check(check_id: str, status: str) -> CheckResult:
-    return CheckResult(id=check_id, status=status)
+def test_a_success_status_alone_requires_a_complete_parseable_answer():
+    expect = Expect(status=["2xx"])
+    assert mismatches(expect, Observation(status=200, parser="ok"), HAPPY) == []
+    truncated = mismatches(expect, Observation(status=200, transport_error="truncated", parser="none"))
+    assert truncated == ["status: expected a complete, parseable 2xx answer; observed 200 but the exchange ended with truncated"]
+    late = mismatches(expect, Observation(status=200, transport_error="deadline", parser="none"))
+    assert late and "deadline" in late[0]
+    error_inside = mismatches(expect, Observation(status=200, parser="error_in_body"))
+    assert error_inside == ["status: expected a complete, parseable 2xx answer; observed 200 but the body was not "
+                            "a usable answer (parser error_in_body)"]
 
 
-def test_criterion_met_not_met_and_not_verified():
-    criterion = Criterion(id="c", text="t", requires=["a", "b"])
-    met = judge_criterion(criterion, {"a": check("a", "passed"), "b": check("b", "passed")}, SPEC, LIVE)
-    failed = judge_criterion(criterion, {"a": check("a", "failed"), "b": check("b", "error")}, SPEC, LIVE)
-    skipped = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, LIVE)
-    assert (met.verdict, failed.verdict, skipped.verdict) == ("met", "not_met", "not_verified")
-    assert failed.reasons == ["check a failed", "check b did not run"]
-
-
-def test_pending_criterion_is_never_met():
-    criterion = Criterion(id="c", text="t", requires=["a"], pending="needs drills")
-    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, LIVE)
-    assert result.verdict == "not_verified" and "needs drills" in result.reasons[0]
-
-
-def test_criterion_limited_to_other_targets_is_not_verified():
-    criterion = Criterion(id="c", text="t", requires=["a"], targets=["live"])
-    result = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, SIM)
-    assert result.verdict == "not_verified" and "live" in result.reasons[0]
-
-
-def test_checks_against_the_simulator_prove_nothing_about_the_provider_unless_opted_in():
-    criterion = Criterion(id="c", text="t", requires=["a"])
-    by_default = judge_criterion(criterion, {"a": check("a", "passed")}, SPEC, SIM)
-    assert by_default.verdict == "not_verified" and "prove the spec, not the provider" in by_default.reasons[0]
-    opted_in = judge_criterion(criterion.model_copy(update={"targets": ["sim"]}), {"a": check("a", "passed")}, SPEC, SIM)
-    assert opted_in.verdict == "met"
-    static = judge_criterion(Criterion(id="o", text="t", owners_for=["auth"]), {}, SPEC, SIM)
-    assert static.verdict == "met"
-
-
-def test_a_spec_without_criteria_is_never_ready():
-    assert summary_of((check("a", "passed"),), ()).verdict == "not_verified"
-
-
-def test_owners_criterion_fails_when_a_rule_names_no_owner():
-    criterion = Criterion(id="c", text="t", owners_for=["auth", "provider_error", "nonexistent"])
-    result = judge_criterion(criterion, {}, SPEC, LIVE)
-    assert result.verdict == "not_met"
-    assert result.reasons == ["rule error-inside-200 (class provider_error) names no owner",
-                              "no classification rule yields class nonexistent"]
-
-
-def test_summary_verdicts():
-    met = CriterionResult(id="m", text="t", verdict="met")
-    unverified = CriterionResult(id="u", text="t", verdict="not_verified")
-    assert summary_of((check("a", "passed"),), (met,)).verdict == "ready"
-    assert summary_of((check("a", "passed"),), (met, unverified)).verdict == "not_verified"
-    assert summary_of((check("a", "error"),), (met,)).verdict == "not_verified"
-    assert summary_of((check("a", "failed"),), (unverified,)).verdict == "not_ready"
+def test_a_check_that_says_what_it_expects_of_the_body_is_taken_at_its_word():
+    assert mismatches(Expect(status=[200], parser=["invalid_json"]), Observation(status=200, parser="invalid_json")) == []
+    assert mismatches(Expect(status=["4xx"]), Observation(status=401, parser="error_envelope")) == []
 
 
 def test_evaluate_turns_a_step_that_could_not_run_into_an_error():

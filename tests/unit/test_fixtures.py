@@ -30,32 +30,37 @@ def test_drift_removed_and_changed_break_added_is_tolerated():
     assert not only_added.breaking and only_added.added == ("body.x",)
 
 
-def test_fixtures_round_trip_through_a_live_target(tmp_path, sim_server):
-    from conftest import SIM_KEY
+def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
+    from conftest import PROVIDER_KEY
     spec_dir = tmp_path / "specs"
     shutil.copytree("specs", spec_dir)
     spec = spec_dir / "cometapi" / "chat-completions.yaml"
-    env = {"COMETAPI_BASE_URL": sim_server.base_url, "COMETAPI_API_KEY": SIM_KEY}
+    env = {"COMETAPI_BASE_URL": provider.base_url, "COMETAPI_API_KEY": PROVIDER_KEY}
 
     def verdict(**options):
-        outcome = api.run(spec, target="live", out_dir=None, environ=env, **options)
+        outcome = api.run(spec, target="live", out_dir=None, environ=env,
+                          selection=api.Selection(only=("happy-path",)), **options)
         criterion = next(c for c in outcome.results.criteria if c.id == "sanitized-fixtures-checked-in")
         happy = next(c for c in outcome.results.checks if c.id == "happy-path")
         return criterion, happy
 
     criterion, happy = verdict()
-    assert criterion.verdict == "not_met" and "run with --update-fixtures" in criterion.reasons[0]
+    assert criterion.verdict == "not_met" and "--update-fixtures" in criterion.next_step
     assert happy.fixture.status == "missing" and happy.status == "passed"
 
     criterion, happy = verdict(update_fixtures=True)
     stored = spec_dir / "cometapi" / "fixtures" / "happy-path.json"
-    assert stored.is_file() and criterion.verdict == "met" and happy.fixture.status == "matched"
-    assert SIM_KEY not in stored.read_text() and "Return JSON only" not in stored.read_text()
+    assert stored.is_file() and happy.fixture.status == "updated"
+    assert criterion.verdict == "not_met" and "written by this run" in criterion.reasons[0]   # never judges itself
+    assert PROVIDER_KEY not in stored.read_text() and "Return JSON only" not in stored.read_text()
+
+    criterion, happy = verdict()                # not in a git work tree: a fixture that exists is enough
+    assert criterion.verdict == "met" and happy.fixture.status == "matched" and happy.fixture.git is None
 
     document = json.loads(stored.read_text())
-    document["response"]["body"]["choices"][0]["message"]["tool_calls"] = []
+    document["response"]["body"]["choices"][0]["message"]["annotations"] = []
     stored.write_text(json.dumps(document))
     criterion, happy = verdict()
     assert happy.status == "failed" and happy.fixture.status == "drift"
-    assert happy.mismatches[-1].message.endswith("removed body.choices[0].message.tool_calls")
+    assert happy.mismatches[-1].message.endswith("removed body.choices[0].message.annotations")
     assert criterion.verdict == "not_met"

@@ -232,7 +232,9 @@ def test_verdict_banner_uses_release_words(results):
     ready = {**results, "summary": {**results["summary"], "verdict": "ready"}}
     assert "Ready for controlled production traffic" in render_markdown(ready)
     unverified = {**results, "summary": {**results["summary"], "verdict": "not_verified"}}
-    assert "Not verified: some criteria could not be checked" in render_html(unverified)
+    assert "Not verified: nothing failed, but some criteria could not be checked" in render_html(unverified)
+    partial = {**results, "summary": {**results["summary"], "verdict": "partial"}}
+    assert "no readiness is claimed" in render_markdown(partial) and "Ready for" not in render_markdown(partial)
 
 
 def test_pinned_contract_is_printed_with_nested_values_flattened(rendered):
@@ -260,8 +262,8 @@ def test_drills_render_like_checks(results):
 
 
 def test_unsupported_schema_major_is_refused(results):
-    with pytest.raises(ValueError, match="schema_version '2.0'"):
-        render_html({**results, "schema_version": "2.0"})
+    with pytest.raises(ValueError, match="schema_version '3.0'"):
+        render_html({**results, "schema_version": "3.0"})
 
 
 def test_summary_counts_are_shown(results):

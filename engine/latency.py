@@ -1,0 +1,44 @@
+"""Scheduling latency: how late an event loop wakes from a short sleep.
+
+On a busy machine a process can wait tens of milliseconds for a core. A timing judgement (a pause
+against the policy's envelope, a call against its deadline) must not blame a client for that, so
+drills measure the noise while they run and widen their slack by it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+PROBE_INTERVAL = 0.005   # seconds between wake-ups
+
+
+class LatencyProbe:
+    """A task in one event loop that records the worst oversleep since the last `take()`."""
+
+    def __init__(self) -> None:
+        self._worst = 0.0
+        self._task: asyncio.Task | None = None
+
+    def start(self) -> "LatencyProbe":
+        """Start in the running loop."""
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def take(self) -> float:
+        """The worst lateness (seconds) since the previous call; resets it."""
+        worst, self._worst = self._worst, 0.0
+        return worst
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            before = loop.time()
+            await asyncio.sleep(PROBE_INTERVAL)
+            self._worst = max(self._worst, loop.time() - before - PROBE_INTERVAL)

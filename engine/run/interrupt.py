@@ -1,0 +1,59 @@
+"""SIGINT and SIGTERM during a run: the first stops it cleanly, a second one aborts at once.
+
+A stopped run keeps what it gathered: the checks and drills that finished are judged and written,
+the rest are reported as not run, and the results say `interrupted`. Exit codes follow the shell's
+convention, 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interruption:
+    """Context manager that turns the first SIGINT/SIGTERM into a request to stop."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self._on_signal: Callable[[], None] | None = None
+        self._previous: dict[int, object] = {}
+
+    @property
+    def name(self) -> str | None:
+        return self.signal.name if self.signal is not None else None
+
+    def __enter__(self) -> "Interruption":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)  # type: ignore[arg-type]
+
+    @contextmanager
+    def calling(self, on_signal: Callable[[], None]) -> Iterator[None]:
+        """While inside, a signal also calls `on_signal` (for example: cancel the running task)."""
+        self._on_signal = on_signal
+        try:
+            if self.signal is not None:
+                on_signal()
+            yield
+        finally:
+            self._on_signal = None
+
+    def _handle(self, signum: int, _frame) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt   # the second signal: stop waiting for a clean end
+        self.signal = signal.Signals(signum)
+        if self._on_signal is not None:
+            self._on_signal()
+
+
+def exit_code(signal_name: str) -> int:
+    return 128 + signal.Signals[signal_name].value
