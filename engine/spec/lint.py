@@ -1,9 +1,10 @@
 """Lint: mistakes a valid spec can still make in its classification table, checks and criteria.
 
 Errors (exit 2): a rule that can never match because an earlier rule matches everything it does;
-a rule whose action pages someone or refreshes credentials without naming an owner.
+a rule whose action pages someone or refreshes credentials without naming an owner; a success
+(`action: none`) that may be retried or sent elsewhere.
 Warnings: HTTP statuses 400-599 and transport failures that only the default rule catches; checks
-that no criterion uses.
+that no criterion uses; a table with no success rule.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from engine.errors import Problem
 from engine.results import Observation
 from engine.spec.durations import parse_status_pattern
 from engine.spec.load import LoadedSpec
-from engine.spec.models import CONDITIONS, TRANSPORT_KINDS, Rule, When
+from engine.spec.models import CONDITIONS, SUCCESS_ACTION, TRANSPORT_KINDS, Rule, When
 from engine.spec.yaml_tree import SourceMap
 
 OWNED_ACTIONS = ("page_owner", "refresh_credentials")
@@ -28,6 +29,7 @@ def lint_spec(loaded: LoadedSpec) -> list[Problem]:
     return [
         *_shadowed_rules(rules, source),
         *_unowned_rules(rules, source),
+        *_success_rules(rules, source),
         *_default_only_coverage(rules, source),
         *_unused_checks(loaded),
         *_policy_findings(loaded),
@@ -70,6 +72,19 @@ def _unowned_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem
         if rule.action in OWNED_ACTIONS and not rule.owner:
             yield Problem(source.locate(("classification", index, "action")), f"classification[{index}].owner",
                           f"rule {rule.id!r} ({rule.action}) must name an owner: who is paged for class {rule.class_!r}?")
+
+
+def _success_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
+    """`action: none` is how a spec says "this is a usable answer": the engine needs no class name."""
+    successes = [(index, rule) for index, rule in enumerate(rules) if rule.action == SUCCESS_ACTION]
+    for index, rule in successes:
+        for key in ("retry", "fallback"):
+            if getattr(rule, key) != "no":
+                yield Problem(source.locate(("classification", index, key)), f"classification[{index}].{key}",
+                              f"rule {rule.id!r} is a success (action: none), so it cannot also {key}; write {key}: no")
+    if rules and not successes:
+        yield Problem(source.locate(("classification",)), "classification",
+                      "no rule has action: none, so no answer can ever count as a success", "warning")
 
 
 def _default_only_coverage(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:

@@ -95,3 +95,24 @@ def test_policy_is_shown_with_the_pinned_contract():
                        selection=api.Selection(tags=("smoke",))).results.contract
     assert contract["policy"]["retry"].startswith("at most 3 attempts, exponential backoff 500ms..8s, full jitter")
     assert "never for auth" in contract["policy"]["fallback"]
+
+
+def test_a_success_that_may_be_retried_is_an_error(tmp_path):
+    found = lint(tmp_path, ("    class: success\n    retry: no\n", "    class: success\n    retry: maybe\n"))
+    assert [p for p in found if "is a success (action: none)" in p] == [
+        f"{tmp_path / 'spec.yaml'}:26:12: classification[0].retry: rule 'success' is a success (action: none), "
+        "so it cannot also retry; write retry: no"]
+
+
+def test_a_table_without_a_success_rule_is_warned_about(tmp_path):
+    found = lint(tmp_path, ("    action: none\n", "    action: fix_request\n    owner: x\n"))
+    assert any("no rule has action: none" in p and "warning" in p for p in found)
+
+
+@pytest.mark.parametrize("command", ["run", "plan"])
+def test_lint_errors_stop_run_and_plan_like_validate(tmp_path, command):
+    spec = with_mistakes(tmp_path, ("    class: success\n    retry: no\n", "    class: success\n    retry: maybe\n"))
+    options = ["--out", str(tmp_path / "out")] if command == "run" else []
+    result = CliRunner().invoke(main, [command, str(spec), *options])
+    assert result.exit_code == 2 and "is a success (action: none)" in result.output
+    assert not (tmp_path / "out").exists()
