@@ -57,7 +57,8 @@ def test_every_documented_option_exists(line):
 
 def test_every_exit_code_is_documented():
     from engine import cli
-    for code in (cli.EXIT_OK, cli.EXIT_NOT_READY, cli.EXIT_USAGE, cli.EXIT_ENGINE):
+    for code in (cli.EXIT_OK, cli.EXIT_NOT_READY, cli.EXIT_USAGE, cli.EXIT_ENGINE, cli.EXIT_NOT_VERIFIED,
+                 cli.EXIT_SIGINT, cli.EXIT_SIGTERM):
         assert re.search(rf"^\| {code} \|", README, flags=re.M)
 
 
