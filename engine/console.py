@@ -23,7 +23,7 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     lines = [f"runbook {results.tool['version']} · {results.spec.name} · target {results.target.name} "
              f"({results.target.base_url}) · {results.selection} · {results.duration_ms / 1000:.2f}s", ""]
     lines += _item_lines(results.checks)
-    if results.drills:
+    if any(d.selected for d in results.drills):
         lines += ["", _drills_heading(results)]
         lines += _item_lines([d for d in results.drills if d.status in ("failed", "error")])
     lines += ["", "Readiness criteria:"]
@@ -50,12 +50,17 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
 def _drills_heading(results: Results) -> str:
     drills = results.summary.drills
     scale = results.contract.get("drill_time_scale")
-    not_run = [d for d in results.drills if d.status == "skipped" and d.selected]
-    text = f"Drills (the policy under scripted faults, time scale {scale}): {drills.passed} of {drills.total} passed"
+    selected = [d for d in results.drills if d.selected]
+    not_run = [d for d in selected if d.status == "skipped"]
+    slower = [d for d in selected if d.drill is not None and d.drill.earlier]
+    text = (f"Drills (the policy under scripted faults on the built-in fault simulator, time scale {scale}): "
+            f"{drills.passed} of {len(selected)} selected passed")
     if drills.failed or drills.error:
         text += f", {drills.failed + drills.error} failed (below)"
     if not_run:
         text += f", {len(not_run)} not run ({not_run[0].reason})"
+    if slower:
+        text += f", {len(slower)} run again slower because the machine was busy"
     return text + "; every attempt and decision is in the report"
 
 
@@ -116,6 +121,10 @@ def plan_lines(plan: Plan, concurrency: int = 1) -> list[str]:
     for number, step in enumerate(plan.steps, 1):
         lines += _step_lines(number, step)
     lines += [f"  not selected: {check_id} ({why.removeprefix('not selected: ')})" for check_id, why in plan.skipped]
+    if plan.drills:
+        lines += ["", f"drills: {len(plan.drills)} on the built-in fault simulator (whatever the target), reference client, "
+                      f"time scale {plan.spec.drill_settings.time_scale:g}"
+                      + (f"; fallback goes to target {plan.spec.policy.fallback.to}" if plan.spec.policy.fallback.to else "")]
     worst = sum(step.timeouts.deadline for step in plan.steps) / max(1, concurrency)
     lines += ["", f"budget: {len(plan.steps)} request(s), one attempt each, at most {concurrency} in flight; "
               f"worst case {format_duration(worst) if worst else '0s'} if every request runs to its deadline",
