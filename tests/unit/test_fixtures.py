@@ -1,6 +1,5 @@
 import json
 import shutil
-from pathlib import Path
 
 from engine import api
 from engine.fixtures import compare, fixture_document, shape_of

@@ -13,7 +13,6 @@ from engine.report import FORMATS, render_html, render_markdown, write_reports
 from engine.report.render import duration, md_cell, observed_lines, pinned
 from engine.results import (
     CheckResult,
-    Classification,
     Counts,
     CriteriaCounts,
     CriterionResult,

@@ -84,7 +84,7 @@ def test_a_problem_inside_the_base_points_at_the_base_file(tmp_path):
 
 def test_a_problem_in_an_overriding_item_points_at_the_child(tmp_path):
     (found,) = problems(child(tmp_path, "classification:\n  - {id: success, retry: mabye}\n"))
-    assert f"child.yaml:5:" in found and "'mabye' is not allowed" in found
+    assert "child.yaml:5:" in found and "'mabye' is not allowed" in found
 
 
 def test_a_syntax_error_in_the_base_is_located_there(tmp_path):
