@@ -19,7 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.plan import TargetPlan
+from engine.plan import DEFAULT_TARGET, TargetPlan
 from engine.results import CheckResult, CriteriaCounts, CriterionResult, Counts, Evidence, Summary
 from engine.spec.models import Criterion, SimulatorTarget, Spec
 
@@ -39,7 +39,7 @@ class Gate:
 
     def run_command(self, target: str | None = None) -> str:
         chosen = target or self.target.name
-        return f"runbook run {self.spec_path}" + ("" if chosen == "sim" else f" --target {chosen}")
+        return f"runbook run {self.spec_path}" + ("" if chosen == DEFAULT_TARGET else f" --target {chosen}")
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,11 @@ def evidence_source(ref: str, result: CheckResult | None, gate: Gate) -> str:
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:
-    seen: set[str] = set()
-    return [f for f in findings if not (f.reason in seen or seen.add(f.reason))]
+    """The first finding of each reason (two required checks against the wrong target give one)."""
+    first: dict[str, Finding] = {}
+    for finding in findings:
+        first.setdefault(finding.reason, finding)
+    return list(first.values())
 
 
 def _counts(items: Sequence[CheckResult]) -> Counts:
