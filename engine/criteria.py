@@ -79,8 +79,7 @@ def _required(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
         result, kind = items.get(ref), "drill" if ref.startswith("drill:") else "check"
         name = ref.removeprefix("drill:")
         if result is None or not result.selected:
-            yield Finding("not_selected", f"{kind} {name} was not selected in this run",
-                          f"run the whole spec: {gate.run_command()}")
+            yield Finding("not_selected", f"{kind} {name} was not selected in this run", gate.run_command())
         elif result.status == "failed":
             yield Finding("failed", f"{kind} {name} failed", f"fix what {kind} {name} reports, then: {gate.run_command()}")
         elif result.status in ("error", "skipped"):
@@ -138,7 +137,7 @@ def _fixtures(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
         fixture = result.fixture if result is not None else None
         if result is None or not result.selected:
             yield Finding("not_selected", f"check {check_id} was not selected, so its fixture was not compared",
-                          f"run the whole spec: {gate.run_command()}")
+                          gate.run_command())
         elif fixture is None:
             yield Finding("unverified", f"the fixture of {check_id} was not compared (the check did not run)",
                           gate.run_command())

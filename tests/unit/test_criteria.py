@@ -26,7 +26,7 @@ def test_criterion_met_not_met_and_not_verified():
     left_out = judge_criterion(criterion, {"a": check("a", "passed")}, LIVE)
     assert (met.verdict, failed.verdict, left_out.verdict) == ("met", "not_met", "not_verified")
     assert failed.reasons == ["check a failed", "check b did not run"]
-    assert not left_out.applicable and left_out.next_step == "run the whole spec: runbook run spec.yaml --target live"
+    assert not left_out.applicable and left_out.next_step == "runbook run spec.yaml --target live"
 
 
 def test_every_piece_of_evidence_names_its_source():
