@@ -184,3 +184,21 @@ def test_every_attempt_carries_a_client_request_id_and_is_logged_without_content
     assert (check.log.endpoint_path, check.log.base_url_alias, check.log.http_status) == ("/echo-request-id", "cometapi-live", 200)
     assert check.log.environment == "test" and check.log.retry_count == 0 and check.log.parser_outcome == "ok"
     assert "Return JSON only" not in check.log.model_dump_json()
+
+
+@pytest.mark.parametrize("path, broken", [("/truncated", "the exchange ended with truncated"),
+                                          ("/drip", "the exchange ended with deadline"),
+                                          ("/error-in-200", "parser error_in_body")])
+def test_a_success_status_alone_cannot_pass_a_broken_answer(tmp_path, monkeypatch, path, broken):
+    from support.hostile import HostileServer
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"extends: {SPEC.resolve()}\nversion: 1\nname: broken\ncontract:\n  path: {path}\n"
+                    "  timeouts: {connect: 1s, read: 300ms, deadline: 500ms}\n"
+                    "checks:\n  - id: status-only\n    expect: {status: 2xx}\n")
+    with HostileServer() as server:
+        monkeypatch.setenv("COMETAPI_BASE_URL", server.base_url)
+        monkeypatch.setenv("COMETAPI_API_KEY", "sk-broken-0123456789")
+        outcome = api.run(spec, target="live", out_dir=None, selection=api.Selection(only=("status-only",)))
+    (check,) = [c for c in outcome.results.checks if c.selected]
+    assert check.status == "failed" and [m.field for m in check.mismatches] == ["complete"]
+    assert broken in check.mismatches[0].message
