@@ -81,7 +81,7 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     drills: list[DrillRun] = []
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel)):
+    with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
         try:
             await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token)
             await run_drills(plan, conclusive, drills)

@@ -7,6 +7,7 @@ convention, 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM).
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -37,15 +38,34 @@ class Interruption:
             signal.signal(sig, handler)  # type: ignore[arg-type]
 
     @contextmanager
-    def calling(self, on_signal: Callable[[], None]) -> Iterator[None]:
-        """While inside, a signal also calls `on_signal` (for example: cancel the running task)."""
+    def calling(self, on_signal: Callable[[], None], loop: asyncio.AbstractEventLoop | None = None) -> Iterator[None]:
+        """While inside, a signal also calls `on_signal` (for example: cancel the running task).
+
+        With `loop`, the signals are delivered through the loop's own wake-up (as asyncio's
+        add_signal_handler does), so a loop waiting on sockets reacts at once.
+        """
         self._on_signal = on_signal
+        watched = self._watch(loop)
         try:
             if self.signal is not None:
                 on_signal()
             yield
         finally:
             self._on_signal = None
+            if watched:
+                self._unwatch(loop)
+
+    def _watch(self, loop: asyncio.AbstractEventLoop | None) -> bool:
+        if loop is None or not self._previous:      # not installed: not the main thread
+            return False
+        for sig in SIGNALS:
+            loop.add_signal_handler(sig, self._handle, sig, None)
+        return True
+
+    def _unwatch(self, loop) -> None:
+        for sig in SIGNALS:
+            loop.remove_signal_handler(sig)         # resets to the default handler ...
+            signal.signal(sig, self._handle)        # ... so ours goes back until __exit__
 
     def _handle(self, signum: int, _frame) -> None:
         if self.signal is not None:
