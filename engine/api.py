@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import secrets as token
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -111,13 +112,20 @@ def run(
         with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
             record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token,
                                   conclusive=lambda drill: drill_passed(drill, the_plan.spec), interruption=interruption)
+        if interruption.signal and not record.interrupted:   # stopped while the simulator was shutting down
+            record = dataclasses.replace(record, interrupted=interruption.name)
         if update_fixtures:
             record = _store_fixtures(record, Path(path))
-        evaluation = evaluate(record)
+        evaluation = evaluate(record, _command_options(variables))
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
     return RunOutcome(results, written, exit_code_for(results), warnings)
+
+
+def _command_options(variables: Mapping[str, Any] | None) -> str:
+    """The run's --var options, repeated in the commands the report suggests."""
+    return "".join(f" --var {shlex.quote(f'{key}={value}')}" for key, value in (variables or {}).items())
 
 
 def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:

@@ -6,6 +6,7 @@ from typing import Any
 
 from engine import __version__
 from engine.classify import describe_when
+from engine.criteria import target_source
 from engine.evaluate import Evaluation
 from engine.results import Results, RuleRow, SpecRef, TargetRef
 from engine.run.executor import RunRecord
@@ -38,10 +39,8 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
 def evidence_sources(record: RunRecord, evaluation: Evaluation) -> dict[str, str]:
     """Where each kind of evidence in this run came from."""
     plan = record.plan
-    target = plan.target
-    where = "the built-in simulator" if target.kind == "simulator" else f"{target.alias}, {record.base_url}"
-    sources = {"checks": f"target {target.name} ({where})" + (" — runbook's own simulator" if evaluation.gate
-                                                             and evaluation.gate.self_test else "")}
+    self_test = evaluation.gate.self_test if evaluation.gate else None
+    sources = {"checks": target_source(plan.target, self_test, record.base_url)}
     if record.drills:
         scales = sorted({run.scale for run in record.drills if not run.not_run})
         sources["drills"] = ("the built-in fault simulator, reference client, time scale "

@@ -18,10 +18,12 @@ import click
 from engine import __version__, api
 from engine.console import plan_lines, summary_lines
 from engine.errors import RunbookError, SpecError, UsageError
+from engine.run.interrupt import Aborted, exit_code as interrupt_exit_code
 from engine.spec.templating import scalar_from_text
 
-EXIT_OK, EXIT_NOT_READY, EXIT_USAGE, EXIT_ENGINE, EXIT_NOT_VERIFIED = 0, 1, 2, 3, 4
-EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
+EXIT_USAGE, EXIT_ENGINE = 2, 3
+EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("SIGTERM")
 
 
 class _Group(click.Group):
@@ -41,6 +43,9 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("runbook: interrupted", err=True)
             sys.exit(EXIT_SIGINT)
+        except Aborted as exc:
+            click.echo(f"runbook: aborted by a second {exc.signal_name}; no results were written", err=True)
+            sys.exit(interrupt_exit_code(exc.signal_name))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported

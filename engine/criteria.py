@@ -32,6 +32,7 @@ class Gate:
     spec_path: str
     target: TargetPlan
     self_test: str | None = None         # why an http target is really runbook's simulator
+    options: str = ""                    # the run's --var options, for the commands suggested
 
     @property
     def real_targets(self) -> list[str]:
@@ -39,7 +40,8 @@ class Gate:
 
     def run_command(self, target: str | None = None) -> str:
         chosen = target or self.target.name
-        return f"runbook run {self.spec_path}" + ("" if chosen == DEFAULT_TARGET else f" --target {chosen}")
+        target_option = "" if chosen == DEFAULT_TARGET else f" --target {chosen}"
+        return f"runbook run {self.spec_path}{target_option}{self.options}"
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,9 @@ def judge_criterion(criterion: Criterion, items: Mapping[str, CheckResult], gate
     findings = _unique(sorted(findings, key=lambda f: ORDER[f.kind]))
     kinds = {f.kind for f in findings}
     verdict = "not_met" if "failed" in kinds else ("not_verified" if findings else "met")
+    judged = "failed" in kinds or "not_selected" not in kinds     # a failure counts whatever was selected
     return CriterionResult(
-        id=criterion.id, text=criterion.text, verdict=verdict, applicable="not_selected" not in kinds,
+        id=criterion.id, text=criterion.text, verdict=verdict, applicable=judged,
         decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for]
         + [f"fixture:{c}" for c in criterion.fixtures_for],
         reasons=[f.reason for f in findings], evidence=list(_evidence(criterion, items, gate)),
@@ -181,9 +184,15 @@ def evidence_source(ref: str, result: CheckResult | None, gate: Gate) -> str:
         drill = result.drill if result is not None else None
         scale = drill.time_scale if drill is not None else gate.spec.drill_settings.time_scale
         return f"the built-in fault simulator at time scale {scale:g}, reference client"
-    target = gate.target
-    where = "the built-in simulator" if target.kind == "simulator" else f"{target.alias}"
-    return f"target {target.name} ({where})" + (" — runbook's own simulator" if gate.self_test else "")
+    return target_source(gate.target, gate.self_test)
+
+
+def target_source(target: TargetPlan, self_test: str | None, base_url: str | None = None) -> str:
+    """'target live (cometapi-live)': where the checks of a run were sent."""
+    where = "the built-in simulator" if target.kind == "simulator" else target.alias
+    if base_url and target.kind == "http":
+        where += f", {base_url}"
+    return f"target {target.name} ({where})" + (" — runbook's own simulator" if self_test else "")
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

@@ -31,8 +31,11 @@ class Evaluation:
     gate: Gate | None = None
 
 
-def evaluate(record: RunRecord, spec_path: str | None = None) -> Evaluation:
-    """Judge every check and drill of the run, every readiness criterion, and the verdict."""
+def evaluate(record: RunRecord, options: str = "") -> Evaluation:
+    """Judge every check and drill of the run, every readiness criterion, and the verdict.
+
+    `options` (such as `--var model=x`) are repeated in the commands the criteria suggest.
+    """
     plan = record.plan
     spec = plan.spec
     by_id = {outcome.step.check.id: judge_check(outcome, spec, record.base_url, plan.target.alias)
@@ -42,7 +45,7 @@ def evaluate(record: RunRecord, spec_path: str | None = None) -> Evaluation:
     drills = {f"drill:{run.step.drill.id}": judge_drill(run, spec) for run in record.drills}
     drills.update({f"drill:{did}": _not_selected(spec.drills, did, why, "drill:") for did, why in plan.skipped_drills})
     ordered = tuple(drills[f"drill:{d.id}"] for d in spec.drills if f"drill:{d.id}" in drills)
-    gate = Gate(spec, spec_path or str(plan.spec_path), plan.target, self_test(record))
+    gate = Gate(spec, str(plan.spec_path), plan.target, self_test(record), options)
     criteria = judge_criteria(spec, {**by_id, **drills}, gate)
     return Evaluation(checks, criteria, summarize(checks, ordered, criteria, record.interrupted), ordered, gate)
 

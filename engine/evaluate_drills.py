@@ -6,6 +6,7 @@ that exercises it with a reason a reviewer can act on.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 
 from engine.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
@@ -157,14 +158,18 @@ def _pauses(run: DrillRun, index: int, primary: list[PolicyAttempt], spec: Spec)
     long" allows the spec's tolerance, a quarter of the window, and the scheduling noise of the run.
     """
     served = run.served[index] if index < len(run.served) else ()
-    previous: float | None = None
+    retry, previous = spec.policy.retry, None
     for k, (attempt, answered, arrival) in enumerate(zip(primary, served, served[1:])):
         if answered.answered is None:
-            continue   # never answered (a stall): the client's timeout, not a pause, decided
+            previous = math.inf   # never answered (a stall): no pause to judge, and the next window may be widest
+            continue
         pause = arrival.arrived - answered.answered
         window = _envelope_for(attempt, k, previous, run.scale, spec)
         previous = pause
-        if pause < window.low - LOWER_SLACK or pause > window.high + 0.25 * window.high + timing_slack(run, spec):
+        if window.rule == "policy.retry.honor_retry_after" and window.low > retry.retry_after_cap * run.scale:
+            yield _rule("policy.retry.retry_after_cap", f"retried after {window.text}, above the cap of "
+                                                        f"{retry.retry_after_cap:g}s")
+        elif pause < window.low - LOWER_SLACK or pause > window.high + 0.25 * window.high + timing_slack(run, spec):
             yield _rule(window.rule, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
                                      f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms")
 

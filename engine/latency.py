@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 
 PROBE_INTERVAL = 0.005   # seconds between wake-ups
 
@@ -19,6 +20,7 @@ class LatencyProbe:
     def __init__(self) -> None:
         self._worst = 0.0
         self._task: asyncio.Task | None = None
+        self._lock = threading.Lock()     # take() may be called from another thread than the probe's loop
 
     def start(self) -> "LatencyProbe":
         """Start in the running loop."""
@@ -33,7 +35,8 @@ class LatencyProbe:
 
     def take(self) -> float:
         """The worst lateness (seconds) since the previous call; resets it."""
-        worst, self._worst = self._worst, 0.0
+        with self._lock:
+            worst, self._worst = self._worst, 0.0
         return worst
 
     async def _watch(self) -> None:
@@ -41,4 +44,6 @@ class LatencyProbe:
         while True:
             before = loop.time()
             await asyncio.sleep(PROBE_INTERVAL)
-            self._worst = max(self._worst, loop.time() - before - PROBE_INTERVAL)
+            late = loop.time() - before - PROBE_INTERVAL
+            with self._lock:
+                self._worst = max(self._worst, late)

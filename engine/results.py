@@ -127,7 +127,6 @@ class DrillSummary(_Frozen):
     time_scale: float
     repeat: int
     calls: list[DrillCall]
-    client: str = "reference"                 # whose policy was drilled
     fallback_target: str | None = None        # the target fallback went to (played by its own fault server)
     scheduling_latency_ms: float = 0.0        # worst loop wake-up delay measured while it ran
     slack_ms: float = 0.0                     # timing slack used for pauses and the deadline

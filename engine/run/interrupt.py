@@ -1,4 +1,4 @@
-"""SIGINT and SIGTERM during a run: the first stops it cleanly, a second one aborts at once.
+"""SIGINT and SIGTERM during a run: the first stops it cleanly, a second one (a second later) aborts.
 
 A stopped run keeps what it gathered: the checks and drills that finished are judged and written,
 the rest are reported as not run, and the results say `interrupted`. Exit codes follow the shell's
@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
+REPEAT_WINDOW = 1.0     # seconds: a repeat this soon is the same request delivered twice
 
 
 class Interruption:
@@ -23,6 +25,7 @@ class Interruption:
         self.signal: signal.Signals | None = None
         self._on_signal: Callable[[], None] | None = None
         self._previous: dict[int, object] = {}
+        self._first_at = 0.0
 
     @property
     def name(self) -> str | None:
@@ -69,10 +72,20 @@ class Interruption:
 
     def _handle(self, signum: int, _frame) -> None:
         if self.signal is not None:
-            raise KeyboardInterrupt   # the second signal: stop waiting for a clean end
-        self.signal = signal.Signals(signum)
+            if time.monotonic() - self._first_at > REPEAT_WINDOW:
+                raise Aborted(self.signal.name)   # asked again: stop waiting for a clean end
+            return      # the same signal sent twice at once (a wrapper and its process group)
+        self.signal, self._first_at = signal.Signals(signum), time.monotonic()
         if self._on_signal is not None:
             self._on_signal()
+
+
+class Aborted(BaseException):
+    """A second SIGINT/SIGTERM: the run stops now, without results (like KeyboardInterrupt)."""
+
+    def __init__(self, signal_name: str):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 def exit_code(signal_name: str) -> int:

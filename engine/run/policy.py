@@ -21,7 +21,7 @@ from engine.classify import classify
 from engine.results import Classification, Observation
 from engine.run.http import Outgoing, send
 from engine.spec.backoff import backoff_window, retry_after_window
-from engine.spec.models import Policy, ResponseContract, Rule
+from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Policy, ResponseContract, Rule
 
 Outcome = Literal["success", "failed", "fell_back"]
 
@@ -197,6 +197,8 @@ def _why_no_fallback(fallback, last: PolicyAttempt | None, settings: CallSetting
         return "the request has side effects (policy.side_effects)"
     if last.verdict.fallback == "no":
         return f"class {last.verdict.class_} does not fall back (rule {last.verdict.rule})"
+    if last.verdict.action in NEVER_FALL_BACK_ACTIONS:
+        return f"class {last.verdict.class_} is the client's own fault ({last.verdict.action})"
     if last.verdict.class_ in policy.fallback.never_for:
         return f"class {last.verdict.class_} is in policy.fallback.never_for"
     remaining = settings.deadline - _elapsed(state)

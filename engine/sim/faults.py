@@ -380,9 +380,8 @@ def _error_body(message: str, code: str) -> bytes:
 
 def _head(status: int, length: int, content_type: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"content-type: {content_type}",
-             f"content-length: {length}", f"{SIMULATOR_HEADER}: {SIMULATOR_VALUE}",
-             *(f"{name}: {value}" for name, value in headers)]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+             f"content-length: {length}", *(f"{name}: {value}" for name, value in headers)]
+    return ("\r\n".join(lines) + "\r\n").encode("latin-1") + _FINGERPRINT + b"\r\n"
 
 
 def _response(status: int, body: bytes, content_type: str = "application/json",

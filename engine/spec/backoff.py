@@ -24,12 +24,10 @@ class Window:
     rule: str            # the policy rule that sets it, named in violations
     text: str            # how the window was chosen, for the client's decision log
 
-    def clamp(self, value: float) -> float:
-        return min(self.high, max(self.low, value))
-
 
 def backoff_window(retry: RetryPolicy, retry_index: int, previous: float | None, scale: float) -> Window:
-    """The jitter window of retry `retry_index` (0 = the first retry); `previous` is the last pause."""
+    """The jitter window of retry `retry_index` (0 = the first retry); `previous` is the last pause
+    (decorrelated jitter grows from it; unknown: `math.inf`, the widest window)."""
     base, cap = retry.base * scale, retry.cap * scale
     ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
     rule = f"policy.retry.{retry.backoff} backoff with {retry.jitter} jitter"

@@ -16,7 +16,7 @@ from engine.errors import Problem
 from engine.results import Observation
 from engine.spec.durations import parse_status_pattern
 from engine.spec.load import LoadedSpec
-from engine.spec.models import CONDITIONS, SUCCESS_ACTION, TRANSPORT_KINDS, Rule, When
+from engine.spec.models import CONDITIONS, NEVER_FALL_BACK_ACTIONS, SUCCESS_ACTION, TRANSPORT_KINDS, Rule, When
 from engine.spec.yaml_tree import SourceMap
 
 OWNED_ACTIONS = ("page_owner", "refresh_credentials")
@@ -132,6 +132,10 @@ def _policy_findings(loaded: LoadedSpec) -> Iterator[Problem]:
         yield Problem(source.locate(("policy", "retry", "jitter")), "policy.retry.jitter",
                       "retries without jitter synchronise clients; use full, equal or decorrelated", "warning")
     for index, rule in enumerate(loaded.spec.classification):
+        if rule.action in NEVER_FALL_BACK_ACTIONS and rule.fallback != "no":
+            yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
+                          f"rule {rule.id!r} is the client's own fault ({rule.action}), which never falls back; "
+                          "write fallback: no")
         if rule.class_ in policy.fallback.never_for and rule.fallback != "no":
             yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
                           f"rule {rule.id!r} allows fallback for class {rule.class_!r}, which policy.fallback.never_for excludes")

@@ -20,6 +20,13 @@ def run_drills(tmp_path: Path, body: str = "", only: tuple[str, ...] = ()) -> di
     return {d.id.removeprefix("drill:"): d for d in outcome.results.drills if d.selected}
 
 
+@pytest.fixture
+def at_the_written_scale(monkeypatch):
+    """Judge at the drill's own time scale even on a busy machine (no slower re-run)."""
+    import engine.run.drills as drills
+    monkeypatch.setattr(drills, "QUIET_LATENCY", float("inf"))
+
+
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory):
     return run_drills(tmp_path_factory.mktemp("drills"))
@@ -74,16 +81,16 @@ def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
     assert "fallback_used: expected False, observed True (done: fallback answered)" in messages
 
 
-def test_fallback_after_the_clients_own_fault_breaks_a_rule_whatever_the_table_says(tmp_path):
-    body = ("classification:\n  - {id: bad-request, fallback: yes}\n"
-            "policy: {fallback: {never_for: [auth]}}\n")
-    drills = run_drills(tmp_path, body, only=("bad-request-not-retried",))
+def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(tmp_path, monkeypatch):
+    import engine.run.policy as policy
+    monkeypatch.setattr(policy, "_why_no_fallback", lambda *_args: "")    # a client that always falls back
+    drills = run_drills(tmp_path, only=("bad-request-not-retried",))
     messages = [m.message for m in drills["bad-request-not-retried"].mismatches]
     assert any(m.startswith("fallback violated: fell back after class request_invalid (fix_request): the client's "
                             "own faults never fall back") for m in messages)
 
 
-def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch):
+def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch, at_the_written_scale):
     import engine.run.policy as policy
 
     def far_too_long(*_args, **_kwargs):
@@ -139,3 +146,29 @@ def test_fallback_goes_to_the_target_the_policy_names(tmp_path):
     drill = drills["server-503-exhausts-then-falls-back"]
     assert drill.status == "passed" and drill.drill.fallback_target == "spare"
     assert drill.drill.calls[0].server_fallback_attempts == 1
+
+
+def test_a_drill_that_fails_on_a_busy_machine_runs_again_slower_and_keeps_the_earlier_runs(tmp_path, monkeypatch):
+    import engine.run.drills as drills
+    monkeypatch.setattr(drills, "QUIET_LATENCY", 0.0)         # every failure counts as "the machine was busy"
+    result = run_drills(tmp_path, "policy: {retry: {max_attempts: 2}}\n", only=("server-503-then-success",))
+    drill = result["server-503-then-success"]
+    assert drill.status == "failed"                                  # a real break fails at every scale
+    assert [run.time_scale for run in drill.drill.earlier] == [0.02, 0.1] and drill.drill.time_scale == 0.5
+    assert all(any("attempts: expected 3, observed 2" in f for f in run.failures) for run in drill.drill.earlier)
+
+
+def test_a_retry_after_a_hint_above_the_cap_is_a_violation():
+    import asyncio
+    from engine.evaluate_drills import drill_mismatches
+    from engine.plan import build_plan
+    from engine.run.drills import run_drills
+    loaded = api.load(SPEC)
+    plan = build_plan(loaded, selection=api.Selection(only=("throttled-429-retry-after",)))
+    done: list = []
+    asyncio.run(run_drills(plan, lambda _run: True, done))        # the client waits Retry-After: 2 and retries
+    spec = loaded.spec
+    retry = spec.policy.retry.model_copy(update={"retry_after_cap": 1.0})
+    stricter = spec.model_copy(update={"policy": spec.policy.model_copy(update={"retry": retry})})
+    messages = [m.message for m in drill_mismatches(done[0], stricter)]
+    assert "policy.retry.retry_after_cap violated: retried after retry-after 2, above the cap of 1s" in messages

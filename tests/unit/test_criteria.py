@@ -119,3 +119,16 @@ def test_verdicts():
 def test_only_a_fully_met_board_is_ready_and_the_blockers_are_named():
     summary = summarize((check("a", "passed"),), (), (criterion("met"), criterion("not_verified")))
     assert summary.blocking == ["not_verified"]
+
+
+def test_a_failure_counts_even_when_other_evidence_was_not_selected():
+    criterion = Criterion(id="c", text="t", requires=["a", "b"], owners_for=["provider_error"])
+    result = judge_criterion(criterion, {"a": check("a", "passed")}, LIVE)
+    assert result.verdict == "not_met" and result.applicable
+    assert summarize((check("a", "passed"),), (), (result,)).verdict == "not_ready"
+
+
+def test_suggested_commands_repeat_the_runs_variables():
+    gate = Gate(SPEC, "spec.yaml", build_plan(LOADED).target, options=" --var model=x")
+    result = judge_criterion(Criterion(id="c", text="t", requires=["a"]), {"a": check("a", "passed")}, gate)
+    assert result.next_step == "runbook run spec.yaml --target live --var model=x"

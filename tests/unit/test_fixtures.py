@@ -63,3 +63,36 @@ def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
     assert happy.status == "failed" and happy.fixture.status == "drift"
     assert happy.mismatches[-1].message.endswith("removed body.choices[0].message.annotations")
     assert criterion.verdict == "not_met"
+
+
+def test_git_says_whether_each_fixture_is_checked_in(tmp_path):
+    import subprocess
+    from engine.fixtures import git_states
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=tmp_path,
+                       check=True, capture_output=True)
+
+    names = ["committed", "modified", "staged", "untracked", "ignored/one"]
+    files = {name: tmp_path / "fixtures" / f"{name}.json" for name in names}
+    for path in files.values():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("{}")
+    (tmp_path / ".gitignore").write_text("fixtures/ignored/\n")
+    git("init", "-q")
+    git("add", ".gitignore", str(files["committed"]), str(files["modified"]))
+    git("commit", "-q", "-m", "x")
+    files["modified"].write_text('{"changed": true}')
+    git("add", str(files["staged"]))
+    missing = tmp_path / "fixtures" / "missing.json"
+    states = git_states(tmp_path, [*files.values(), missing])
+    assert {path.stem if path.parent.name == "fixtures" else "ignored/one": state for path, state in states.items()} == {
+        "committed": "committed", "modified": "modified", "staged": "not_committed", "untracked": "untracked",
+        "ignored/one": "ignored"}
+    assert missing not in states
+
+
+def test_outside_a_git_work_tree_nothing_is_claimed(tmp_path):
+    from engine.fixtures import git_states
+    (tmp_path / "a.json").write_text("{}")
+    assert git_states(tmp_path, [tmp_path / "a.json"]) == {}

@@ -116,3 +116,9 @@ def test_lint_errors_stop_run_and_plan_like_validate(tmp_path, command):
     result = CliRunner().invoke(main, [command, str(spec), *options])
     assert result.exit_code == 2 and "is a success (action: none)" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_the_clients_own_fault_that_may_fall_back_is_an_error(tmp_path):
+    rule = "  - {id: bad, when: {status: 400}, class: bad, retry: no, fallback: maybe, action: fix_request}\n  - id: default\n"
+    found = lint(tmp_path, ("  - id: default\n", rule))
+    assert any("rule 'bad' is the client's own fault (fix_request), which never falls back" in p for p in found)
