@@ -290,12 +290,16 @@ async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: as
                  b"connection: close\r\n" + _FINGERPRINT + extra + b"\r\n")
     events, kind = _stream_events(step), step.kind
     for index, event in enumerate(events):
-        if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event"):
+        if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event",
+                                            "stream_clean_cut"):
             if kind == "stream_disconnect":   # a clean FIN mid-body: what arrived stays readable
                 mark()
                 await writer.drain()
                 writer.close()
                 return False
+            if kind == "stream_clean_cut":    # a proper end of body mid-answer: no finish_reason, no [DONE]
+                mark()
+                break
             if kind == "stream_stall":
                 await writer.drain()
                 await _until_client_leaves(reader)

@@ -40,7 +40,7 @@ PARSER_OUTCOMES = (
 )
 FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
                "schema_drift", "empty_content", "extra_fields", "error_in_200", "stall", "slow_body",
-               "stream_ok", "stream_disconnect", "stream_no_done", "stream_malformed", "stream_stall",
+               "stream_ok", "stream_disconnect", "stream_clean_cut", "stream_no_done", "stream_malformed", "stream_stall",
                "stream_error_event", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom",
                "stream_slow_first_token")
 SUCCESS_ACTION = "none"       # a rule with this action classifies a success: the answer is usable

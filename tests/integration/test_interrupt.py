@@ -31,7 +31,7 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, sig, code):
     out = tmp_path / "out"
     process = subprocess.Popen([sys.executable, "-m", "engine", "run", str(spec), "--out", str(out)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)                       # the checks and the 35 shipped drills finish; the slow one waits
+    time.sleep(4)                       # the checks and the shipped drills finish; the slow one waits
     process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == code, stdout + stderr
