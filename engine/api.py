@@ -20,7 +20,8 @@ from engine.assemble import assemble
 from engine.errors import EngineError, Problem, SpecError, UsageError
 from engine.evaluate import evaluate, observed_fixture
 from engine.fixtures import fixture_path, write_fixture
-from engine.plan import Plan, build_plan
+from engine.plan import Plan, build_plan, client_names
+from engine.spec.models import REFERENCE_CLIENT
 from engine.select import Selection
 from engine.report import FORMATS, write_reports
 from engine.results import Results
@@ -33,7 +34,7 @@ from engine.spec.lint import lint_spec
 from engine.spec.load import LoadedSpec, load_fault_script, load_spec
 from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["EXIT_CODES", "FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "load_checked", "plan", "plan_with_warnings", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
+__all__ = ["EXIT_CODES", "FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "load_checked", "plan", "plan_with_warnings", "report_name", "run_clients", "worst_exit_code", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,19 @@ def run(
     concurrency: int = 1,
     selection: Selection = Selection(),
     update_fixtures: bool = False,
+    client: str = REFERENCE_CLIENT,
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
     render one spec; write reports unless out_dir is None.
 
     With update_fixtures, the observed response shapes are written as the spec's fixtures; that run
     reports them as `updated` and does not count them as checked in. SIGINT/SIGTERM stop the run
-    cleanly: what finished is judged and written, marked interrupted.
+    cleanly: what finished is judged and written, marked interrupted. `client` names the client the
+    drills exercise: runbook's reference client, or one of the spec's `clients` (run as a command).
     """
     environ = os.environ if environ is None else environ
     loaded, warnings = load_checked(path, variables, environ)
-    the_plan = build_plan(loaded, target, selection)
+    the_plan = build_plan(loaded, target, selection, client)
     invalid_token = new_invalid_token()
     with Interruption() as interruption:
         with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
@@ -116,16 +119,44 @@ def run(
             record = dataclasses.replace(record, interrupted=interruption.name)
         if update_fixtures:
             record = _store_fixtures(record, Path(path))
-        evaluation = evaluate(record, _command_options(variables))
+        evaluation = evaluate(record, _command_options(variables, client))
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
         results = Results.model_validate(document)
-        written = write_reports(document, out_dir, the_plan.spec.name, formats) if out_dir else []
+        written = write_reports(document, out_dir, report_name(the_plan), formats) if out_dir else []
     return RunOutcome(results, written, exit_code_for(results), warnings)
 
 
-def _command_options(variables: Mapping[str, Any] | None) -> str:
-    """The run's --var options, repeated in the commands the report suggests."""
-    return "".join(f" --var {shlex.quote(f'{key}={value}')}" for key, value in (variables or {}).items())
+def run_clients(path: Path, clients: str = REFERENCE_CLIENT, **options: Any) -> list[RunOutcome]:
+    """`--client NAME` runs one client; `--client all` runs the reference client and each declared one in turn."""
+    names = client_names(load(path, options.get("variables"), options.get("environ")).spec) if clients == "all" \
+        else [clients]
+    outcomes: list[RunOutcome] = []
+    for name in names:
+        outcomes.append(run(path, client=name, **options))
+        if outcomes[-1].results.summary.interrupted:
+            break
+    return outcomes
+
+
+def worst_exit_code(outcomes: Sequence[RunOutcome]) -> int:
+    """One exit code for several runs: interrupted, then not ready, then not verified, else ready."""
+    codes = [outcome.exit_code for outcome in outcomes]
+    for code in (*sorted({c for c in codes if c >= 128}), EXIT_CODES["not_ready"], EXIT_CODES["not_verified"]):
+        if code in codes:
+            return code
+    return EXIT_CODES["ready"]
+
+
+def report_name(the_plan: Plan) -> str:
+    """Reports are named after the spec, and after the client when it is not the reference client."""
+    client = the_plan.client
+    return the_plan.spec.name if client.is_reference else f"{the_plan.spec.name}.{client.name}"
+
+
+def _command_options(variables: Mapping[str, Any] | None, client: str) -> str:
+    """The run's --client and --var options, repeated in the commands the report suggests."""
+    chosen = "" if client == REFERENCE_CLIENT else f" --client {shlex.quote(client)}"
+    return chosen + "".join(f" --var {shlex.quote(f'{key}={value}')}" for key, value in (variables or {}).items())
 
 
 def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:

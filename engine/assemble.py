@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from engine import __version__
@@ -23,6 +24,7 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url,
                          self_test=evaluation.gate.self_test if evaluation.gate else None),
         selection=plan.selection.describe(),
+        client=plan.client.name,
         contract=pinned_contract(spec, plan.target.alias),
         started=record.started.isoformat(timespec="milliseconds"),
         finished=record.finished.isoformat(timespec="milliseconds"),
@@ -43,7 +45,9 @@ def evidence_sources(record: RunRecord, evaluation: Evaluation) -> dict[str, str
     sources = {"checks": target_source(plan.target, self_test, record.base_url)}
     if record.drills:
         scales = sorted({run.scale for run in record.drills if not run.not_run})
-        sources["drills"] = ("the built-in fault simulator, reference client, time scale "
+        client = plan.client
+        who = "reference client" if client.is_reference else f"client {client.name} ({shlex.join(client.command)})"
+        sources["drills"] = (f"the built-in fault simulator, {who}, time scale "
                              + ", ".join(f"{scale:g}" for scale in scales or [plan.spec.drill_settings.time_scale]))
     if any(step.check.fixture for step in plan.steps):
         sources["fixtures"] = f"the repository, next to {plan.spec_path.name} ({plan.spec.fixtures_dir}/)"

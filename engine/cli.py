@@ -167,10 +167,12 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
               help="Checks in flight at once.")
 @click.option("--update-fixtures", is_flag=True,
               help="Write the observed response shapes as the spec's sanitized fixtures (then commit them).")
+@click.option("--client", "client", default="reference", show_default=True, metavar="NAME",
+              help="Whose policy the drills exercise: reference (runbook's own client), a client of the spec, or all.")
 @selection_options
 @VAR_OPTION
 def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int, update_fixtures: bool,
-        tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None,
+        client: str, tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None,
         variables: dict[str, str]) -> None:
     """Run a spec's checks against a target and write readiness reports.
 
@@ -178,15 +180,17 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
     Example:
       runbook run specs/cometapi/chat-completions.yaml
       runbook run specs/cometapi/chat-completions.yaml --tags smoke
+      runbook run specs/cometapi/chat-completions.yaml --client app --tags drill     # your own client
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
     """
-    outcome = api.run(spec, target=target, variables=variables, out_dir=out_dir, formats=formats,
-                      concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
-                      update_fixtures=update_fixtures)
-    for warning in outcome.warnings:
+    outcomes = api.run_clients(spec, client, target=target, variables=variables, out_dir=out_dir, formats=formats,
+                               concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
+                               update_fixtures=update_fixtures)
+    for warning in outcomes[0].warnings:
         click.echo(str(warning), err=True)
-    click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
-    sys.exit(outcome.exit_code)
+    for outcome in outcomes:
+        click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
+    sys.exit(api.worst_exit_code(outcomes))
 
 
 @main.command(name="plan")
@@ -272,7 +276,7 @@ def schema(out_file: Path | None) -> None:
 @click.option("--script", "script", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="Serve this fault script instead: consecutive attempts get its answers (any key).")
 @click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="With --script: append every attempt received to this JSONL file.")
+              help="With --script: append every attempt received, and when its answer ended, to this JSONL file.")
 def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int | None,
         script: Path | None, log_path: Path | None) -> None:
     """Serve the built-in CometAPI-compatible simulator until Ctrl-C.
@@ -283,10 +287,18 @@ def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], co
       curl -H 'Authorization: Bearer sk-test' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \\
            http://127.0.0.1:8787/v1/chat/completions
       runbook sim --script faults.yaml --log attempts.jsonl     # your own client against scripted faults
+
+    With --script, each call gets the script from its first step when it names itself with the
+    base_url http://HOST:PORT/call/<id>/v1 or the header X-Runbook-Call: <id>; other requests share
+    one sequence whose last step repeats.
     """
+    if log_path is not None and script is None:
+        raise click.UsageError("--log needs --script: it logs the attempts a fault script is served to "
+                               "(runbook sim --script FAULTS.yaml --log ATTEMPTS.jsonl)")
     if script is not None:
         def script_ready(base_url: str) -> None:
             click.echo(f"runbook fault simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
+            click.echo(f"one call per id: base_url {base_url}/call/<id>/v1, or the header X-Runbook-Call: <id>")
             click.echo(f"script: {script}" + (f"; attempts logged to {log_path}" if log_path else ""))
             click.echo("Ctrl-C to stop")
 

@@ -53,8 +53,10 @@ def _drills_heading(results: Results) -> str:
     selected = [d for d in results.drills if d.selected]
     not_run = [d for d in selected if d.status == "skipped"]
     slower = [d for d in selected if d.drill is not None and d.drill.earlier]
-    text = (f"Drills (the policy under scripted faults on the built-in fault simulator, time scale {scale}): "
-            f"{drills.passed} of {len(selected)} selected passed")
+    if results.client != "reference":
+        scale = ", ".join(sorted({f"{d.drill.time_scale:g}" for d in selected if d.drill is not None})) or scale
+    text = (f"Drills (the {'policy' if results.client == 'reference' else f'client {results.client}'} under scripted "
+            f"faults on the built-in fault simulator, time scale {scale}): {drills.passed} of {len(selected)} selected passed")
     if drills.failed or drills.error:
         text += f", {drills.failed + drills.error} failed (below)"
     if not_run:

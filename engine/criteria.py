@@ -21,7 +21,7 @@ from typing import Literal
 
 from engine.plan import DEFAULT_TARGET, TargetPlan
 from engine.results import CheckResult, CriteriaCounts, CriterionResult, Counts, Evidence, Summary
-from engine.spec.models import Criterion, SimulatorTarget, Spec
+from engine.spec.models import REFERENCE_CLIENT, Criterion, SimulatorTarget, Spec
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def judge_criterion(criterion: Criterion, items: Mapping[str, CheckResult], gate
 
 def _required(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate) -> Iterator[Finding]:
     wrong_target = target_reason(criterion, gate)
+    needs_client = (criterion.client or gate.spec.drill_settings.client) == "required"
     for ref in criterion.requires:
         result, kind = items.get(ref), "drill" if ref.startswith("drill:") else "check"
         name = ref.removeprefix("drill:")
@@ -90,6 +91,9 @@ def _required(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
                           f"make {kind} {name} runnable, then: {gate.run_command()}")
         elif kind == "check" and wrong_target:
             yield Finding("unverified", wrong_target, _target_step(criterion, gate))
+        elif kind == "drill" and needs_client and result.drill is not None and result.drill.client == REFERENCE_CLIENT:
+            yield Finding("unverified", "its drills must exercise a client under test, not runbook's reference client",
+                          _client_step(gate))
 
 
 def target_reason(criterion: Criterion, gate: Gate) -> str | None:
@@ -115,6 +119,13 @@ def _target_step(criterion: Criterion, gate: Gate) -> str:
     if not candidates:
         return f"list {gate.target.name} in the criterion's targets, or add a real target to the spec"
     return gate.run_command(candidates[0])
+
+
+def _client_step(gate: Gate) -> str:
+    names = list(gate.spec.clients)
+    if not names:
+        return "declare your client under `clients:` in the spec, then run it with --client NAME"
+    return f"{gate.run_command()} --client {names[0]}"
 
 
 def _owners(criterion: Criterion, spec: Spec) -> Iterator[Finding]:
@@ -183,7 +194,9 @@ def evidence_source(ref: str, result: CheckResult | None, gate: Gate) -> str:
     if ref.startswith("drill:"):
         drill = result.drill if result is not None else None
         scale = drill.time_scale if drill is not None else gate.spec.drill_settings.time_scale
-        return f"the built-in fault simulator at time scale {scale:g}, reference client"
+        client = drill.client if drill is not None else REFERENCE_CLIENT
+        who = "reference client" if client == REFERENCE_CLIENT else f"client {client}"
+        return f"the built-in fault simulator at time scale {scale:g}, {who}"
     return target_source(gate.target, gate.self_test)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.classify import classify, status_matches
 from engine.criteria import Gate, judge_criteria, summarize
+from engine.evaluate_client_drills import judge_client_drill
 from engine.evaluate_drills import judge_drill
 from engine.evidence import ABSENT, summarize_body, without_content
 from engine.fingerprint import SIMULATOR_HEADER
@@ -42,7 +43,8 @@ def evaluate(record: RunRecord, options: str = "") -> Evaluation:
              for outcome in record.outcomes}
     by_id.update({cid: _not_selected(spec.checks, cid, why) for cid, why in plan.skipped})
     checks = tuple(by_id[check.id] for check in spec.checks if check.id in by_id)
-    drills = {f"drill:{run.step.drill.id}": judge_drill(run, spec) for run in record.drills}
+    drills = {f"drill:{run.step.drill.id}": (judge_client_drill if run.client_calls else judge_drill)(run, spec)
+              for run in record.drills}
     drills.update({f"drill:{did}": _not_selected(spec.drills, did, why, "drill:") for did, why in plan.skipped_drills})
     ordered = tuple(drills[f"drill:{d.id}"] for d in spec.drills if f"drill:{d.id}" in drills)
     gate = Gate(spec, str(plan.spec_path), plan.target, self_test(record), options)

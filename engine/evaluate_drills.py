@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from engine.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
 from engine.run.drills import DrillRun
 from engine.run.policy import PolicyAttempt, PolicyCall
-from engine.spec.backoff import Window, allowed_pause
+from engine.spec.backoff import allowed_pause
 from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
 
 LOWER_SLACK = 0.001   # seconds: clock granularity between the server's two timestamps
@@ -28,27 +28,33 @@ def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
     last = _last_primary(run.calls[-1]) or (run.calls[-1].attempts[-1] if run.calls[-1].attempts else None)
     if last is None:
         return CheckResult(**common, status="failed" if mismatches else "error", drill=_summary(run, spec),
-                           reason="no attempt could start within the deadline", mismatches=_unique(mismatches))
+                           reason="no attempt could start within the deadline", mismatches=unique(mismatches))
     return CheckResult(
         **common, status="failed" if mismatches else "passed", observed=last.observation,
         **{"class": last.verdict.class_}, action=last.verdict.action, retry=last.verdict.retry,
         fallback=last.verdict.fallback, owner=last.verdict.owner, rule=last.verdict.rule,
-        mismatches=_unique(mismatches), drill=_summary(run, spec),
+        mismatches=unique(mismatches), drill=_summary(run, spec),
     )
 
 
 def drill_mismatches(run: DrillRun, spec: Spec) -> list[Mismatch]:
     """Every way one run of a drill broke its expectations or the policy (empty: it passed)."""
-    return _unique([*_expectations(run, spec), *_policy_envelope(run, spec)])
+    return unique([*_expectations(run, spec), *_policy_envelope(run, spec)])
 
 
 def drill_passed(run: DrillRun, spec: Spec) -> bool:
     return not run.not_run and not drill_mismatches(run, spec) and bool(run.calls) and bool(run.calls[-1].attempts)
 
 
+CLIENT_OVERHEAD = 0.25   # seconds a client process may spend between an answer and its next request (new
+                         # connections, its own scheduling), on top of its pause
+
+
 def timing_slack(run: DrillRun, spec: Spec) -> float:
-    """Seconds of slack for a pause or a deadline: the spec's tolerance plus the measured scheduling noise."""
-    return spec.drill_settings.tolerance + LATENCY_FACTOR * run.lateness
+    """Seconds of slack for a pause or a deadline: the spec's tolerance plus the measured scheduling noise
+    (plus a client process's own overhead, for a client under test)."""
+    overhead = CLIENT_OVERHEAD if run.client_calls else 0.0
+    return spec.drill_settings.tolerance + LATENCY_FACTOR * run.lateness + overhead
 
 
 def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
@@ -58,26 +64,26 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         primary = [a for a in policy_call.attempts if a.target == "primary"]
         last = primary[-1] if primary else None
         if expect.attempts is not None and len(primary) != expect.attempts:
-            yield _miss("attempts", expect.attempts, len(primary), label,
+            yield expectation_missed("attempts", expect.attempts, len(primary), label,
                         f"policy.retry.max_attempts is {spec.policy.retry.max_attempts}; {_attempts_reason(run, primary)}")
         if expect.outcome is not None and policy_call.outcome != expect.outcome:
-            yield _miss("outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call))
+            yield expectation_missed("outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call))
         if expect.fallback_used is not None and policy_call.fallback_used != expect.fallback_used:
-            yield _miss("fallback_used", expect.fallback_used, policy_call.fallback_used, label, _final_decision(policy_call))
+            yield expectation_missed("fallback_used", expect.fallback_used, policy_call.fallback_used, label, _final_decision(policy_call))
         if expect.class_ is not None and last is not None and last.verdict.class_ != expect.class_:
-            yield _miss("class", expect.class_, last.verdict.class_, label, f"rule {last.verdict.rule}")
+            yield expectation_missed("class", expect.class_, last.verdict.class_, label, f"rule {last.verdict.rule}")
         if expect.action is not None and last is not None and last.verdict.action != expect.action:
-            yield _miss("action", expect.action, last.verdict.action, label, f"rule {last.verdict.rule}")
+            yield expectation_missed("action", expect.action, last.verdict.action, label, f"rule {last.verdict.rule}")
         first = primary[0] if primary else None
         if expect.stream is not None:
             got = first.observation.stream.outcome if first and first.observation.stream else "not a stream"
             if got != expect.stream:
-                yield _miss("stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}")
+                yield expectation_missed("stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}")
         if expect.regenerated is not None and policy_call.regenerated != expect.regenerated:
-            yield _miss("regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call))
+            yield expectation_missed("regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call))
         within = _within_deadline(run, index, timing_slack(run, spec))
         if expect.within_deadline is not None and within != expect.within_deadline:
-            yield _miss("within_deadline", expect.within_deadline, within, label,
+            yield expectation_missed("within_deadline", expect.within_deadline, within, label,
                         f"{policy_call.elapsed * 1000:.1f}ms against a {policy_call.deadline * 1000:.1f}ms deadline")
     if expect.jittered is not None:
         gaps = [gap for index in range(len(run.calls)) if (gap := _first_gap(run, index)) is not None]
@@ -88,7 +94,7 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         jittered = len(gaps) >= 2 and max(gaps) - min(gaps) > threshold
         if len(gaps) < 2 or jittered != expect.jittered:
             shown = ", ".join(f"{g * 1000:.1f}ms" for g in gaps) or "none"
-            yield _miss("jittered", expect.jittered, jittered, "",
+            yield expectation_missed("jittered", expect.jittered, jittered, "",
                         f"first pauses seen by the simulator: {shown}; policy.retry.jitter is {spec.policy.retry.jitter}")
 
 
@@ -104,17 +110,17 @@ def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
     for index, policy_call in enumerate(run.calls):
         primary = [a for a in policy_call.attempts if a.target == "primary"]
         if len(primary) > policy.retry.max_attempts:
-            yield _rule("policy.retry.max_attempts", f"{len(primary)} attempts, at most {policy.retry.max_attempts} allowed")
+            yield rule_broken("policy.retry.max_attempts", f"{len(primary)} attempts, at most {policy.retry.max_attempts} allowed")
         if policy.side_effects and len(primary) > 1:
-            yield _rule("policy.side_effects", "a request with side effects was retried")
+            yield rule_broken("policy.side_effects", "a request with side effects was retried")
         for earlier, later in zip(primary, primary[1:]):
             if earlier.verdict.retry == "no" and earlier.observation.hints.get("x-should-retry") != "true":
-                yield _rule(f"classification.{earlier.verdict.rule}.retry",
+                yield rule_broken(f"classification.{earlier.verdict.rule}.retry",
                             f"class {earlier.verdict.class_} was retried although its rule says retry: no")
         yield from _fallback_rules(policy_call, spec)
         yield from _pauses(run, index, primary, spec)
         if not _within_deadline(run, index, timing_slack(run, spec)):
-            yield _rule("deadline", f"the call took {policy_call.elapsed * 1000:.1f}ms of a "
+            yield rule_broken("deadline", f"the call took {policy_call.elapsed * 1000:.1f}ms of a "
                                     f"{policy_call.deadline * 1000:.1f}ms deadline")
         yield from _views_agree(run, index, primary, policy_call)
 
@@ -140,44 +146,43 @@ def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
     if last is None:
         return
     if last.verdict.action in NEVER_FALL_BACK_ACTIONS:
-        yield _rule("fallback", f"fell back after class {last.verdict.class_} ({last.verdict.action}): the client's "
+        yield rule_broken("fallback", f"fell back after class {last.verdict.class_} ({last.verdict.action}): the client's "
                                 "own faults never fall back, whatever the spec says")
     if spec.policy.side_effects:
-        yield _rule("policy.side_effects", "a request with side effects was sent to the fallback target")
+        yield rule_broken("policy.side_effects", "a request with side effects was sent to the fallback target")
     if last.verdict.fallback == "no":
-        yield _rule(f"classification.{last.verdict.rule}.fallback",
+        yield rule_broken(f"classification.{last.verdict.rule}.fallback",
                     f"fell back on class {last.verdict.class_}, whose rule says fallback: no")
     if last.verdict.class_ in spec.policy.fallback.never_for:
-        yield _rule("policy.fallback.never_for", f"fell back on class {last.verdict.class_}")
+        yield rule_broken("policy.fallback.never_for", f"fell back on class {last.verdict.class_}")
 
 
 def _pauses(run: DrillRun, index: int, primary: list[PolicyAttempt], spec: Spec) -> Iterator[Mismatch]:
+    served = run.served[index] if index < len(run.served) else ()
+    yield from pause_violations(served, [a.observation.hints for a in primary], run, spec)
+
+
+def pause_violations(served, hints: list[dict[str, str]], run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
     """Each pause the simulator saw (from its last write of an answer to the next arrival) must fit the policy.
 
-    That measure is never shorter than the client's own pause, so "too short" needs no slack; "too
-    long" allows the spec's tolerance, a quarter of the window, and the scheduling noise of the run.
+    `hints` are the retry headers each attempt was answered with. That measure is never shorter than
+    the client's own pause, so "too short" needs no slack; "too long" allows the spec's tolerance, a
+    quarter of the window, and the scheduling noise of the run.
     """
-    served = run.served[index] if index < len(run.served) else ()
     retry, previous = spec.policy.retry, None
-    for k, (attempt, answered, arrival) in enumerate(zip(primary, served, served[1:])):
+    for k, (answered, arrival) in enumerate(zip(served, served[1:])):
         if answered.answered is None:
             previous = math.inf   # never answered (a stall): no pause to judge, and the next window may be widest
             continue
         pause = arrival.arrived - answered.answered
-        window = _envelope_for(attempt, k, previous, run.scale, spec)
+        window = allowed_pause(retry, k, hints[k] if k < len(hints) else {}, previous, run.scale)
         previous = pause
         if window.rule == "policy.retry.honor_retry_after" and window.low > retry.retry_after_cap * run.scale:
-            yield _rule("policy.retry.retry_after_cap", f"retried after {window.text}, above the cap of "
-                                                        f"{retry.retry_after_cap:g}s")
+            yield rule_broken("policy.retry.retry_after_cap", f"retried after {window.text}, above the cap of "
+                                                              f"{retry.retry_after_cap:g}s")
         elif pause < window.low - LOWER_SLACK or pause > window.high + 0.25 * window.high + timing_slack(run, spec):
-            yield _rule(window.rule, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
-                                     f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms")
-
-
-def _envelope_for(attempt: PolicyAttempt | None, retry_index: int, previous: float | None, scale: float,
-                  spec: Spec) -> Window:
-    hints = attempt.observation.hints if attempt is not None else {}
-    return allowed_pause(spec.policy.retry, retry_index, hints, previous, scale)
+            yield rule_broken(window.rule, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
+                                           f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms")
 
 
 def _within_deadline(run: DrillRun, index: int, slack: float) -> bool:
@@ -208,16 +213,16 @@ def _last_primary(policy_call: PolicyCall) -> PolicyAttempt | None:
     return primary[-1] if primary else None
 
 
-def _miss(field: str, expected, observed, label: str, why: str) -> Mismatch:
+def expectation_missed(field: str, expected, observed, label: str, why: str) -> Mismatch:
     return Mismatch(field=field, expected=expected, observed=observed,
                     message=f"{field}{label}: expected {expected}, observed {observed} ({why})")
 
 
-def _rule(rule: str, what: str) -> Mismatch:
+def rule_broken(rule: str, what: str) -> Mismatch:
     return Mismatch(field=rule, expected="the policy", observed=what, message=f"{rule} violated: {what}")
 
 
-def _unique(mismatches: list[Mismatch]) -> list[Mismatch]:
+def unique(mismatches: list[Mismatch]) -> list[Mismatch]:
     seen, out = set(), []
     for mismatch in mismatches:
         if mismatch.message not in seen:

@@ -33,6 +33,12 @@ class LatencyProbe:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    @property
+    def worst(self) -> float:
+        """The worst lateness since the last `take()`, without resetting it."""
+        with self._lock:
+            return self._worst
+
     def take(self) -> float:
         """The worst lateness (seconds) since the previous call; resets it."""
         with self._lock:

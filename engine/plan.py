@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -10,7 +11,9 @@ from typing import Any, Literal
 from engine.errors import UsageError
 from engine.select import Selection, partition, resolve
 from engine.spec.load import LoadedSpec, StoredFixture
-from engine.spec.models import Check, Drill, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts
+from engine.spec.models import (
+    REFERENCE_CLIENT, Check, Drill, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts,
+)
 from engine.spec.paths import delete_path
 
 DEFAULT_TARGET = "sim"
@@ -68,6 +71,23 @@ class TargetPlan:
 
 
 @dataclass(frozen=True)
+class ClientPlan:
+    """The client a run's drills exercise: runbook's reference client, or a command under test."""
+
+    name: str = REFERENCE_CLIENT
+    command: tuple[str, ...] = ()
+    folder: Path = Path(".")          # the command runs here: the spec's folder
+    timeout: float = 90.0
+    env: tuple[tuple[str, str], ...] = ()
+    time_scale: float = 1.0
+    concurrency: int = 1
+
+    @property
+    def is_reference(self) -> bool:
+        return self.name == REFERENCE_CLIENT
+
+
+@dataclass(frozen=True)
 class Plan:
     spec: Spec
     spec_path: Path
@@ -77,12 +97,15 @@ class Plan:
     selection: Selection = Selection()
     drills: tuple[DrillStep, ...] = ()
     skipped_drills: tuple[tuple[str, str], ...] = field(default=())
+    client: ClientPlan = ClientPlan()
 
 
-def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection()) -> Plan:
-    """Choose the target and the checks, and turn each selected check into a request step."""
+def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection(),
+               client: str = REFERENCE_CLIENT) -> Plan:
+    """Choose the target, the client and the checks, and turn each selected check into a request step."""
     spec = loaded.spec
     target_plan = _target_plan(spec, target or DEFAULT_TARGET)
+    client_plan = _client_plan(spec, client, loaded.path)
     selection = resolve(spec, selection)
     chosen, left_out = partition(spec.checks, selection)
     steps = tuple(_step(spec, check, loaded.fixtures.get(check.id)) for check in chosen)
@@ -90,7 +113,25 @@ def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selecti
     return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps,
                 skipped=tuple(left_out), selection=selection,
                 drills=tuple(DrillStep(drill, _step(spec, drill)) for drill in drills),
-                skipped_drills=tuple(drills_left_out))
+                skipped_drills=tuple(drills_left_out), client=client_plan)
+
+
+def client_names(spec: Spec) -> list[str]:
+    """What `--client all` runs: the reference client, then every client the spec declares."""
+    return [REFERENCE_CLIENT, *spec.clients]
+
+
+def _client_plan(spec: Spec, name: str, spec_path: Path) -> ClientPlan:
+    if name == REFERENCE_CLIENT:
+        return ClientPlan()
+    if name not in spec.clients:
+        known = ", ".join(client_names(spec))
+        raise UsageError(f"spec {spec.name!r} has no client {name!r} (clients: {known})")
+    client = spec.clients[name]
+    command = tuple(sys.executable if i == 0 and part in ("python", "python3") else part
+                    for i, part in enumerate(client.command))
+    return ClientPlan(name, command, spec_path.resolve().parent, client.timeout, tuple(client.env.items()),
+                      client.time_scale, client.concurrency)
 
 
 def _target_plan(spec: Spec, name: str) -> TargetPlan:

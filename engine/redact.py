@@ -45,3 +45,8 @@ def one_line(text: str, limit: int = 200) -> str:
     """Collapse whitespace and cut to `limit` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def printable(text: str) -> str:
+    """Text from a server, a spec or a client command, safe for a terminal: control characters escaped."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)

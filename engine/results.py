@@ -106,6 +106,18 @@ class DrillAttempt(_Frozen):
     pause_ms: float | None = None
 
 
+class ClientReport(_Frozen):
+    """What a client under test did in one call: its exit, its last stdout line, any broken contract."""
+
+    exit_code: int | None = None
+    outcome: str | None = None           # as the client reported it
+    served_by: str | None = None
+    finish_reason: str | None = None
+    error: str | None = None
+    problem: str | None = None           # could not start, crashed, hung, garbage on stdout
+    stderr: str = ""
+
+
 class DrillCall(_Frozen):
     outcome: str
     elapsed_ms: float
@@ -113,6 +125,7 @@ class DrillCall(_Frozen):
     attempts: list[DrillAttempt]
     server_attempts: int         # what the simulator received on the primary
     server_fallback_attempts: int
+    client: ClientReport | None = None   # a client under test: what its process did
 
 
 class DrillRound(_Frozen):
@@ -127,6 +140,7 @@ class DrillSummary(_Frozen):
     time_scale: float
     repeat: int
     calls: list[DrillCall]
+    client: str = "reference"                 # whose behaviour this is: runbook's reference client or a client under test
     fallback_target: str | None = None        # the target fallback went to (played by its own fault server)
     scheduling_latency_ms: float = 0.0        # worst loop wake-up delay measured while it ran
     slack_ms: float = 0.0                     # timing slack used for pauses and the deadline
@@ -256,6 +270,7 @@ class Results(_Frozen):
     spec: SpecRef
     target: TargetRef
     selection: str = "all checks"
+    client: str = "reference"                 # whose behaviour the drills show
     contract: dict[str, Any]
     started: str
     finished: str

@@ -81,3 +81,15 @@ def test_the_fault_script_example_is_valid(tmp_path):
     script = tmp_path / "faults.yaml"
     script.write_text(script_block.lstrip("\n"))
     assert [f.kind for f in load_fault_script(script).faults] == ["status", "reset", "ok"]
+
+
+def test_the_example_client_passes_the_drills_it_is_written_for(tmp_path):
+    (client,) = blocks("py")
+    (tmp_path / "app_probe.py").write_text(client)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+                    "clients:\n  app:\n    command: [python, app_probe.py]\n")
+    only = ("server-503-then-success", "auth-401-no-fallback", "bad-request-not-retried", "throttled-429-retry-after")
+    outcome = api.run(spec, out_dir=None, client="app", selection=api.Selection(only=only))
+    drills = {d.id: (d.status, [m.message for m in d.mismatches]) for d in outcome.results.drills if d.selected}
+    assert drills == {f"drill:{name}": ("passed", []) for name in only}

@@ -38,6 +38,19 @@ MAX_RUNS = 3
 
 
 @dataclass(frozen=True)
+class ClientCall:
+    """One call of a client under test: what its process did, on the primary server's clock."""
+
+    started: float                     # when the command was started
+    ended: float                       # when it exited (or was killed)
+    deadline: float                    # seconds, as given in RUNBOOK_DEADLINE
+    exit_code: int | None = None       # None: it could not start, or was killed
+    report: dict | None = None         # its last stdout line, parsed
+    problem: str | None = None         # why the call broke the contract: could not start, crashed, hung, garbage
+    stderr: str = ""                   # the end of what it wrote to stderr (one line, printable)
+
+
+@dataclass(frozen=True)
 class DrillRun:
     step: DrillStep
     calls: tuple[PolicyCall, ...] = ()
@@ -48,6 +61,8 @@ class DrillRun:
     lateness: float = 0.0              # worst scheduling latency (client or server loop) while it ran
     earlier: tuple["DrillRun", ...] = ()   # runs at smaller time scales, judged inconclusive
     not_run: str | None = None
+    client: str = "reference"
+    client_calls: tuple[ClientCall, ...] = ()   # a client under test: its processes (calls stays empty)
 
 
 Conclusive = Callable[[DrillRun], bool]
@@ -68,6 +83,10 @@ class _Servers:
 async def run_drills(plan: Plan, conclusive: Conclusive, done: list[DrillRun], seed: int | None = None) -> None:
     """Run every selected drill, appending each to `done` as it finishes (an interrupted run keeps them)."""
     if not plan.drills:
+        return
+    if not plan.client.is_reference:
+        from engine.run.client_drills import run_client_drills
+        await run_client_drills(plan, done)
         return
     fallback_target = plan.spec.policy.fallback.to
     with ExitStack() as stack:
@@ -106,7 +125,7 @@ async def _run_drill(plan: Plan, step: DrillStep, servers: _Servers, client: htt
     servers.take_lateness()
     for repeat in range(drill.repeat):
         scope = f"{drill.id}-{round_}-{repeat}"
-        primary = _primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
+        primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
         fallback = (servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale))
                     if servers.fallback else None)
         calls.append(await call(client, _outgoing(step, primary), fallback and _outgoing(step, fallback),
@@ -125,7 +144,7 @@ def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
                         scale=scale, max_response_bytes=step.request.max_response_bytes)
 
 
-def _primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
+def primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
     if primary == "unreachable":
         return f"http://127.0.0.1:{closed_port()}"
     if primary == "unresolvable":

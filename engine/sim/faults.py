@@ -62,17 +62,67 @@ class _Scripts:
     log: list[ServedAttempt] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     on_attempt: Callable[[ServedAttempt], None] | None = None
+    # Serving any client (runbook sim --script): each unknown `call:<id>` scope starts a fresh copy of
+    # `template`; `on_request` also hears the attempt's request id, `on_answered` when its answer ended.
+    template: list[FaultStep] | None = None
+    on_request: Callable[[ServedAttempt, str | None], None] | None = None
+    on_answered: Callable[[ServedAttempt], None] | None = None
+
+    CALL = "call:"              # the scope of a call named by /call/<id>/... or X-Runbook-Call: <id>
+    CALL_HEADER = "x-runbook-call"
+    REQUEST_ID_HEADERS = ("x-client-request-id", "x-request-id")
+    ID_LIMIT = 100
+
+    def serve_any_client(self, steps: list[FaultStep], on_request: Callable[[ServedAttempt, str | None], None] | None,
+                         on_answered: Callable[[ServedAttempt], None] | None) -> None:
+        """`steps` for the default scope (one shared sequence) and, from its first step, for every call."""
+        with self.lock:
+            self.template = list(steps) or [FaultStep()]
+            self.steps[DEFAULT_SCOPE], self.served[DEFAULT_SCOPE] = list(self.template), 0
+            self.on_request, self.on_answered = on_request, on_answered
+
+    @classmethod
+    def scope_of(cls, path: str, headers: dict[str, str]) -> str | None:
+        """/drill/<scope>/..., else /call/<id>/..., else X-Runbook-Call: <id>, else the default scope.
+
+        None: the call id is not 1-100 of A-Z a-z 0-9 - . _ ~ (the id `default` is the default scope)."""
+        if path.startswith("/drill/") and path.count("/") >= 3:
+            return path.split("/")[2]
+        parts = path.split("?", 1)[0].split("/", 3)
+        if len(parts) >= 3 and parts[0] == "" and parts[1] == "call":
+            call = parts[2]
+        elif cls.CALL_HEADER in headers:
+            call = headers[cls.CALL_HEADER]
+        else:
+            return DEFAULT_SCOPE
+        if call == DEFAULT_SCOPE:
+            return DEFAULT_SCOPE
+        valid = 0 < len(call) <= cls.ID_LIMIT and all(c.isascii() and (c.isalnum() or c in "-._~") for c in call)
+        return cls.CALL + call if valid else None
+
+    @classmethod
+    def request_id(cls, headers: dict[str, str]) -> str | None:
+        found = next((headers[name] for name in cls.REQUEST_ID_HEADERS if headers.get(name)), None)
+        return found[: cls.ID_LIMIT] if found is not None else None
 
     def answered(self, attempt: ServedAttempt, now: float) -> None:
         with self.lock:
             for position in range(len(self.log) - 1, -1, -1):
                 if self.log[position] is attempt:
-                    self.log[position] = dataclasses.replace(attempt, answered=now)
-                    return
+                    done = self.log[position] = dataclasses.replace(attempt, answered=now)
+                    break
+            else:
+                return          # unknown, or already marked: an answer ends once
+        if self.on_answered is not None:
+            self.on_answered(done)
 
-    def next_step(self, scope: str, path: str, now: float) -> tuple[FaultStep, ServedAttempt] | None:
+    def next_step(self, scope: str, path: str, now: float,
+                  request_id: str | None = None) -> tuple[FaultStep, ServedAttempt] | None:
         with self.lock:
             steps = self.steps.get(scope)
+            if not steps and self.template and scope.startswith(self.CALL):
+                steps = self.steps[scope] = list(self.template)
+                self.served[scope] = 0
             if not steps:
                 return None
             index = self.served.get(scope, 0)
@@ -82,6 +132,8 @@ class _Scripts:
             self.log.append(attempt)
         if self.on_attempt is not None:
             self.on_attempt(attempt)
+        if self.on_request is not None:
+            self.on_request(attempt, request_id)
         return step, attempt
 
 
@@ -189,9 +241,16 @@ class FaultServer:
             if not writer.is_closing():
                 writer.close()
 
-    async def _answer(self, path: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        scope = path.split("/")[2] if path.startswith("/drill/") and path.count("/") >= 3 else DEFAULT_SCOPE
-        found = self._scripts.next_step(scope, path, self.now())
+    async def _answer(self, request: tuple[str, dict[str, str]], reader: asyncio.StreamReader,
+                      writer: asyncio.StreamWriter) -> bool:
+        path, headers = request
+        scope = _Scripts.scope_of(path, headers)
+        if scope is None:
+            writer.write(_response(400, _error_body("a call id (/call/<id>/ or X-Runbook-Call) is 1-100 characters "
+                                                    "of A-Z a-z 0-9 - . _ ~", "invalid_call_id")))
+            await writer.drain()
+            return True
+        found = self._scripts.next_step(scope, path, self.now(), _Scripts.request_id(headers))
         if found is None:
             writer.write(_response(404, _error_body("no script for this path", "not_found")))
             await writer.drain()
@@ -202,14 +261,39 @@ class FaultServer:
         return await _play(step, reader, writer, lambda: self._scripts.answered(attempt, self.now()))
 
 
-async def _read_request(reader: asyncio.StreamReader) -> str | None:
+async def _read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, str]] | None:
+    """One request: its target and headers (names lower-cased, repeats joined by ", "); the body is read and
+    dropped, by Content-Length or chunked. ValueError: a framing the connection cannot continue after."""
     head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    length = next((int(line.split(":", 1)[1]) for line in lines if line.lower().startswith("content-length:")), 0)
-    if length:
-        await reader.readexactly(length)
-    parts = lines[0].split(" ")
-    return parts[1] if len(parts) >= 2 else None
+    request_line, *lines = head.decode("latin-1").lstrip("\r\n").split("\r\n")
+    headers: dict[str, str] = {}
+    for line in lines:
+        name, colon, value = line.partition(":")
+        if not colon or not name or name != name.strip():
+            continue        # the blank end of the head, or not a header field
+        name, value = name.lower(), value.strip(" \t")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    if "transfer-encoding" in headers:          # it overrides any Content-Length
+        if headers["transfer-encoding"].rsplit(",", 1)[-1].strip().lower() != "chunked":
+            raise ValueError("a request body's last transfer coding must be chunked")
+        while True:
+            size = (await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip()
+            if not size or any(c not in b"0123456789abcdefABCDEF" for c in size):
+                raise ValueError(f"bad chunk size {size[:20]!r}")
+            if int(size, 16) == 0:
+                break
+            await reader.readexactly(int(size, 16) + 2)     # the chunk and its CRLF
+        while await reader.readuntil(b"\r\n") != b"\r\n":  # trailer fields, up to the blank line
+            pass
+    elif "content-length" in headers:
+        lengths = {value.strip() for value in headers["content-length"].split(",")}
+        length = lengths.pop() if len(lengths) == 1 else ""
+        if not (length.isascii() and length.isdigit()):
+            raise ValueError(f"bad content-length {headers['content-length'][:20]!r}")
+        if int(length):
+            await reader.readexactly(int(length))
+    parts = request_line.split(" ")
+    return (parts[1], headers) if len(parts) >= 2 else None
 
 
 async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,

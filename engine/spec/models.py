@@ -308,6 +308,20 @@ class Criterion(Mergeable):
     fixtures_for: list[Slug] = []
     targets: list[str] | None = None
     pending: str | None = None
+    client: Literal["any", "required"] | None = None   # required: drill evidence must come from a client under test
+
+
+REFERENCE_CLIENT = "reference"   # runbook's own client: the policy as written
+
+
+class ClientSpec(Strict):
+    """A client under test: a command run once per drill call, judged from the fault simulator's log."""
+
+    command: list[str] = Field(min_length=1)          # run in the spec's folder; `python` is runbook's interpreter
+    timeout: Duration = 90.0                          # hard stop for one call: killed and recorded as a hang
+    env: dict[EnvName, str] = {}
+    time_scale: float = Field(default=1.0, gt=0, le=1)   # below 1 only for a client that scales its own sleeps
+    concurrency: int = Field(default=8, ge=1, le=32)     # drill calls in flight at once
 
 
 TRIGGERS = ("release", "sdk_change", "credential_rotation", "model_config_change", "reference_change", "incident")
@@ -409,6 +423,7 @@ class Drill(Mergeable):
 class DrillSettings(Strict):
     time_scale: float = Field(default=0.02, gt=0, le=1)    # drills run this much faster than written
     tolerance: Duration = 0.025                             # real seconds of timing slack on loopback
+    client: Literal["any", "required"] = "any"             # criteria's default for `criteria[].client`
 
 
 class Defaults(Strict):
@@ -433,4 +448,5 @@ class Spec(Strict):
     policy: Policy = Policy()
     drills: list[Drill] = []
     drill_settings: DrillSettings = DrillSettings()
+    clients: dict[Slug, ClientSpec] = {}
     fixtures_dir: str = Field(default="fixtures", pattern=r"^[^/\\][^\\]*$")

@@ -34,6 +34,7 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
                               classes, set(targets),
                               {c.get("id") for _, c in checks if c.get("fixture")}),
         *_policy_references(document.get("policy"), classes, set(targets)),
+        *_client_names(document.get("clients")),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
         *_leftover_directives("criteria", criteria),
@@ -132,3 +133,8 @@ def _policy_references(policy: Any, classes: set, targets: set) -> Iterator[Find
     for index, name in _strings(fallback.get("never_for")):
         if classes and name not in classes:
             yield ("policy", "fallback", "never_for", index), f"class {name!r} is not produced by any classification rule"
+
+
+def _client_names(clients: Any) -> Iterator[Finding]:
+    if isinstance(clients, dict) and "reference" in clients:
+        yield ("clients", "reference"), "'reference' names runbook's own client; give your client another name"

@@ -59,8 +59,11 @@ def test_openai_sdk_retries_against_a_scripted_429_and_the_log_shows_every_attem
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
     import json
-    attempts = [json.loads(line) for line in log.read_text().splitlines()]
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    attempts = [r for r in records if r["event"] == "attempt"]
     assert [a["answer"] for a in attempts] == ["status 429", "ok"]      # the SDK retried once, as the script asked
+    assert [(a["call"], a["attempt"]) for a in attempts] == [("default", 1), ("default", 2)]
+    assert [(r["call"], r["attempt"]) for r in records if r["event"] == "answered"] == [("default", 1), ("default", 2)]
     assert attempts[1]["elapsed_s"] - attempts[0]["elapsed_s"] >= 0.015  # and waited for retry-after-ms
     assert process.returncode == 0
 

@@ -1,0 +1,200 @@
+"""Run the drills against a client under test: one process per drill call, judged from the wire.
+
+For each call the client command gets its own scope on the fault simulator (and on the fallback
+target's fault server), the request to send, the deadline, and openai-SDK style variables, in its
+environment. It prints one JSON object as its last stdout line. Whatever it does instead (crash,
+hang past its timeout, print garbage, fail to start) is recorded as data; the run goes on.
+
+Client drills run in real time (a client's sleeps cannot be scaled) unless the client declares its
+own `time_scale`, several calls at once, each in an isolated scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+import os
+import signal
+import tempfile
+from contextlib import ExitStack
+from pathlib import Path
+
+from engine.latency import LatencyProbe
+from engine.plan import ClientPlan, DrillStep, Plan
+from engine.redact import printable
+from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, fault_steps, primary_url
+from engine.sim.faults import FaultServer
+
+CLIENT_JITTER_CALLS = 12       # calls of a jitter drill: enough to tell a full-jitter client from a constant one
+OUTPUT_LIMIT = 1 << 20          # bytes of stdout kept (the tail): a client that floods cannot exhaust memory
+STDERR_KEPT = 400               # characters of stderr shown
+REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
+CANNOT_START, HUNG = "the client command cannot be started", "hung"
+
+
+async def run_client_drills(plan: Plan, done: list[DrillRun]) -> None:
+    """Every selected drill against the plan's client, `concurrency` calls at once; appends as each finishes."""
+    client = plan.client
+    with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="runbook-client-") as folder:
+        primary = stack.enter_context(FaultServer())
+        fallback = stack.enter_context(FaultServer()) if plan.spec.policy.fallback.to else None
+        servers = _Servers(primary, fallback, plan.spec.policy.fallback.to, LatencyProbe().start())
+        gate = asyncio.Semaphore(client.concurrency)
+        timed, others = _jitter_drills_apart(plan.drills)
+        tasks = [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
+        try:
+            for task in asyncio.as_completed(tasks):
+                done.append(await task)
+            # Jitter is told from noise on a quiet machine: those drills run last, one call at a time.
+            for step in timed:
+                tasks.append(asyncio.create_task(_drill(plan, step, servers, asyncio.Semaphore(1), Path(folder))))
+                done.append(await tasks[-1])
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await servers.probe.stop()
+
+
+def _jitter_drills_apart(steps: tuple[DrillStep, ...]) -> tuple[list[DrillStep], list[DrillStep]]:
+    timed = [step for step in steps if step.drill.expect.jittered is not None]
+    return timed, [step for step in steps if step not in timed]
+
+
+class _Servers:
+    def __init__(self, primary: FaultServer, fallback: FaultServer | None, fallback_target: str | None,
+                 probe: LatencyProbe):
+        self.primary, self.fallback, self.fallback_target, self.probe = primary, fallback, fallback_target, probe
+        # Fallback arrivals are put on the primary server's clock (both count from their own start).
+        self.offset = fallback.now() - primary.now() if fallback else 0.0
+
+
+async def _drill(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, folder: Path) -> DrillRun:
+    drill, client = step.drill, plan.client
+    scale = client.time_scale
+    request_file = folder / f"{drill.id}.json"
+    request_file.write_text(json.dumps(step.request.body or {}), encoding="utf-8")
+    repeat = max(drill.repeat, CLIENT_JITTER_CALLS) if drill.expect.jittered is not None else drill.repeat
+    scopes = [f"{client.name}-{drill.id}-{call}" for call in range(repeat)]
+    calls = await asyncio.gather(*(_scoped_call(plan, step, servers, gate, scope, request_file) for scope in scopes))
+    served = tuple(tuple(servers.primary.attempts(scope)) for scope in scopes)
+    served_fallback = tuple(_on_primary_clock(servers, scope) for scope in scopes)
+    lateness = max(servers.probe.worst, servers.primary.take_lateness())   # the noise of the whole client run so far
+    return DrillRun(step, (), served, served_fallback, scale, servers.fallback_target, lateness,
+                    client=client.name, client_calls=tuple(calls))
+
+
+def _on_primary_clock(servers: _Servers, scope: str) -> tuple:
+    if servers.fallback is None:
+        return ()
+    return tuple(dataclasses.replace(a, arrived=a.arrived - servers.offset,
+                                     answered=None if a.answered is None else a.answered - servers.offset)
+                 for a in servers.fallback.attempts(scope))
+
+
+async def _scoped_call(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, scope: str,
+                       request_file: Path) -> ClientCall:
+    drill, scale = step.drill, plan.client.time_scale
+    primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
+    fallback = servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else ""
+    deadline = (drill.deadline or step.request.timeouts.deadline) * scale
+    env = call_environment(plan, step, primary, fallback, request_file, deadline)
+    async with gate:
+        return await run_call(plan.client, env, deadline, servers.primary.now)
+
+
+def call_environment(plan: Plan, step: DrillStep, primary: str, fallback: str, request_file: Path,
+                     deadline: float) -> dict[str, str]:
+    """The client contract: what one call's command finds in its environment."""
+    path, model, timeouts = step.request.path, plan.spec.contract.model, step.request.timeouts
+    openai_path = path.rsplit("/chat/completions", 1)[0]
+    loopback = "127.0.0.1,localhost,::1"
+    return {
+        **os.environ, **dict(plan.client.env),
+        "RUNBOOK_BASE_URL": primary, "RUNBOOK_CHAT_URL": primary + path,
+        "RUNBOOK_FALLBACK_BASE_URL": fallback, "RUNBOOK_FALLBACK_CHAT_URL": fallback + path if fallback else "",
+        "RUNBOOK_API_KEY": DRILL_KEY, "RUNBOOK_MODEL": model, "RUNBOOK_REQUEST_FILE": str(request_file),
+        "RUNBOOK_DEADLINE": f"{deadline:g}", "RUNBOOK_TIME_SCALE": f"{plan.client.time_scale:g}",
+        "RUNBOOK_CONNECT_TIMEOUT": f"{timeouts.connect * plan.client.time_scale:g}",
+        "RUNBOOK_READ_TIMEOUT": f"{timeouts.read * plan.client.time_scale:g}",
+        "OPENAI_BASE_URL": primary + openai_path, "OPENAI_API_KEY": DRILL_KEY,
+        "RUNBOOK_FALLBACK_OPENAI_BASE_URL": fallback + openai_path if fallback else "",
+        "NO_PROXY": loopback, "no_proxy": loopback,      # the simulator is on loopback: never through a proxy
+    }
+
+
+async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clock) -> ClientCall:
+    """Run the client command once; never raises for anything the command does."""
+    started = clock()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *client.command, cwd=client.folder, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+    except (OSError, ValueError) as exc:
+        why = printable(getattr(exc, "strerror", None) or str(exc))
+        return ClientCall(started, clock(), deadline, problem=f"{CANNOT_START}: {why} ({printable(client.command[0])})")
+    try:
+        stdout, stderr = await asyncio.wait_for(_output(process), client.timeout)
+    except TimeoutError:
+        _kill(process)
+        await process.wait()
+        return ClientCall(started, clock(), deadline,
+                          problem=f"{HUNG}: still running after its {client.timeout:g}s timeout; killed")
+    finally:
+        if process.returncode is None:      # cancelled (the run was interrupted): leave nothing behind
+            _kill(process)
+    return _judge_output(started, clock(), deadline, process.returncode, stdout, stderr)
+
+
+async def _output(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
+    stdout, stderr = await asyncio.gather(_tail(process.stdout, OUTPUT_LIMIT), _tail(process.stderr, 16_384))
+    await process.wait()
+    return stdout, stderr
+
+
+async def _tail(stream: asyncio.StreamReader | None, limit: int) -> bytes:
+    kept = b""
+    while stream is not None and (chunk := await stream.read(65_536)):
+        kept = (kept + chunk)[-limit:]
+    return kept
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _judge_output(started: float, ended: float, deadline: float, code: int | None, stdout: bytes,
+                  stderr: bytes) -> ClientCall:
+    """The call as the contract sees it: a valid last line and exit 0 or 1, or what went wrong."""
+    tail = printable(" ".join(stderr.decode("utf-8", "replace").split()))[-STDERR_KEPT:]
+    report, why = parse_report(stdout)
+    if code not in (0, 1):
+        problem = f"crashed (exit {code})" + (f": {tail[-160:]}" if tail else "")
+    elif why:
+        problem = why
+    elif (code == 0) != (report["outcome"] == "success"):
+        problem = f"exit {code} but the reported outcome is {report['outcome']} (exit 0 means success, 1 failed)"
+    else:
+        problem = None
+    return ClientCall(started, ended, deadline, code, report, problem, tail)
+
+
+def parse_report(stdout: bytes) -> tuple[dict | None, str | None]:
+    """The client's last stdout line as a report, or why it is not one."""
+    lines = [line for line in stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+    if not lines:
+        return None, "printed nothing on stdout; the contract asks for one JSON object as the last line"
+    try:
+        report = json.loads(lines[-1])
+    except ValueError:
+        return None, f"the last stdout line is not JSON: {printable(lines[-1])[:120]!r}"
+    if not isinstance(report, dict) or report.get("outcome") not in ("success", "failed"):
+        return None, 'the last stdout line has no "outcome" of "success" or "failed"'
+    return {key: _short(report.get(key)) for key in REPORT_KEYS}, None
+
+
+def _short(value):
+    return printable(value)[:200] if isinstance(value, str) else None
