@@ -187,15 +187,35 @@ def drill_calls(drill: Mapping[str, Any] | None) -> list[str]:
         return []
     texts = []
     for call in drill.get("calls", []):
-        steps = [f"{a['target']} {a.get('status') or a.get('transport_error') or '?'} ({a.get('class')}) → {a['decision']}"
-                 for a in call.get("attempts", [])]
-        head = (f"{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
+        steps = [_attempt_text(a) for a in call.get("attempts", [])]
+        who = "" if drill.get("client", "reference") == "reference" else f"client {drill['client']}: "
+        head = (f"{who}{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
                 f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback"
                 f"{' at ' + drill['fallback_target'] if drill.get('fallback_target') else ''}; "
                 f"time scale {drill.get('time_scale')}; timing slack {drill.get('slack_ms', 0):.0f} ms "
                 f"(scheduling latency {drill.get('scheduling_latency_ms', 0):.0f} ms)")
-        texts.append(head + "\n" + "\n".join(steps))
+        texts.append("\n".join([head, *_client_lines(call.get("client")), *steps]))
     return [_earlier_text(earlier) for earlier in drill.get("earlier", [])] + texts
+
+
+def _attempt_text(attempt: Mapping[str, Any]) -> str:
+    """'primary 503 (provider_unavailable) → retry after 4.1ms', with the pause the simulator saw before it."""
+    seen = attempt.get("status") or attempt.get("transport_error") or "?"
+    pause = f" (after a {attempt['pause_ms']:.0f} ms pause)" if attempt.get("pause_ms") is not None else ""
+    return f"{attempt['target']} {seen} ({attempt.get('class')}) → {attempt['decision']}{pause}"
+
+
+def _client_lines(client: Mapping[str, Any] | None) -> list[str]:
+    """What a client under test did: its exit, its report, any broken contract, the end of its stderr."""
+    if not client:
+        return []
+    said = ", ".join(f"{key} {client[key]}" for key in ("outcome", "served_by", "finish_reason", "error") if client.get(key))
+    lines = [f"exit {client.get('exit_code')}" + (f"; reported {said}" if said else "")]
+    if client.get("problem"):
+        lines.append(f"broke the client contract: {client['problem']}")
+    if client.get("stderr"):
+        lines.append(f"stderr: {client['stderr'][-200:]}")
+    return lines
 
 
 def _earlier_text(earlier: Mapping[str, Any]) -> str:

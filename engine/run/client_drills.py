@@ -43,14 +43,15 @@ async def run_client_drills(plan: Plan, done: list[DrillRun]) -> None:
         servers = _Servers(primary, fallback, plan.spec.policy.fallback.to, LatencyProbe().start())
         gate = asyncio.Semaphore(client.concurrency)
         timed, others = _jitter_drills_apart(plan.drills)
-        tasks = [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
+        tasks: list[asyncio.Task] = []
         try:
-            for task in asyncio.as_completed(tasks):
-                done.append(await task)
-            # Jitter is told from noise on a quiet machine: those drills run last, one call at a time.
+            # Jitter is told from noise on a quiet machine: those drills run first, one call at a time.
             for step in timed:
                 tasks.append(asyncio.create_task(_drill(plan, step, servers, asyncio.Semaphore(1), Path(folder))))
                 done.append(await tasks[-1])
+            tasks += [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
+            for task in asyncio.as_completed(tasks[len(timed):]):
+                done.append(await task)
         finally:
             for task in tasks:
                 task.cancel()

@@ -132,3 +132,19 @@ def test_suggested_commands_repeat_the_runs_variables():
     gate = Gate(SPEC, "spec.yaml", build_plan(LOADED).target, options=" --var model=x")
     result = judge_criterion(Criterion(id="c", text="t", requires=["a"]), {"a": check("a", "passed")}, gate)
     assert result.next_step == "runbook run spec.yaml --target live --var model=x"
+
+
+def test_a_criterion_can_require_evidence_from_a_client_under_test():
+    from engine.results import DrillSummary
+    criterion = Criterion(id="c", text="t", requires=["drill:d"], client="required")
+
+    def drill(client: str) -> CheckResult:
+        return check("drill:d", "passed", drill=DrillSummary(time_scale=1.0, repeat=1, calls=[], client=client))
+
+    by_reference = judge_criterion(criterion, {"drill:d": drill("reference")}, LIVE)
+    assert by_reference.verdict == "not_verified"
+    assert by_reference.reasons == ["its drills must exercise a client under test, not runbook's reference client"]
+    assert by_reference.evidence[0].source == "the built-in fault simulator at time scale 1, reference client"
+    by_app = judge_criterion(criterion, {"drill:d": drill("app")}, LIVE)
+    assert by_app.verdict == "met" and by_app.evidence[0].source == "the built-in fault simulator at time scale 1, client app"
+    assert judge_criterion(criterion.model_copy(update={"client": None}), {"drill:d": drill("reference")}, LIVE).verdict == "met"
