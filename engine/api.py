@@ -27,6 +27,7 @@ from engine.report import FORMATS, write_reports
 from engine.results import Results
 from engine.redact import scrub_tree
 from engine.evaluate_drills import drill_passed
+from engine.run.drills import Progress
 from engine.run.executor import RunRecord, execute_plan, new_invalid_token
 from engine.run.interrupt import Interruption, exit_code as interrupt_exit_code
 from engine.scaffold import init_spec
@@ -98,6 +99,7 @@ def run(
     selection: Selection = Selection(),
     update_fixtures: bool = False,
     client: str = REFERENCE_CLIENT,
+    progress: Progress | None = None,
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
     render one spec; write reports unless out_dir is None.
@@ -114,7 +116,8 @@ def run(
     with Interruption() as interruption:
         with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
             record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token,
-                                  conclusive=lambda drill: drill_passed(drill, the_plan.spec), interruption=interruption)
+                                  conclusive=lambda drill: drill_passed(drill, the_plan.spec), interruption=interruption,
+                                  progress=progress)
         if interruption.signal and not record.interrupted:   # stopped while the simulator was shutting down
             record = dataclasses.replace(record, interrupted=interruption.name)
         if update_fixtures:

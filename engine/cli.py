@@ -185,12 +185,20 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
     """
     outcomes = api.run_clients(spec, client, target=target, variables=variables, out_dir=out_dir, formats=formats,
                                concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
-                               update_fixtures=update_fixtures)
+                               update_fixtures=update_fixtures, progress=_show_client_progress)
     for warning in outcomes[0].warnings:
         click.echo(str(warning), err=True)
     for outcome in outcomes:
         click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
     sys.exit(api.worst_exit_code(outcomes))
+
+
+def _show_client_progress(run, finished: int, total: int) -> None:
+    """Client drills run in real time (a minute or more): say on stderr as each one ends."""
+    if run.client_calls:
+        seconds = max((c.ended - c.started for c in run.client_calls), default=0.0)
+        click.echo(f"  [{finished}/{total}] client {run.client}: drill {run.step.drill.id} ran "
+                   f"({len(run.client_calls)} call(s), {seconds:.1f}s)", err=True)
 
 
 @main.command(name="plan")

@@ -24,7 +24,7 @@ from pathlib import Path
 from engine.latency import LatencyProbe
 from engine.plan import ClientPlan, DrillStep, Plan
 from engine.redact import printable
-from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, fault_steps, primary_url
+from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, fault_steps, primary_url
 from engine.sim.faults import FaultServer
 
 CLIENT_JITTER_CALLS = 12       # calls of a jitter drill: enough to tell a full-jitter client from a constant one
@@ -34,7 +34,7 @@ REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
 CANNOT_START, HUNG = "the client command cannot be started", "hung"
 
 
-async def run_client_drills(plan: Plan, done: list[DrillRun]) -> None:
+async def run_client_drills(plan: Plan, done: Finished) -> None:
     """Every selected drill against the plan's client, `concurrency` calls at once; appends as each finishes."""
     client = plan.client
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="runbook-client-") as folder:
@@ -48,10 +48,10 @@ async def run_client_drills(plan: Plan, done: list[DrillRun]) -> None:
             # Jitter is told from noise on a quiet machine: those drills run first, one call at a time.
             for step in timed:
                 tasks.append(asyncio.create_task(_drill(plan, step, servers, asyncio.Semaphore(1), Path(folder))))
-                done.append(await tasks[-1])
+                done.add(await tasks[-1])
             tasks += [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
             for task in asyncio.as_completed(tasks[len(timed):]):
-                done.append(await task)
+                done.add(await task)
         finally:
             for task in tasks:
                 task.cancel()

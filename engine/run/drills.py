@@ -18,7 +18,7 @@ import random
 import socket
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import httpx
 
@@ -66,6 +66,21 @@ class DrillRun:
 
 
 Conclusive = Callable[[DrillRun], bool]
+Progress = Callable[[DrillRun, int, int], None]     # (the run that finished, how many have, of how many)
+
+
+@dataclass
+class Finished:
+    """The drill runs that finished, in the order they did; an interrupted run keeps them."""
+
+    total: int
+    on_each: Progress | None = None
+    runs: list[DrillRun] = field(default_factory=list)
+
+    def add(self, run: DrillRun) -> None:
+        self.runs.append(run)
+        if self.on_each is not None:
+            self.on_each(run, len(self.runs), self.total)
 
 
 @dataclass
@@ -80,8 +95,8 @@ class _Servers:
         return max(self.probe.take(), *(server.take_lateness() for server in servers))
 
 
-async def run_drills(plan: Plan, conclusive: Conclusive, done: list[DrillRun], seed: int | None = None) -> None:
-    """Run every selected drill, appending each to `done` as it finishes (an interrupted run keeps them)."""
+async def run_drills(plan: Plan, conclusive: Conclusive, done: Finished, seed: int | None = None) -> None:
+    """Run every selected drill, adding each to `done` as it finishes (an interrupted run keeps them)."""
     if not plan.drills:
         return
     if not plan.client.is_reference:
@@ -98,7 +113,7 @@ async def run_drills(plan: Plan, conclusive: Conclusive, done: list[DrillRun], s
         try:
             async with new_client(trust_env=False) as client:
                 for step in plan.drills:
-                    done.append(await _until_conclusive(plan, step, servers, client, rng, conclusive))
+                    done.add(await _until_conclusive(plan, step, servers, client, rng, conclusive))
         finally:
             await probe.stop()
 

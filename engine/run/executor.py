@@ -17,7 +17,7 @@ from engine import __version__
 from engine.plan import Plan, Step
 from engine.redact import header_safe, one_line, scrub
 from engine.run.client import new_client
-from engine.run.drills import Conclusive, DrillRun, not_run, run_drills
+from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send, stream_flags
 from engine.run.interrupt import Interruption
 
@@ -63,7 +63,7 @@ def _always_conclusive(_run: DrillRun) -> bool:
 
 def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1,
                  invalid_token: str | None = None, conclusive: Conclusive = _always_conclusive,
-                 interruption: Interruption | None = None) -> RunRecord:
+                 interruption: Interruption | None = None, progress: Progress | None = None) -> RunRecord:
     """Run the checks against the target, then the drills on the fault simulator.
 
     Never raises for anything a server does. `conclusive` tells whether a drill run can be judged
@@ -72,14 +72,13 @@ def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurre
     token_value = invalid_token or new_invalid_token()
     with contextlib.nullcontext(interruption) if interruption else Interruption() as stop:
         return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency), token_value,
-                                    conclusive, stop))
+                                    conclusive, stop, Finished(len(plan.drills), progress)))
 
 
 async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int,
-                   invalid_token: str, conclusive: Conclusive, stop: Interruption) -> RunRecord:
+                   invalid_token: str, conclusive: Conclusive, stop: Interruption, drills: Finished) -> RunRecord:
     started = dt.datetime.now(dt.timezone.utc)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
-    drills: list[DrillRun] = []
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
         try:
@@ -93,7 +92,7 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
     why = f"not run: the run was interrupted ({stop.name})"
     return RunRecord(plan, base_url, started, finished,
                      tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps)),
-                     not_run(plan, drills, why) if stop.signal else tuple(drills), stop.name)
+                     not_run(plan, drills.runs, why) if stop.signal else tuple(drills.runs), stop.name)
 
 
 async def _run_checks(plan: Plan, outcomes: list[StepOutcome | None], base_url: str, secrets: Mapping[str, str],

@@ -162,13 +162,13 @@ def test_a_retry_after_a_hint_above_the_cap_is_a_violation():
     import asyncio
     from engine.evaluate_drills import drill_mismatches
     from engine.plan import build_plan
-    from engine.run.drills import run_drills
+    from engine.run.drills import Finished, run_drills
     loaded = api.load(SPEC)
     plan = build_plan(loaded, selection=api.Selection(only=("throttled-429-retry-after",)))
-    done: list = []
+    done = Finished(1)
     asyncio.run(run_drills(plan, lambda _run: True, done))        # the client waits Retry-After: 2 and retries
     spec = loaded.spec
     retry = spec.policy.retry.model_copy(update={"retry_after_cap": 1.0})
     stricter = spec.model_copy(update={"policy": spec.policy.model_copy(update={"retry": retry})})
-    messages = [m.message for m in drill_mismatches(done[0], stricter)]
+    messages = [m.message for m in drill_mismatches(done.runs[0], stricter)]
     assert "policy.retry.retry_after_cap violated: retried after retry-after 2, above the cap of 1s" in messages
