@@ -42,6 +42,7 @@ class _Call:
         self.verdicts = [classify(sent_observation(step), spec.classification) for step in self.sent]
         self.fallback_verdicts = [classify(sent_observation(s), spec.classification) for s in self.sent_fallback]
         self.label = f" (call {index + 1})" if drill.repeat > 1 or len(run.client_calls) > 1 else ""
+        self.scripted = drill.primary == "scripted"
 
     @property
     def reported(self) -> str | None:
@@ -55,6 +56,10 @@ class _Call:
 
     @property
     def first_arrival(self) -> float | None:
+        """When the call began on the wire; for a primary the simulator cannot log (closed port, no DNS),
+        when the client started: its attempts there left no trace."""
+        if not self.scripted:
+            return self.process.started
         arrivals = [a.arrived for a in (*self.primary, *self.fallback)]
         return min(arrivals) if arrivals else None
 
@@ -112,7 +117,7 @@ def _expectations(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
     within = _within_deadline(call, run, spec)
     if expect.within_deadline is not None and within != expect.within_deadline:
         yield expectation_missed("within_deadline", expect.within_deadline, within, label,
-                                 f"{call.elapsed() * 1000:.0f}ms from the first arrival to the client's exit, "
+                                 f"{call.elapsed() * 1000:.0f}ms from {_start_text(call)} to the client's exit, "
                                  f"against a {call.process.deadline * 1000:.0f}ms deadline")
 
 
@@ -142,22 +147,29 @@ def _policy(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
     yield from _fallback(call, run, spec)
     yield from pause_violations(call.primary, [sent_observation(s).hints for s in call.sent], run, spec)
     if not _within_deadline(call, run, spec):
-        yield rule_broken("deadline", f"{call.elapsed() * 1000:.0f}ms from the first arrival to the client's exit, "
+        yield rule_broken("deadline", f"{call.elapsed() * 1000:.0f}ms from {_start_text(call)} to the client's exit, "
                                       f"against a {call.process.deadline * 1000:.0f}ms deadline")
 
 
 def _fallback(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
-    if not call.fallback or not call.verdicts:
+    if not call.fallback:
         return
-    last, fallback = call.verdicts[-1], spec.policy.fallback
+    yield from _fallback_in_time(call, run, spec)
+    if not call.verdicts:
+        return          # nothing the simulator sent on the primary to judge the fallback against
+    last = call.verdicts[-1]
     if last.action in NEVER_FALL_BACK_ACTIONS:
         yield rule_broken("fallback", f"fell back after class {last.class_} ({last.action}): the client's own faults "
                                       "never fall back")
     if last.fallback == "no":
         yield rule_broken(f"classification.{last.rule}.fallback",
                           f"fell back on class {last.class_}, whose rule says fallback: no")
-    if last.class_ in fallback.never_for:
+    if last.class_ in spec.policy.fallback.never_for:
         yield rule_broken("policy.fallback.never_for", f"fell back on class {last.class_}")
+
+
+def _fallback_in_time(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
+    fallback = spec.policy.fallback
     if spec.policy.side_effects:
         yield rule_broken("policy.side_effects", "a request with side effects was sent to the fallback target")
     used = call.fallback[0].arrived - (call.first_arrival or 0.0)
@@ -166,6 +178,12 @@ def _fallback(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         yield rule_broken("policy.fallback.only_if_remaining",
                           f"fell back with {left:.1f}s of the deadline left; the policy needs "
                           f"{fallback.only_if_remaining * run.scale:g}s")
+
+
+def _start_text(call: _Call) -> str:
+    if not call.scripted:
+        return "the client's start"
+    return "the first arrival" if call.primary or call.fallback else "the client's start (nothing arrived)"
 
 
 def _within_deadline(call: _Call, run: DrillRun, spec: Spec) -> bool:

@@ -28,6 +28,8 @@ from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, fault_s
 from engine.sim.faults import FaultServer
 
 CLIENT_JITTER_CALLS = 12       # calls of a jitter drill: enough to tell a full-jitter client from a constant one
+EXIT_POLL = 0.02                # seconds between looks at whether the client exited
+OUTPUT_GRACE = 0.5              # seconds to finish reading a client's output after it exited
 OUTPUT_LIMIT = 1 << 20          # bytes of stdout kept (the tail): a client that floods cannot exhaust memory
 STDERR_KEPT = 400               # characters of stderr shown
 REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
@@ -82,7 +84,7 @@ async def _drill(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.S
     calls = await asyncio.gather(*(_scoped_call(plan, step, servers, gate, scope, request_file) for scope in scopes))
     served = tuple(tuple(servers.primary.attempts(scope)) for scope in scopes)
     served_fallback = tuple(_on_primary_clock(servers, scope) for scope in scopes)
-    lateness = max(servers.probe.worst, servers.primary.take_lateness())   # the noise of the whole client run so far
+    lateness = servers.probe.worst          # the worst scheduling noise of the client run so far
     return DrillRun(step, (), served, served_fallback, scale, servers.fallback_target, lateness,
                     client=client.name, client_calls=tuple(calls))
 
@@ -110,18 +112,19 @@ def call_environment(plan: Plan, step: DrillStep, primary: str, fallback: str, r
                      deadline: float) -> dict[str, str]:
     """The client contract: what one call's command finds in its environment."""
     path, model, timeouts = step.request.path, plan.spec.contract.model, step.request.timeouts
-    openai_path = path.rsplit("/chat/completions", 1)[0]
-    loopback = "127.0.0.1,localhost,::1"
+    sdk_path = path.removesuffix("/chat/completions") if path.endswith("/chat/completions") else None
+    loopback = "127.0.0.1,localhost,::1,.invalid"
+    inherited = {name: value for name, value in os.environ.items() if name != plan.spec.contract.auth.secret}
     return {
-        **os.environ, **dict(plan.client.env),
+        **inherited, **dict(plan.client.env),
         "RUNBOOK_BASE_URL": primary, "RUNBOOK_CHAT_URL": primary + path,
         "RUNBOOK_FALLBACK_BASE_URL": fallback, "RUNBOOK_FALLBACK_CHAT_URL": fallback + path if fallback else "",
         "RUNBOOK_API_KEY": DRILL_KEY, "RUNBOOK_MODEL": model, "RUNBOOK_REQUEST_FILE": str(request_file),
         "RUNBOOK_DEADLINE": f"{deadline:g}", "RUNBOOK_TIME_SCALE": f"{plan.client.time_scale:g}",
         "RUNBOOK_CONNECT_TIMEOUT": f"{timeouts.connect * plan.client.time_scale:g}",
         "RUNBOOK_READ_TIMEOUT": f"{timeouts.read * plan.client.time_scale:g}",
-        "OPENAI_BASE_URL": primary + openai_path, "OPENAI_API_KEY": DRILL_KEY,
-        "RUNBOOK_FALLBACK_OPENAI_BASE_URL": fallback + openai_path if fallback else "",
+        "OPENAI_BASE_URL": primary + sdk_path if sdk_path is not None else "", "OPENAI_API_KEY": DRILL_KEY,
+        "RUNBOOK_FALLBACK_OPENAI_BASE_URL": fallback + sdk_path if fallback and sdk_path is not None else "",
         "NO_PROXY": loopback, "no_proxy": loopback,      # the simulator is on loopback: never through a proxy
     }
 
@@ -136,30 +139,34 @@ async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clo
     except (OSError, ValueError) as exc:
         why = printable(getattr(exc, "strerror", None) or str(exc))
         return ClientCall(started, clock(), deadline, problem=f"{CANNOT_START}: {why} ({printable(client.command[0])})")
+    stdout, stderr = bytearray(), bytearray()
+    readers = [asyncio.create_task(_tail(process.stdout, stdout, OUTPUT_LIMIT)),
+               asyncio.create_task(_tail(process.stderr, stderr, 16_384))]
     try:
-        stdout, stderr = await asyncio.wait_for(_output(process), client.timeout)
+        await asyncio.wait_for(_exited(process), client.timeout)
+        ended = clock()
+        await asyncio.wait(readers, timeout=OUTPUT_GRACE)     # a child may hold the pipes open: do not wait for it
     except TimeoutError:
-        _kill(process)
-        await process.wait()
         return ClientCall(started, clock(), deadline,
                           problem=f"{HUNG}: still running after its {client.timeout:g}s timeout; killed")
     finally:
-        if process.returncode is None:      # cancelled (the run was interrupted): leave nothing behind
-            _kill(process)
-    return _judge_output(started, clock(), deadline, process.returncode, stdout, stderr)
+        _kill(process)                      # whatever it left running in its process group goes too
+        for reader in readers:
+            reader.cancel()
+    return _judge_output(started, ended, deadline, process.returncode, bytes(stdout), bytes(stderr))
 
 
-async def _output(process: asyncio.subprocess.Process) -> tuple[bytes, bytes]:
-    stdout, stderr = await asyncio.gather(_tail(process.stdout, OUTPUT_LIMIT), _tail(process.stderr, 16_384))
-    await process.wait()
-    return stdout, stderr
+async def _exited(process: asyncio.subprocess.Process) -> None:
+    """Until the process itself exits. (`wait()` also waits for every holder of its pipes: a child it
+    left behind would make a prompt client look hung.)"""
+    while process.returncode is None:
+        await asyncio.sleep(EXIT_POLL)
 
 
-async def _tail(stream: asyncio.StreamReader | None, limit: int) -> bytes:
-    kept = b""
+async def _tail(stream: asyncio.StreamReader | None, kept: bytearray, limit: int) -> None:
     while stream is not None and (chunk := await stream.read(65_536)):
-        kept = (kept + chunk)[-limit:]
-    return kept
+        kept += chunk
+        del kept[:-limit]
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
@@ -185,7 +192,7 @@ def _judge_output(started: float, ended: float, deadline: float, code: int | Non
 
 def parse_report(stdout: bytes) -> tuple[dict | None, str | None]:
     """The client's last stdout line as a report, or why it is not one."""
-    lines = [line for line in stdout.decode("utf-8", "replace").splitlines() if line.strip()]
+    lines = [line for line in stdout.decode("utf-8", "replace").split("\n") if line.strip()]
     if not lines:
         return None, "printed nothing on stdout; the contract asks for one JSON object as the last line"
     try:
