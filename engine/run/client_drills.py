@@ -153,6 +153,8 @@ async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clo
         _kill(process)                      # whatever it left running in its process group goes too
         for reader in readers:
             reader.cancel()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.wait(), OUTPUT_GRACE)    # its pipes close now: let asyncio finish it
     return _judge_output(started, ended, deadline, process.returncode, bytes(stdout), bytes(stderr))
 
 

@@ -33,6 +33,7 @@ def lint_spec(loaded: LoadedSpec) -> list[Problem]:
         *_default_only_coverage(rules, source),
         *_unused_checks(loaded),
         *_policy_findings(loaded),
+        *_client_findings(loaded),
     ]
 
 
@@ -139,3 +140,15 @@ def _policy_findings(loaded: LoadedSpec) -> Iterator[Problem]:
         if rule.class_ in policy.fallback.never_for and rule.fallback != "no":
             yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
                           f"rule {rule.id!r} allows fallback for class {rule.class_!r}, which policy.fallback.never_for excludes")
+
+
+def _client_findings(loaded: LoadedSpec) -> Iterator[Problem]:
+    """A client killed before a drill's deadline is up would be judged as hung, not as the client it is."""
+    spec = loaded.spec
+    longest = max((drill.deadline or spec.contract.timeouts.deadline for drill in spec.drills), default=0.0)
+    for name, client in spec.clients.items():
+        if client.timeout < longest * client.time_scale:
+            yield Problem(loaded.source.locate(("clients", name, "timeout")), f"clients.{name}.timeout",
+                          f"{client.timeout:g}s is shorter than the longest drill deadline "
+                          f"({longest * client.time_scale:g}s): a client that keeps that deadline would be killed "
+                          "as hung", "warning")

@@ -122,3 +122,11 @@ def test_the_clients_own_fault_that_may_fall_back_is_an_error(tmp_path):
     rule = "  - {id: bad, when: {status: 400}, class: bad, retry: no, fallback: maybe, action: fix_request}\n  - id: default\n"
     found = lint(tmp_path, ("  - id: default\n", rule))
     assert any("rule 'bad' is the client's own fault (fix_request), which never falls back" in p for p in found)
+
+
+def test_a_client_timeout_shorter_than_a_drill_deadline_is_warned_about(tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+                    "clients:\n  app:\n    command: [python, app.py]\n    timeout: 30s\n")
+    found = [str(p) for p in lint_spec(load_spec(spec))]
+    assert any("clients.app.timeout: warning: 30s is shorter than the longest drill deadline (45s)" in p for p in found)
