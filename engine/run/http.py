@@ -17,10 +17,10 @@ from engine.fingerprint import SIMULATOR_HEADER
 from engine.redact import one_line, scrub
 from engine.results import Observation, StreamSummary
 from engine.run.stream import StreamState, assembled_document, stream_outcome
+from engine.spec.backoff import HINT_HEADERS
 from engine.spec.models import ResponseContract
 from engine.spec.paths import get_path, has_path
 
-HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
 _REQUEST_ID_IN_MESSAGE = re.compile(r"request id:\s*([\w.-]+)", re.I)
 

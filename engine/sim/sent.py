@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from engine.results import Observation
 from engine.sim.faults import FaultStep
+from engine.spec.backoff import HINT_HEADERS
 
-HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 BROKEN_STREAMS = frozenset({"stream_disconnect", "stream_clean_cut", "stream_no_done", "stream_malformed",
                             "stream_stall", "stream_error_event"})
 

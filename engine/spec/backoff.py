@@ -16,6 +16,8 @@ from collections.abc import Mapping
 
 from engine.spec.models import RetryPolicy
 
+HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")   # the response headers a retry decision reads
+
 
 @dataclass(frozen=True)
 class Window:

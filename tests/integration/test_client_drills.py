@@ -111,31 +111,32 @@ def test_the_contract_reaches_the_client(tmp_path):
     assert messages(drill) == ["attempts: expected 1, observed 0 (the simulator's log; policy.retry.max_attempts is 3)"]
 
 
-def test_a_client_that_falls_back_too_late_from_an_unreachable_primary_is_caught(tmp_path):
-    late = tmp_path / "late.py"
-    late.write_text("import json, os, sys, time, httpx\ntime.sleep(3)\n"
-                    "body = json.load(open(os.environ['RUNBOOK_REQUEST_FILE']))\n"
-                    "httpx.post(os.environ['RUNBOOK_FALLBACK_CHAT_URL'], json=body)\n"
-                    "print(json.dumps({'outcome': 'success', 'served_by': 'fallback'}))\n")
+def inline_client(tmp_path: Path, name: str, program: str, drill: str, extra: str = "", timeout: str = "40s"):
+    """Run one drill against a client written here as `program`; the judged drill."""
+    (tmp_path / f"{name}.py").write_text(program)
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n  late:\n    command: [python, late.py]\n"
-                    "drills:\n  - {id: connect-failure-falls-back, deadline: 2s}\n")
-    outcome = api.run(spec, out_dir=None, client="late", selection=api.Selection(only=("connect-failure-falls-back",)))
-    (drill,) = [d for d in outcome.results.drills if d.selected]
+    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n  {name}:\n"
+                    f"    command: [python, {name}.py]\n    timeout: {timeout}\n{extra}")
+    outcome = api.run(spec, out_dir=None, client=name, selection=api.Selection(only=(drill,)))
+    (judged,) = [d for d in outcome.results.drills if d.selected]
+    return judged
+
+
+def test_a_client_that_falls_back_too_late_from_an_unreachable_primary_is_caught(tmp_path):
+    drill = inline_client(tmp_path, "late", "import json, os, sys, time, httpx\ntime.sleep(3)\n"
+                          "body = json.load(open(os.environ['RUNBOOK_REQUEST_FILE']))\n"
+                          "httpx.post(os.environ['RUNBOOK_FALLBACK_CHAT_URL'], json=body)\n"
+                          "print(json.dumps({'outcome': 'success', 'served_by': 'fallback'}))\n",
+                          "connect-failure-falls-back", extra="drills:\n  - {id: connect-failure-falls-back, deadline: 2s}\n")
     assert drill.status == "failed"
     assert any(m.message.startswith("deadline violated:") and "from the client's start" in m.message
                for m in drill.mismatches)
 
 
 def test_a_client_whose_child_keeps_its_output_open_is_not_a_hang(tmp_path):
-    forks = tmp_path / "forks.py"
-    forks.write_text("import json, subprocess, sys\n"
-                     "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])   # inherits stdout\n"
-                     "print(json.dumps({'outcome': 'failed', 'error': 'gave up'}), flush=True)\nsys.exit(1)\n")
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n"
-                    "  forks:\n    command: [python, forks.py]\n    timeout: 10s\n")
-    outcome = api.run(spec, out_dir=None, client="forks", selection=api.Selection(only=("bad-request-not-retried",)))
-    (drill,) = [d for d in outcome.results.drills if d.selected]
+    drill = inline_client(tmp_path, "forks", "import json, subprocess, sys\n"
+                          "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])   # inherits stdout\n"
+                          "print(json.dumps({'outcome': 'failed', 'error': 'gave up'}), flush=True)\nsys.exit(1)\n",
+                          "bad-request-not-retried", timeout="10s")
     call = drill.drill.calls[0]
     assert call.client.problem is None and call.client.exit_code == 1 and call.elapsed_ms < 5000
