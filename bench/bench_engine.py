@@ -20,11 +20,11 @@ from pathlib import Path
 
 import httpx
 
-from engine.evaluate import judge_check
-from engine.plan import build_plan
+from engine.judge.checks import judge_check
+from engine.load.loader import load_spec
+from engine.plan.build import build_plan
 from engine.run.executor import execute_plan
 from engine.sim import SimConfig, SimServer
-from engine.spec.load import load_spec
 
 SPEC = Path(__file__).resolve().parent.parent / "specs" / "cometapi" / "chat-completions.yaml"
 KEY = "sk-bench-0000000000000000"
@@ -33,7 +33,7 @@ KEY = "sk-bench-0000000000000000"
 def happy_plan(copies: int):
     plan = build_plan(load_spec(SPEC))
     happy = next(step for step in plan.steps if step.check.id == "happy-path")
-    return dataclasses.replace(plan, steps=tuple(happy for _ in range(copies)), drills=())   # checks only
+    return dataclasses.replace(plan, steps=tuple(happy for _ in range(copies)), drills=())  # checks only
 
 
 def time_runbook(plan, base_url: str, concurrency: int) -> float:

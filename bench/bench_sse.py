@@ -23,14 +23,35 @@ import httpx
 from httpx_sse import aconnect_sse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from engine.run.http import Outgoing, send  # noqa: E402
-from engine.spec.models import ResponseContract  # noqa: E402
+from engine.run.http import Outgoing, send
+from engine.spec.models import ResponseContract
 
-EVENT = ("data: " + json.dumps({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "m",
-                                "choices": [{"index": 0, "delta": {"content": "token "}, "finish_reason": None}]})
-         + "\n\n").encode()
-END = ("data: " + json.dumps({"id": "chatcmpl-bench", "object": "chat.completion.chunk", "created": 1, "model": "m",
-                              "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}) + "\n\ndata: [DONE]\n\n").encode()
+EVENT = (
+    "data: "
+    + json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {"content": "token "}, "finish_reason": None}],
+        }
+    )
+    + "\n\n"
+).encode()
+END = (
+    "data: "
+    + json.dumps(
+        {
+            "id": "chatcmpl-bench",
+            "object": "chat.completion.chunk",
+            "created": 1,
+            "model": "m",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+        }
+    )
+    + "\n\ndata: [DONE]\n\n"
+).encode()
 
 
 class StreamServer:
@@ -50,9 +71,10 @@ class StreamServer:
 
     async def _handle(self, reader, writer) -> None:
         head = await reader.readuntil(b"\r\n\r\n")
-        length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                       if line.lower().startswith(b"content-length:")), 0)
-        await reader.readexactly(length)   # unread request bytes would turn our close into a reset
+        length = next(
+            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+        )
+        await reader.readexactly(length)  # unread request bytes would turn our close into a reset
         writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
         block = EVENT * (65536 // len(EVENT))
         sent = 0
@@ -92,10 +114,12 @@ def timed(coroutine_factory, url: str) -> float:
 
 def peak_memory_mb(size_mb: int) -> float:
     """Peak RSS of a child process streaming size_mb through runbook, minus the same process idle."""
-    code = ("import asyncio, resource, sys; sys.path.insert(0, 'bench'); import bench_sse as b; "
-            f"s = b.StreamServer({size_mb} * 1024 * 1024); base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-            "asyncio.run(b.runbook_stream(f'http://127.0.0.1:{s.port}/v1/chat/completions')); "
-            "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    code = (
+        "import asyncio, resource, sys; sys.path.insert(0, 'bench'); import bench_sse as b; "
+        f"s = b.StreamServer({size_mb} * 1024 * 1024); base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "asyncio.run(b.runbook_stream(f'http://127.0.0.1:{s.port}/v1/chat/completions')); "
+        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     return int(out[1]) / 1024, (int(out[1]) - int(out[0])) / 1024
 

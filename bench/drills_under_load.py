@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine import api  # noqa: E402
+from engine import api
 
 SPEC = Path(__file__).resolve().parents[1] / "specs" / "cometapi" / "chat-completions.yaml"
 
@@ -30,9 +30,11 @@ def one_run() -> str:
     latency = [d.drill.scheduling_latency_ms for d in drills if d.drill is not None]
     failed = [d.id for d in drills if d.status != "passed"]
     slower = sum(bool(d.drill and d.drill.earlier) for d in drills)
-    return (f"{time.perf_counter() - started:5.1f}s  {len(drills)} drills, {len(failed)} failed, {slower} ran again slower; "
-            f"scheduling latency median {statistics.median(latency):.1f} ms, worst {max(latency):.1f} ms"
-            + (f"\n      failed: {', '.join(failed)}" if failed else ""))
+    return (
+        f"{time.perf_counter() - started:5.1f}s  {len(drills)} drills, {len(failed)} failed, {slower} ran again slower; "
+        f"scheduling latency median {statistics.median(latency):.1f} ms, worst {max(latency):.1f} ms"
+        + (f"\n      failed: {', '.join(failed)}" if failed else "")
+    )
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """The library surface the CLI (and any other caller) uses: the only place the stages meet.
 
-    load_spec -> build_plan -> execute_plan -> evaluate -> assemble -> write_reports
+load_spec -> build_plan -> execute_plan -> evaluate -> assemble -> write_reports
 """
 
 from __future__ import annotations
@@ -9,33 +9,55 @@ import dataclasses
 import json
 import os
 import shlex
-import secrets as token
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.assemble import assemble
-from engine.errors import EngineError, Problem, SpecError, UsageError
-from engine.evaluate import evaluate, observed_fixture
-from engine.fixtures import fixture_path, write_fixture
-from engine.plan import Plan, build_plan, client_names
-from engine.spec.models import REFERENCE_CLIENT
-from engine.select import Selection
-from engine.report import FORMATS, write_reports
-from engine.results import Results
-from engine.redact import scrub_tree
-from engine.evaluate_drills import drill_passed
+from engine.core.errors import Problem, SpecError, UsageError
+from engine.core.redact import scrub_tree
+from engine.judge.assemble import assemble
+from engine.judge.checks import evaluate
+from engine.judge.drills import drill_passed
+from engine.judge.results import Results
+from engine.load.lint import lint_spec
+from engine.load.loader import LoadedSpec, load_fault_script, load_spec
+from engine.plan.build import Plan, build_plan, client_names
+from engine.plan.select import Selection
+from engine.report import FORMATS, available_formats, write_reports
+from engine.report.fixtures import write_fixtures
 from engine.run.drills import Progress
-from engine.run.executor import RunRecord, execute_plan, new_invalid_token
-from engine.run.interrupt import Interruption, exit_code as interrupt_exit_code
-from engine.scaffold import init_spec
-from engine.spec.lint import lint_spec
-from engine.spec.load import LoadedSpec, load_fault_script, load_spec
+from engine.run.executor import execute_plan, new_invalid_token
+from engine.run.interrupt import Interruption
+from engine.run.interrupt import exit_code as interrupt_exit_code
+from engine.run.targets import target_endpoint
+from engine.spec.models import REFERENCE_CLIENT
+from engine.spec.scaffold import init_spec
 from engine.spec.schema import spec_json_schema_text
 
-__all__ = ["EXIT_CODES", "FORMATS", "RunOutcome", "Selection", "exit_code_for", "init_spec", "load", "load_checked", "plan", "plan_with_warnings", "report_name", "run_clients", "worst_exit_code", "rerender", "run", "serve_fault_script", "serve_simulator", "spec_json_schema_text", "validate_specs", "write_reports"]
+__all__ = [
+    "EXIT_CODES",
+    "FORMATS",
+    "available_formats",
+    "RunOutcome",
+    "Selection",
+    "exit_code_for",
+    "init_spec",
+    "load",
+    "load_checked",
+    "plan",
+    "plan_with_warnings",
+    "report_name",
+    "rerender",
+    "run",
+    "run_clients",
+    "serve_fault_script",
+    "serve_simulator",
+    "spec_json_schema_text",
+    "validate_specs",
+    "worst_exit_code",
+    "write_reports",
+]
 
 
 @dataclass(frozen=True)
@@ -43,7 +65,7 @@ class RunOutcome:
     results: Results
     written: list[Path]
     exit_code: int
-    warnings: tuple[Problem, ...] = ()      # lint warnings of the spec (errors stop the run before it starts)
+    warnings: tuple[Problem, ...] = ()  # lint warnings of the spec (errors stop the run before it starts)
 
 
 EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
@@ -60,12 +82,15 @@ def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = 
     return problems
 
 
-def load(path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> LoadedSpec:
+def load(
+    path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> LoadedSpec:
     return load_spec(Path(path), variables, environ)
 
 
-def load_checked(path: Path, variables: Mapping[str, Any] | None = None,
-                 environ: Mapping[str, str] | None = None) -> tuple[LoadedSpec, tuple[Problem, ...]]:
+def load_checked(
+    path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[LoadedSpec, tuple[Problem, ...]]:
     """A spec that `validate` accepts, and its lint warnings; lint errors raise SpecError like any other."""
     loaded = load(path, variables, environ)
     findings = lint_spec(loaded)
@@ -75,14 +100,23 @@ def load_checked(path: Path, variables: Mapping[str, Any] | None = None,
     return loaded, tuple(findings)
 
 
-def plan(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
-         selection: Selection = Selection(), environ: Mapping[str, str] | None = None) -> Plan:
+def plan(
+    path: Path,
+    target: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    selection: Selection = Selection(),
+    environ: Mapping[str, str] | None = None,
+) -> Plan:
     return plan_with_warnings(path, target, variables, selection, environ)[0]
 
 
-def plan_with_warnings(path: Path, target: str | None = None, variables: Mapping[str, Any] | None = None,
-                       selection: Selection = Selection(),
-                       environ: Mapping[str, str] | None = None) -> tuple[Plan, tuple[Problem, ...]]:
+def plan_with_warnings(
+    path: Path,
+    target: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    selection: Selection = Selection(),
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Plan, tuple[Problem, ...]]:
     """The plan of a spec that `validate` accepts, and the spec's lint warnings."""
     loaded, warnings = load_checked(path, variables, environ)
     return build_plan(loaded, target, selection), warnings
@@ -114,15 +148,21 @@ def run(
     the_plan = build_plan(loaded, target, selection, client)
     invalid_token = new_invalid_token()
     with Interruption() as interruption:
-        with _base_url_and_secrets(the_plan, environ) as (base_url, secrets):
-            record = execute_plan(the_plan, base_url, secrets, concurrency, invalid_token,
-                                  conclusive=lambda drill: drill_passed(drill, the_plan.spec), interruption=interruption,
-                                  progress=progress)
-        if interruption.signal and not record.interrupted:   # stopped while the simulator was shutting down
+        with target_endpoint(the_plan, environ) as (base_url, secrets):
+            record = execute_plan(
+                the_plan,
+                base_url,
+                secrets,
+                concurrency,
+                invalid_token,
+                conclusive=lambda drill: drill_passed(drill, the_plan.spec),
+                interruption=interruption,
+                progress=progress,
+            )
+        if interruption.signal and not record.interrupted:  # stopped while the simulator was shutting down
             record = dataclasses.replace(record, interrupted=interruption.name)
-        if update_fixtures:
-            record = _store_fixtures(record, Path(path))
-        evaluation = evaluate(record, _command_options(variables, client))
+        evaluation = evaluate(record, _command_options(variables, client), update_fixtures)
+        write_fixtures(evaluation.refreshed)
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats) if out_dir else []
@@ -131,8 +171,11 @@ def run(
 
 def run_clients(path: Path, clients: str = REFERENCE_CLIENT, **options: Any) -> list[RunOutcome]:
     """`--client NAME` runs one client; `--client all` runs the reference client and each declared one in turn."""
-    names = client_names(load(path, options.get("variables"), options.get("environ")).spec) if clients == "all" \
+    names = (
+        client_names(load(path, options.get("variables"), options.get("environ")).spec)
+        if clients == "all"
         else [clients]
+    )
     outcomes: list[RunOutcome] = []
     for name in names:
         outcomes.append(run(path, client=name, **options))
@@ -162,21 +205,6 @@ def _command_options(variables: Mapping[str, Any] | None, client: str) -> str:
     return chosen + "".join(f" --var {shlex.quote(f'{key}={value}')}" for key, value in (variables or {}).items())
 
 
-def _store_fixtures(record: RunRecord, spec_path: Path) -> RunRecord:
-    """Write each observed fixture next to the spec; the run reports them as updated."""
-    spec = record.plan.spec
-    outcomes = []
-    for outcome in record.outcomes:
-        name = outcome.step.check.fixture
-        if name and outcome.attempt is not None:
-            observed = observed_fixture(outcome.step, outcome.attempt)
-            write_fixture(fixture_path(spec_path, spec.fixtures_dir, name), observed)
-            outcome = dataclasses.replace(outcome, step=dataclasses.replace(
-                outcome.step, stored_fixture=observed, fixture_updated=True))
-        outcomes.append(outcome)
-    return dataclasses.replace(record, outcomes=tuple(outcomes))
-
-
 def rerender(results_file: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:
     """Render reports again from a saved results JSON (validated first)."""
     try:
@@ -201,34 +229,9 @@ def exit_code_for(results: Results) -> int:
     return EXIT_CODES[results.summary.verdict]
 
 
-@contextmanager
-def _base_url_and_secrets(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
-    secret_name = the_plan.spec.contract.auth.secret
-    target = the_plan.target
-    if target.kind == "http":
-        needs_secret = any(step.auth.mode == "default" for step in the_plan.steps)
-        if needs_secret and not environ.get(secret_name):
-            raise UsageError(f"target {target.name!r} needs {secret_name} in the environment "
-                             f"(export it, or run against the simulator with --target sim)")
-        yield target.base_url or "", {secret_name: environ.get(secret_name, "")}
-        return
-    from engine.sim import DEFAULT_MODELS, SimConfig, SimServer
-
-    key = f"sk-runbook-sim-{token.token_hex(16)}"
-    sim = target.simulator
-    config = SimConfig(keys=(key,), models=tuple(sim.models or DEFAULT_MODELS), context_tokens=sim.context_tokens)
-    try:
-        server = SimServer(config).start()
-    except (OSError, RuntimeError) as exc:
-        raise EngineError(f"the built-in simulator did not start: {exc}") from None
-    try:
-        yield server.base_url, {secret_name: key}
-    finally:
-        server.stop()
-
-
-def serve_fault_script(script: Path, host: str, port: int, log_path: Path | None,
-                       on_ready: Callable[[str], None]) -> None:
+def serve_fault_script(
+    script: Path, host: str, port: int, log_path: Path | None, on_ready: Callable[[str], None]
+) -> None:
     """Serve a fault script (runbook sim --script) until interrupted, logging attempts as JSONL."""
     from engine.run.drills import fault_steps
     from engine.sim.standalone import open_log, serve_script
@@ -249,14 +252,23 @@ def serve_fault_script(script: Path, host: str, port: int, log_path: Path | None
             log.close()
 
 
-def serve_simulator(host: str, port: int, keys: Sequence[str], on_ready: Callable[[str], None],
-                    models: Sequence[str] | None = None, context_tokens: int | None = None) -> None:
+def serve_simulator(
+    host: str,
+    port: int,
+    keys: Sequence[str],
+    on_ready: Callable[[str], None],
+    models: Sequence[str] | None = None,
+    context_tokens: int | None = None,
+) -> None:
     """Serve the built-in simulator until interrupted."""
     from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
 
     try:
-        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS),
-                           **({"context_tokens": context_tokens} if context_tokens else {}))
+        config = SimConfig(
+            keys=tuple(keys),
+            models=tuple(models or DEFAULT_MODELS),
+            **({"context_tokens": context_tokens} if context_tokens else {}),
+        )
         serve_forever(config, host=host, port=port, on_ready=on_ready)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -19,5 +19,6 @@ PROVIDER_KEY = "sk-provider-known-secret-0123456789"
 def provider():
     """A well-behaved OpenAI-compatible provider that is not runbook's simulator (llmock behind a gateway)."""
     from support.provider import WellBehavedProvider
+
     with WellBehavedProvider(keys=(PROVIDER_KEY,), models=("gpt-4o-mini",)) as server:
         yield server

@@ -9,7 +9,7 @@ import pytest
 
 from conftest import SIM_KEY
 from engine import api
-from engine.cli import main
+from engine.cli.commands import main
 from support.provider import WellBehavedProvider
 
 README = Path("README.md").read_text(encoding="utf-8")
@@ -26,7 +26,7 @@ def test_the_example_spec_validates_and_runs(tmp_path):
     assert api.validate_specs([spec]) == []
     on_sim = api.run(spec, out_dir=None)
     assert [(c.id, c.status) for c in on_sim.results.checks] == [("happy-path", "passed"), ("missing-auth", "passed")]
-    assert on_sim.results.summary.verdict == "not_verified" and on_sim.exit_code == 4    # the sim is not the provider
+    assert on_sim.results.summary.verdict == "not_verified" and on_sim.exit_code == 4  # the sim is not the provider
     with WellBehavedProvider(keys=("sk-example-0123456789",), models=("gpt-4o-mini",)) as provider:
         environ = {"EXAMPLE_BASE_URL": provider.base_url, "EXAMPLE_API_KEY": "sk-example-0123456789"}
         on_live = api.run(spec, target="live", out_dir=None, environ=environ)
@@ -37,7 +37,7 @@ def test_the_openai_sdk_example_runs_against_the_simulator(sim_server):
     (snippet,) = blocks("python")
     code = snippet.replace("http://127.0.0.1:8787", sim_server.base_url).replace('"sk-test"', f'"{SIM_KEY}"')
     scope: dict = {}
-    exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - the README's own example
+    exec(compile(code, "README.md", "exec"), scope)
     assert scope["reply"].choices[0].message.content == '{"status":"ok"}'
 
 
@@ -57,26 +57,38 @@ def test_every_documented_option_exists(line):
 
 def test_every_exit_code_is_documented():
     from engine import cli
-    for code in (cli.EXIT_OK, cli.EXIT_NOT_READY, cli.EXIT_USAGE, cli.EXIT_ENGINE, cli.EXIT_NOT_VERIFIED,
-                 cli.EXIT_SIGINT, cli.EXIT_SIGTERM):
+
+    for code in (
+        cli.EXIT_OK,
+        cli.EXIT_NOT_READY,
+        cli.EXIT_USAGE,
+        cli.EXIT_ENGINE,
+        cli.EXIT_NOT_VERIFIED,
+        cli.EXIT_SIGINT,
+        cli.EXIT_SIGTERM,
+    ):
         assert re.search(rf"^\| {code} \|", README, flags=re.M)
 
 
 def test_the_quoted_drill_failure_is_what_runbook_reports(tmp_path):
     quoted = next(line for line in README.splitlines() if line.startswith("drill:retry-jitter: "))
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-                    "policy: {retry: {jitter: none}}\n")
+    spec.write_text(
+        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+        "policy: {retry: {jitter: none}}\n"
+    )
     outcome = api.run(spec, out_dir=None, selection=api.Selection(only=("retry-jitter",)))
     (drill,) = [d for d in outcome.results.drills if d.selected]
+
     def shape(text: str) -> str:
-        return re.sub(r"\d+\.\dms", "<ms>", text)     # the pauses differ from run to run; the message does not
+        return re.sub(r"\d+\.\dms", "<ms>", text)  # the pauses differ from run to run; the message does not
 
     assert [shape(f"{drill.id}: {m.message}") for m in drill.mismatches if m.field == "jittered"] == [shape(quoted)]
 
 
 def test_the_fault_script_example_is_valid(tmp_path):
-    from engine.spec.load import load_fault_script
+    from engine.load.loader import load_fault_script
+
     script_block = README.split("serve a fault script", 1)[1].split("```", 2)[1]
     script = tmp_path / "faults.yaml"
     script.write_text(script_block.lstrip("\n"))
@@ -87,8 +99,10 @@ def test_the_example_client_passes_the_drills_it_is_written_for(tmp_path):
     (client,) = blocks("py")
     (tmp_path / "app_probe.py").write_text(client)
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-                    "clients:\n  app:\n    command: [python, app_probe.py]\n")
+    spec.write_text(
+        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+        "clients:\n  app:\n    command: [python, app_probe.py]\n"
+    )
     only = ("server-503-then-success", "auth-401-no-fallback", "bad-request-not-retried", "throttled-429-retry-after")
     outcome = api.run(spec, out_dir=None, client="app", selection=api.Selection(only=only))
     drills = {d.id: (d.status, [m.message for m in d.mismatches]) for d in outcome.results.drills if d.selected}

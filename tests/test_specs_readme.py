@@ -34,8 +34,10 @@ def test_every_example_runs_against_the_simulator(index, tmp_path):
     spec = tmp_path / f"example-{index}.yaml"
     spec.write_text(EXAMPLES[index].replace("extends: shared/", f"extends: {SHARED}/"), encoding="utf-8")
     inherited = tuple(d.id for d in api.load(spec).spec.drills if f"id: {d.id}" not in EXAMPLES[index])
-    outcome = api.run(spec, out_dir=None, selection=api.Selection(skip=inherited))   # the base's drills run elsewhere
-    assert outcome.results.summary.checks.failed == 0 and outcome.results.summary.drills.failed == 0, [c.mismatches for c in outcome.results.checks if c.mismatches]
+    outcome = api.run(spec, out_dir=None, selection=api.Selection(skip=inherited))  # the base's drills run elsewhere
+    assert outcome.results.summary.checks.failed == 0 and outcome.results.summary.drills.failed == 0, [
+        c.mismatches for c in outcome.results.checks if c.mismatches
+    ]
 
 
 def _model_keys(model: type[BaseModel], seen: set) -> set[str]:

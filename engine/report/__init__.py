@@ -1,11 +1,13 @@
-"""Reports rendered from the results document (the JSON form of `engine.results.Results`).
+"""Reports rendered from the results document (the JSON form of `engine.judge.results.Results`).
 
-    render_html(results)       -> str   self-contained HTML, inline CSS, no scripts
-    render_markdown(results)   -> str   GitHub-flavoured Markdown
-    write_reports(results, out_dir, name, formats) -> [paths]   <name>.html / .md / .json
+render_html(results)       -> str   self-contained HTML, inline CSS, no scripts
+render_markdown(results)   -> str   GitHub-flavoured Markdown
+write_reports(results, out_dir, name, formats) -> [paths]   <name>.html / .md / .json
+    available_formats()        -> names   built-in formats and those plugins register
 """
 
+from engine.report.formats import ReportFormat
 from engine.report.render import render_html, render_markdown
-from engine.report.write import FORMATS, write_reports
+from engine.report.write import FORMATS, available_formats, write_reports
 
-__all__ = ["FORMATS", "render_html", "render_markdown", "write_reports"]
+__all__ = ["FORMATS", "ReportFormat", "available_formats", "render_html", "render_markdown", "write_reports"]

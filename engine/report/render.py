@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from engine.results import SCHEMA_VERSION
+from engine.judge.results import SCHEMA_VERSION
 
 VERDICT_TEXT = {
     "ready": "Ready for controlled production traffic",
@@ -26,7 +26,12 @@ VERDICT_TEXT = {
     "partial": "Partial run: the selection left out evidence some criteria need, so no readiness is claimed",
     "interrupted": "Interrupted: the run was stopped before it finished, so no readiness is claimed",
 }
-CRITERION_TEXT = {"met": "met", "not_met": "not met", "not_verified": "not verified", "not_applicable": "not applicable"}
+CRITERION_TEXT = {
+    "met": "met",
+    "not_met": "not met",
+    "not_verified": "not verified",
+    "not_applicable": "not applicable",
+}
 CRITERION_ICON = {"met": "✅", "not_met": "❌", "not_verified": "⚠️", "not_applicable": "➖"}
 STATUS_LEGEND = (
     "failed: the target broke the contract; error: the check could not reach a judgement"
@@ -37,9 +42,7 @@ VERDICT_ICON = {"ready": "✅", "not_ready": "❌", "not_verified": "⚠️", "p
 DOCS_KEYS = frozenset({"docs", "docs_url", "documentation"})
 
 EMPTY = "—"
-_MD_ESCAPES = str.maketrans(
-    {"\\": "\\\\", "|": "\\|", "<": "\\<", ">": "\\>", "[": "\\[", "]": "\\]", "`": "'"}
-)
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "\\<", ">": "\\>", "[": "\\[", "]": "\\]", "`": "'"})
 _ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 
@@ -189,11 +192,13 @@ def drill_calls(drill: Mapping[str, Any] | None) -> list[str]:
     for call in drill.get("calls", []):
         steps = [_attempt_text(a) for a in call.get("attempts", [])]
         who = "" if drill.get("client", "reference") == "reference" else f"client {drill['client']}: "
-        head = (f"{who}{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
-                f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback"
-                f"{' at ' + drill['fallback_target'] if drill.get('fallback_target') else ''}; "
-                f"time scale {drill.get('time_scale')}; timing slack {drill.get('slack_ms', 0):.0f} ms "
-                f"(scheduling latency {drill.get('scheduling_latency_ms', 0):.0f} ms)")
+        head = (
+            f"{who}{call['outcome']} in {call['elapsed_ms']:.1f} ms of {call['deadline_ms']:.1f} ms; "
+            f"simulator saw {call['server_attempts']} + {call['server_fallback_attempts']} fallback"
+            f"{' at ' + drill['fallback_target'] if drill.get('fallback_target') else ''}; "
+            f"time scale {drill.get('time_scale')}; timing slack {drill.get('slack_ms', 0):.0f} ms "
+            f"(scheduling latency {drill.get('scheduling_latency_ms', 0):.0f} ms)"
+        )
         texts.append("\n".join([head, *_client_lines(call.get("client")), *steps]))
     return [_earlier_text(earlier) for earlier in drill.get("earlier", [])] + texts
 
@@ -209,7 +214,9 @@ def _client_lines(client: Mapping[str, Any] | None) -> list[str]:
     """What a client under test did: its exit, its report, any broken contract, the end of its stderr."""
     if not client:
         return []
-    said = ", ".join(f"{key} {client[key]}" for key in ("outcome", "served_by", "finish_reason", "error") if client.get(key))
+    said = ", ".join(
+        f"{key} {client[key]}" for key in ("outcome", "served_by", "finish_reason", "error") if client.get(key)
+    )
     lines = [f"exit {client.get('exit_code')}" + (f"; reported {said}" if said else "")]
     if client.get("problem"):
         lines.append(f"broke the client contract: {client['problem']}")
@@ -220,16 +227,21 @@ def _client_lines(client: Mapping[str, Any] | None) -> list[str]:
 
 def _earlier_text(earlier: Mapping[str, Any]) -> str:
     """A run at a smaller time scale that the busy machine made inconclusive."""
-    return (f"inconclusive at time scale {earlier['time_scale']} (scheduling latency "
-            f"{earlier['scheduling_latency_ms']:.0f} ms), so run again slower: " + "; ".join(earlier["failures"][:3]))
+    return (
+        f"inconclusive at time scale {earlier['time_scale']} (scheduling latency "
+        f"{earlier['scheduling_latency_ms']:.0f} ms), so run again slower: " + "; ".join(earlier["failures"][:3])
+    )
 
 
 def _fixture_text(fixture: Mapping[str, Any] | None) -> str | None:
     if not fixture:
         return None
     parts = [f"{fixture['status']} ({fixture['path']})"]
-    parts += [f"{label}: {', '.join(fixture[key])}" for key, label in
-              (("removed", "removed"), ("changed", "changed type"), ("added", "added")) if fixture.get(key)]
+    parts += [
+        f"{label}: {', '.join(fixture[key])}"
+        for key, label in (("removed", "removed"), ("changed", "changed type"), ("added", "added"))
+        if fixture.get(key)
+    ]
     return "; ".join(parts)
 
 
@@ -320,9 +332,7 @@ def _check_schema(results: Mapping[str, Any]) -> None:
     version = str(results.get("schema_version", ""))
     major = SCHEMA_VERSION.split(".")[0]
     if version.split(".")[0] != major:
-        raise ValueError(
-            f"results schema_version {version!r} is not supported; this renderer reads {major}.x"
-        )
+        raise ValueError(f"results schema_version {version!r} is not supported; this renderer reads {major}.x")
 
 
 def _render(template: str, results: Mapping[str, Any], autoescape: bool) -> str:

@@ -2,34 +2,41 @@
 
 from __future__ import annotations
 
-import json
 import os
 import pathlib
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from engine.report.render import render_html, render_markdown
+from engine.core.registry import REPORT_FORMATS, PluginError
+from engine.report.formats import ReportFormat
 
-FORMATS = ("html", "md", "json")
-
-
-def _json_text(results: dict[str, Any]) -> str:
-    return json.dumps(results, indent=2, ensure_ascii=False) + "\n"
+FORMATS = ("html", "md", "json")  # what a run writes unless told otherwise
 
 
-_RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "html": render_html,
-    "md": render_markdown,
-    "json": _json_text,
-}
+def available_formats() -> tuple[str, ...]:
+    """Every format --format accepts: the built-in ones and those plugins add."""
+    return REPORT_FORMATS.names()
+
+
+def report_format(name: str) -> ReportFormat:
+    """The registered format called `name` (ValueError if there is none or it cannot load)."""
+    try:
+        found = REPORT_FORMATS.get(name)
+    except KeyError:
+        raise ValueError(f"unknown report format {name!r}; use one of: {', '.join(available_formats())}") from None
+    except PluginError as exc:
+        raise ValueError(str(exc)) from None
+    if not callable(getattr(found, "render", None)) or not isinstance(getattr(found, "suffix", None), str):
+        raise ValueError(f"report format {name!r} is not a format: it needs a suffix and a render(results) function")
+    return found  # type: ignore[no-any-return]  # checked just above: a plugin's object, duck-typed
 
 
 def _check_request(name: str, formats: Sequence[str]) -> None:
-    unknown = [fmt for fmt in formats if fmt not in FORMATS]
+    unknown = [fmt for fmt in formats if fmt not in available_formats()]
     if unknown:
         listed = ", ".join(map(repr, unknown))
-        raise ValueError(f"unknown report format {listed}; use one of: {', '.join(FORMATS)}")
+        raise ValueError(f"unknown report format {listed}; use one of: {', '.join(available_formats())}")
     if not name or name in (".", "..") or "/" in name or os.sep in name:
         raise ValueError(f"report name {name!r} must be a plain file name, without a directory")
 
@@ -46,7 +53,7 @@ def _write_atomic(path: pathlib.Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; reports are ordinary files
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; reports are ordinary files
         os.replace(tmp, path)
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
@@ -62,13 +69,13 @@ def write_reports(
     bad request or a bad results document leaves no half-written set behind.
     """
     _check_request(name, formats)
-    wanted = list(dict.fromkeys(formats))
-    texts = {fmt: _RENDERERS[fmt](results) for fmt in wanted}
+    wanted = [report_format(fmt) for fmt in dict.fromkeys(formats)]
+    texts = {fmt.suffix: fmt.render(results) for fmt in wanted}
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt in wanted:
-        path = out_dir / f"{name}.{fmt}"
-        _write_atomic(path, texts[fmt])
+    for suffix, text in texts.items():
+        path = out_dir / f"{name}.{suffix}"
+        _write_atomic(path, text)
         paths.append(path)
     return paths

@@ -30,5 +30,9 @@ class _Unreachable(httpx.AsyncBaseTransport):
 def new_client(*, trust_env: bool, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
     """An AsyncClient that never follows redirects; with trust_env it honours the proxy variables."""
     reserved = ReservedNames(_Unreachable())
-    return httpx.AsyncClient(trust_env=trust_env, follow_redirects=False, headers=headers,
-                             mounts={pattern: reserved for pattern in RESERVED_PATTERNS})
+    return httpx.AsyncClient(
+        trust_env=trust_env,
+        follow_redirects=False,
+        headers=headers,
+        mounts={pattern: reserved for pattern in RESERVED_PATTERNS},
+    )

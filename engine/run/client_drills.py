@@ -21,17 +21,17 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
-from engine.latency import LatencyProbe
-from engine.plan import ClientPlan, DrillStep, Plan
-from engine.redact import printable
+from engine.core.latency import LatencyProbe
+from engine.core.redact import printable
+from engine.plan.build import ClientPlan, DrillStep, Plan
 from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, fault_steps, primary_url
 from engine.sim.faults import FaultServer
 
-CLIENT_JITTER_CALLS = 12       # calls of a jitter drill: enough to tell a full-jitter client from a constant one
-EXIT_POLL = 0.02                # seconds between looks at whether the client exited
-OUTPUT_GRACE = 0.5              # seconds to finish reading a client's output after it exited
-OUTPUT_LIMIT = 1 << 20          # bytes of stdout kept (the tail): a client that floods cannot exhaust memory
-STDERR_KEPT = 400               # characters of stderr shown
+CLIENT_JITTER_CALLS = 12  # calls of a jitter drill: enough to tell a full-jitter client from a constant one
+EXIT_POLL = 0.02  # seconds between looks at whether the client exited
+OUTPUT_GRACE = 0.5  # seconds to finish reading a client's output after it exited
+OUTPUT_LIMIT = 1 << 20  # bytes of stdout kept (the tail): a client that floods cannot exhaust memory
+STDERR_KEPT = 400  # characters of stderr shown
 REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
 CANNOT_START, HUNG = "the client command cannot be started", "hung"
 
@@ -52,7 +52,7 @@ async def run_client_drills(plan: Plan, done: Finished) -> None:
                 tasks.append(asyncio.create_task(_drill(plan, step, servers, asyncio.Semaphore(1), Path(folder))))
                 done.add(await tasks[-1])
             tasks += [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
-            for task in asyncio.as_completed(tasks[len(timed):]):
+            for task in asyncio.as_completed(tasks[len(timed) :]):
                 done.add(await task)
         finally:
             for task in tasks:
@@ -67,8 +67,9 @@ def _jitter_drills_apart(steps: tuple[DrillStep, ...]) -> tuple[list[DrillStep],
 
 
 class _Servers:
-    def __init__(self, primary: FaultServer, fallback: FaultServer | None, fallback_target: str | None,
-                 probe: LatencyProbe):
+    def __init__(
+        self, primary: FaultServer, fallback: FaultServer | None, fallback_target: str | None, probe: LatencyProbe
+    ):
         self.primary, self.fallback, self.fallback_target, self.probe = primary, fallback, fallback_target, probe
         # Fallback arrivals are put on the primary server's clock (both count from their own start).
         self.offset = fallback.now() - primary.now() if fallback else 0.0
@@ -84,21 +85,34 @@ async def _drill(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.S
     calls = await asyncio.gather(*(_scoped_call(plan, step, servers, gate, scope, request_file) for scope in scopes))
     served = tuple(tuple(servers.primary.attempts(scope)) for scope in scopes)
     served_fallback = tuple(_on_primary_clock(servers, scope) for scope in scopes)
-    lateness = servers.probe.worst          # the worst scheduling noise of the client run so far
-    return DrillRun(step, (), served, served_fallback, scale, servers.fallback_target, lateness,
-                    client=client.name, client_calls=tuple(calls))
+    lateness = servers.probe.worst  # the worst scheduling noise of the client run so far
+    return DrillRun(
+        step,
+        (),
+        served,
+        served_fallback,
+        scale,
+        servers.fallback_target,
+        lateness,
+        client=client.name,
+        client_calls=tuple(calls),
+    )
 
 
 def _on_primary_clock(servers: _Servers, scope: str) -> tuple:
     if servers.fallback is None:
         return ()
-    return tuple(dataclasses.replace(a, arrived=a.arrived - servers.offset,
-                                     answered=None if a.answered is None else a.answered - servers.offset)
-                 for a in servers.fallback.attempts(scope))
+    return tuple(
+        dataclasses.replace(
+            a, arrived=a.arrived - servers.offset, answered=None if a.answered is None else a.answered - servers.offset
+        )
+        for a in servers.fallback.attempts(scope)
+    )
 
 
-async def _scoped_call(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, scope: str,
-                       request_file: Path) -> ClientCall:
+async def _scoped_call(
+    plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, scope: str, request_file: Path
+) -> ClientCall:
     drill, scale = step.drill, plan.client.time_scale
     primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
     fallback = servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else ""
@@ -108,24 +122,33 @@ async def _scoped_call(plan: Plan, step: DrillStep, servers: _Servers, gate: asy
         return await run_call(plan.client, env, deadline, servers.primary.now)
 
 
-def call_environment(plan: Plan, step: DrillStep, primary: str, fallback: str, request_file: Path,
-                     deadline: float) -> dict[str, str]:
+def call_environment(
+    plan: Plan, step: DrillStep, primary: str, fallback: str, request_file: Path, deadline: float
+) -> dict[str, str]:
     """The client contract: what one call's command finds in its environment."""
     path, model, timeouts = step.request.path, plan.spec.contract.model, step.request.timeouts
     sdk_path = path.removesuffix("/chat/completions") if path.endswith("/chat/completions") else None
     loopback = "127.0.0.1,localhost,::1,.invalid"
     inherited = {name: value for name, value in os.environ.items() if name != plan.spec.contract.auth.secret}
     return {
-        **inherited, **dict(plan.client.env),
-        "RUNBOOK_BASE_URL": primary, "RUNBOOK_CHAT_URL": primary + path,
-        "RUNBOOK_FALLBACK_BASE_URL": fallback, "RUNBOOK_FALLBACK_CHAT_URL": fallback + path if fallback else "",
-        "RUNBOOK_API_KEY": DRILL_KEY, "RUNBOOK_MODEL": model, "RUNBOOK_REQUEST_FILE": str(request_file),
-        "RUNBOOK_DEADLINE": f"{deadline:g}", "RUNBOOK_TIME_SCALE": f"{plan.client.time_scale:g}",
+        **inherited,
+        **dict(plan.client.env),
+        "RUNBOOK_BASE_URL": primary,
+        "RUNBOOK_CHAT_URL": primary + path,
+        "RUNBOOK_FALLBACK_BASE_URL": fallback,
+        "RUNBOOK_FALLBACK_CHAT_URL": fallback + path if fallback else "",
+        "RUNBOOK_API_KEY": DRILL_KEY,
+        "RUNBOOK_MODEL": model,
+        "RUNBOOK_REQUEST_FILE": str(request_file),
+        "RUNBOOK_DEADLINE": f"{deadline:g}",
+        "RUNBOOK_TIME_SCALE": f"{plan.client.time_scale:g}",
         "RUNBOOK_CONNECT_TIMEOUT": f"{timeouts.connect * plan.client.time_scale:g}",
         "RUNBOOK_READ_TIMEOUT": f"{timeouts.read * plan.client.time_scale:g}",
-        "OPENAI_BASE_URL": primary + sdk_path if sdk_path is not None else "", "OPENAI_API_KEY": DRILL_KEY,
+        "OPENAI_BASE_URL": primary + sdk_path if sdk_path is not None else "",
+        "OPENAI_API_KEY": DRILL_KEY,
         "RUNBOOK_FALLBACK_OPENAI_BASE_URL": fallback + sdk_path if fallback and sdk_path is not None else "",
-        "NO_PROXY": loopback, "no_proxy": loopback,      # the simulator is on loopback: never through a proxy
+        "NO_PROXY": loopback,
+        "no_proxy": loopback,  # the simulator is on loopback: never through a proxy
     }
 
 
@@ -134,27 +157,36 @@ async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clo
     started = clock()
     try:
         process = await asyncio.create_subprocess_exec(
-            *client.command, cwd=client.folder, env=env, stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True)
+            *client.command,
+            cwd=client.folder,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
     except (OSError, ValueError) as exc:
         why = printable(getattr(exc, "strerror", None) or str(exc))
         return ClientCall(started, clock(), deadline, problem=f"{CANNOT_START}: {why} ({printable(client.command[0])})")
     stdout, stderr = bytearray(), bytearray()
-    readers = [asyncio.create_task(_tail(process.stdout, stdout, OUTPUT_LIMIT)),
-               asyncio.create_task(_tail(process.stderr, stderr, 16_384))]
+    readers = [
+        asyncio.create_task(_tail(process.stdout, stdout, OUTPUT_LIMIT)),
+        asyncio.create_task(_tail(process.stderr, stderr, 16_384)),
+    ]
     try:
         await asyncio.wait_for(_exited(process), client.timeout)
         ended = clock()
-        await asyncio.wait(readers, timeout=OUTPUT_GRACE)     # a child may hold the pipes open: do not wait for it
+        await asyncio.wait(readers, timeout=OUTPUT_GRACE)  # a child may hold the pipes open: do not wait for it
     except TimeoutError:
-        return ClientCall(started, clock(), deadline,
-                          problem=f"{HUNG}: still running after its {client.timeout:g}s timeout; killed")
+        return ClientCall(
+            started, clock(), deadline, problem=f"{HUNG}: still running after its {client.timeout:g}s timeout; killed"
+        )
     finally:
-        _kill(process)                      # whatever it left running in its process group goes too
+        _kill(process)  # whatever it left running in its process group goes too
         for reader in readers:
             reader.cancel()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), OUTPUT_GRACE)    # its pipes close now: let asyncio finish it
+            await asyncio.wait_for(process.wait(), OUTPUT_GRACE)  # its pipes close now: let asyncio finish it
     return _judge_output(started, ended, deadline, process.returncode, bytes(stdout), bytes(stderr))
 
 
@@ -176,8 +208,9 @@ def _kill(process: asyncio.subprocess.Process) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
-def _judge_output(started: float, ended: float, deadline: float, code: int | None, stdout: bytes,
-                  stderr: bytes) -> ClientCall:
+def _judge_output(
+    started: float, ended: float, deadline: float, code: int | None, stdout: bytes, stderr: bytes
+) -> ClientCall:
     """The call as the contract sees it: a valid last line and exit 0 or 1, or what went wrong."""
     tail = printable(" ".join(stderr.decode("utf-8", "replace").split()))[-STDERR_KEPT:]
     report, why = parse_report(stdout)

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 
 import httpx
 
-from engine.latency import LatencyProbe
-from engine.plan import DrillStep, Plan
+from engine.core.latency import LatencyProbe
+from engine.plan.build import DrillStep, Plan
 from engine.run.client import new_client
 from engine.run.http import Outgoing, stream_flags
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
@@ -31,9 +31,9 @@ from engine.sim.faults import FaultServer, FaultStep, ServedAttempt
 from engine.spec.models import Fault
 
 DRILL_KEY = "sk-runbook-drill-0000"
-QUIET_LATENCY = 0.010       # seconds: below this, a machine is quiet enough to judge timing as measured
-ESCALATION = 5              # a drill failed under load runs again this much slower ...
-MAX_SCALE = 1.0             # ... up to real time
+QUIET_LATENCY = 0.010  # seconds: below this, a machine is quiet enough to judge timing as measured
+ESCALATION = 5  # a drill failed under load runs again this much slower ...
+MAX_SCALE = 1.0  # ... up to real time
 MAX_RUNS = 3
 
 
@@ -41,32 +41,32 @@ MAX_RUNS = 3
 class ClientCall:
     """One call of a client under test: what its process did, on the primary server's clock."""
 
-    started: float                     # when the command was started
-    ended: float                       # when it exited (or was killed)
-    deadline: float                    # seconds, as given in RUNBOOK_DEADLINE
-    exit_code: int | None = None       # None: it could not start, or was killed
-    report: dict | None = None         # its last stdout line, parsed
-    problem: str | None = None         # why the call broke the contract: could not start, crashed, hung, garbage
-    stderr: str = ""                   # the end of what it wrote to stderr (one line, printable)
+    started: float  # when the command was started
+    ended: float  # when it exited (or was killed)
+    deadline: float  # seconds, as given in RUNBOOK_DEADLINE
+    exit_code: int | None = None  # None: it could not start, or was killed
+    report: dict | None = None  # its last stdout line, parsed
+    problem: str | None = None  # why the call broke the contract: could not start, crashed, hung, garbage
+    stderr: str = ""  # the end of what it wrote to stderr (one line, printable)
 
 
 @dataclass(frozen=True)
 class DrillRun:
     step: DrillStep
     calls: tuple[PolicyCall, ...] = ()
-    served: tuple[tuple[ServedAttempt, ...], ...] = ()           # the primary's log, per call
+    served: tuple[tuple[ServedAttempt, ...], ...] = ()  # the primary's log, per call
     served_fallback: tuple[tuple[ServedAttempt, ...], ...] = ()  # the fallback target's log, per call
     scale: float = 1.0
     fallback_target: str | None = None
-    lateness: float = 0.0              # worst scheduling latency (client or server loop) while it ran
-    earlier: tuple["DrillRun", ...] = ()   # runs at smaller time scales, judged inconclusive
+    lateness: float = 0.0  # worst scheduling latency (client or server loop) while it ran
+    earlier: tuple[DrillRun, ...] = ()  # runs at smaller time scales, judged inconclusive
     not_run: str | None = None
     client: str = "reference"
-    client_calls: tuple[ClientCall, ...] = ()   # a client under test: its processes (calls stays empty)
+    client_calls: tuple[ClientCall, ...] = ()  # a client under test: its processes (calls stays empty)
 
 
 Conclusive = Callable[[DrillRun], bool]
-Progress = Callable[[DrillRun, int, int], None]     # (the run that finished, how many have, of how many)
+Progress = Callable[[DrillRun, int, int], None]  # (the run that finished, how many have, of how many)
 
 
 @dataclass
@@ -101,6 +101,7 @@ async def run_drills(plan: Plan, conclusive: Conclusive, done: Finished, seed: i
         return
     if not plan.client.is_reference:
         from engine.run.client_drills import run_client_drills
+
         await run_client_drills(plan, done)
         return
     fallback_target = plan.spec.policy.fallback.to
@@ -118,21 +119,33 @@ async def run_drills(plan: Plan, conclusive: Conclusive, done: Finished, seed: i
             await probe.stop()
 
 
-async def _until_conclusive(plan: Plan, step: DrillStep, servers: _Servers, client: httpx.AsyncClient,
-                            rng: random.Random, conclusive: Conclusive) -> DrillRun:
+async def _until_conclusive(
+    plan: Plan,
+    step: DrillStep,
+    servers: _Servers,
+    client: httpx.AsyncClient,
+    rng: random.Random,
+    conclusive: Conclusive,
+) -> DrillRun:
     scale = step.drill.time_scale or plan.spec.drill_settings.time_scale
     earlier: list[DrillRun] = []
     while True:
         run = await _run_drill(plan, step, servers, client, rng, scale, len(earlier))
-        if (conclusive(run) or run.lateness < QUIET_LATENCY or scale >= MAX_SCALE
-                or len(earlier) + 1 >= MAX_RUNS):
+        if conclusive(run) or run.lateness < QUIET_LATENCY or scale >= MAX_SCALE or len(earlier) + 1 >= MAX_RUNS:
             return replace(run, earlier=tuple(earlier))
         earlier.append(run)
         scale = min(MAX_SCALE, scale * ESCALATION)
 
 
-async def _run_drill(plan: Plan, step: DrillStep, servers: _Servers, client: httpx.AsyncClient,
-                     rng: random.Random, scale: float, round_: int) -> DrillRun:
+async def _run_drill(
+    plan: Plan,
+    step: DrillStep,
+    servers: _Servers,
+    client: httpx.AsyncClient,
+    rng: random.Random,
+    scale: float,
+    round_: int,
+) -> DrillRun:
     drill = step.drill
     settings = _settings(plan, step, scale)
     budget = RetryBudget(plan.spec.policy.retry.budget)
@@ -141,22 +154,38 @@ async def _run_drill(plan: Plan, step: DrillStep, servers: _Servers, client: htt
     for repeat in range(drill.repeat):
         scope = f"{drill.id}-{round_}-{repeat}"
         primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
-        fallback = (servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale))
-                    if servers.fallback else None)
-        calls.append(await call(client, _outgoing(step, primary), fallback and _outgoing(step, fallback),
-                                settings, budget, rng))
+        fallback = (
+            servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else None
+        )
+        calls.append(
+            await call(client, _outgoing(step, primary), fallback and _outgoing(step, fallback), settings, budget, rng)
+        )
         served.append(tuple(servers.primary.attempts(scope)))
         served_fallback.append(tuple(servers.fallback.attempts(scope)) if servers.fallback else ())
-    return DrillRun(step, tuple(calls), tuple(served), tuple(served_fallback), scale,
-                    servers.fallback_target, servers.take_lateness())
+    return DrillRun(
+        step,
+        tuple(calls),
+        tuple(served),
+        tuple(served_fallback),
+        scale,
+        servers.fallback_target,
+        servers.take_lateness(),
+    )
 
 
 def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
     spec, timeouts = plan.spec, step.request.timeouts
     deadline = step.drill.deadline or timeouts.deadline
-    return CallSettings(policy=spec.policy, rules=tuple(spec.classification), contract=spec.contract.response,
-                        connect=timeouts.connect * scale, read=timeouts.read * scale, deadline=deadline * scale,
-                        scale=scale, max_response_bytes=step.request.max_response_bytes)
+    return CallSettings(
+        policy=spec.policy,
+        rules=tuple(spec.classification),
+        contract=spec.contract.response,
+        connect=timeouts.connect * scale,
+        read=timeouts.read * scale,
+        deadline=deadline * scale,
+        scale=scale,
+        max_response_bytes=step.request.max_response_bytes,
+    )
 
 
 def primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
@@ -168,10 +197,18 @@ def primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: s
 
 
 def fault_steps(faults: list[Fault], scale: float) -> list[FaultStep]:
-    return [FaultStep(kind=f.kind, status=f.status or 200, headers=tuple(f.headers.items()),
-                      delay=(f.delay or 0) * scale, error_code=f.error_code, body_delay=(f.body_delay or 0) * scale,
-                      after=f.after)
-            for f in faults]
+    return [
+        FaultStep(
+            kind=f.kind,
+            status=f.status or 200,
+            headers=tuple(f.headers.items()),
+            delay=(f.delay or 0) * scale,
+            error_code=f.error_code,
+            body_delay=(f.body_delay or 0) * scale,
+            after=f.after,
+        )
+        for f in faults
+    ]
 
 
 def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
@@ -180,9 +217,17 @@ def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
     if request.auth.mode != "none":
         headers[request.auth.header] = f"{request.auth.scheme} {DRILL_KEY}"
     body = json.dumps(request.body).encode() if request.body is not None else None
-    return Outgoing(method=request.method, url=base_url + request.path, headers=headers, body=body,
-                    connect_timeout=1.0, read_timeout=1.0, deadline=1.0,
-                    max_response_bytes=request.max_response_bytes, **stream_flags(request.body))
+    return Outgoing(
+        method=request.method,
+        url=base_url + request.path,
+        headers=headers,
+        body=body,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+        deadline=1.0,
+        max_response_bytes=request.max_response_bytes,
+        **stream_flags(request.body),
+    )
 
 
 def closed_port() -> int:

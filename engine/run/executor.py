@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import httpx
 
 from engine import __version__
-from engine.plan import Plan, Step
-from engine.redact import header_safe, one_line, scrub
+from engine.core.redact import header_safe, one_line, scrub
+from engine.plan.build import Plan, Step
 from engine.run.client import new_client
 from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send, stream_flags
@@ -28,8 +28,8 @@ USER_AGENT = f"runbook/{__version__}"
 class StepOutcome:
     step: Step
     attempt: Attempt | None = None
-    error: str | None = None          # the step could not be run at all (not a server failure)
-    not_run: str | None = None        # the run stopped before this step (interrupted)
+    error: str | None = None  # the step could not be run at all (not a server failure)
+    not_run: str | None = None  # the run stopped before this step (interrupted)
 
 
 @dataclass(frozen=True, repr=False)
@@ -61,9 +61,16 @@ def _always_conclusive(_run: DrillRun) -> bool:
     return True
 
 
-def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int = 1,
-                 invalid_token: str | None = None, conclusive: Conclusive = _always_conclusive,
-                 interruption: Interruption | None = None, progress: Progress | None = None) -> RunRecord:
+def execute_plan(
+    plan: Plan,
+    base_url: str,
+    secrets: Mapping[str, str],
+    concurrency: int = 1,
+    invalid_token: str | None = None,
+    conclusive: Conclusive = _always_conclusive,
+    interruption: Interruption | None = None,
+    progress: Progress | None = None,
+) -> RunRecord:
     """Run the checks against the target, then the drills on the fault simulator.
 
     Never raises for anything a server does. `conclusive` tells whether a drill run can be judged
@@ -71,13 +78,31 @@ def execute_plan(plan: Plan, base_url: str, secrets: Mapping[str, str], concurre
     """
     token_value = invalid_token or new_invalid_token()
     with contextlib.nullcontext(interruption) if interruption else Interruption() as stop:
-        return asyncio.run(_execute(plan, base_url.rstrip("/"), secrets, max(1, concurrency), token_value,
-                                    conclusive, stop, Finished(len(plan.drills), progress)))
+        return asyncio.run(
+            _execute(
+                plan,
+                base_url.rstrip("/"),
+                secrets,
+                max(1, concurrency),
+                token_value,
+                conclusive,
+                stop,
+                Finished(len(plan.drills), progress),
+            )
+        )
 
 
-async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concurrency: int,
-                   invalid_token: str, conclusive: Conclusive, stop: Interruption, drills: Finished) -> RunRecord:
-    started = dt.datetime.now(dt.timezone.utc)
+async def _execute(
+    plan: Plan,
+    base_url: str,
+    secrets: Mapping[str, str],
+    concurrency: int,
+    invalid_token: str,
+    conclusive: Conclusive,
+    stop: Interruption,
+    drills: Finished,
+) -> RunRecord:
+    started = dt.datetime.now(dt.UTC)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
@@ -88,17 +113,30 @@ async def _execute(plan: Plan, base_url: str, secrets: Mapping[str, str], concur
             if stop.signal is None:
                 raise
             task.uncancel()
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     why = f"not run: the run was interrupted ({stop.name})"
-    return RunRecord(plan, base_url, started, finished,
-                     tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps)),
-                     not_run(plan, drills.runs, why) if stop.signal else tuple(drills.runs), stop.name)
+    return RunRecord(
+        plan,
+        base_url,
+        started,
+        finished,
+        tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps)),
+        not_run(plan, drills.runs, why) if stop.signal else tuple(drills.runs),
+        stop.name,
+    )
 
 
-async def _run_checks(plan: Plan, outcomes: list[StepOutcome | None], base_url: str, secrets: Mapping[str, str],
-                      concurrency: int, invalid_token: str) -> None:
+async def _run_checks(
+    plan: Plan,
+    outcomes: list[StepOutcome | None],
+    base_url: str,
+    secrets: Mapping[str, str],
+    concurrency: int,
+    invalid_token: str,
+) -> None:
     pending = iter(enumerate(plan.steps))
     async with new_client(trust_env=plan.target.kind == "http", headers={"user-agent": USER_AGENT}) as client:
+
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
             for index, step in pending:
@@ -107,18 +145,20 @@ async def _run_checks(plan: Plan, outcomes: list[StepOutcome | None], base_url: 
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(plan.steps)))))
 
 
-async def _guarded_step(client: httpx.AsyncClient, step: Step, base_url: str,
-                        secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
+async def _guarded_step(
+    client: httpx.AsyncClient, step: Step, base_url: str, secrets: Mapping[str, str], invalid_token: str
+) -> StepOutcome:
     """One step; an unexpected failure is recorded against this step and the run goes on."""
     try:
         return await _run_step(client, step, base_url, secrets, invalid_token)
-    except Exception as exc:  # noqa: BLE001 - a failing step must not stop the others
+    except Exception as exc:
         detail = scrub(one_line(str(exc)), (*secrets.values(), invalid_token))
         return StepOutcome(step, error=f"the request could not be made ({type(exc).__name__}: {detail})")
 
 
-async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
-                    secrets: Mapping[str, str], invalid_token: str) -> StepOutcome:
+async def _run_step(
+    client: httpx.AsyncClient, step: Step, base_url: str, secrets: Mapping[str, str], invalid_token: str
+) -> StepOutcome:
     headers = {"accept-encoding": "identity"}
     if step.body is not None:
         headers["content-type"] = "application/json"
@@ -128,8 +168,11 @@ async def _run_step(client: httpx.AsyncClient, step: Step, base_url: str,
         if not secret:
             return StepOutcome(step, error=f"secret {step.auth.secret} is not set in the environment")
         if not header_safe(secret):
-            return StepOutcome(step, error=f"secret {step.auth.secret} holds characters an HTTP header cannot carry "
-                                           "(spaces at the ends, control or non-ASCII characters)")
+            return StepOutcome(
+                step,
+                error=f"secret {step.auth.secret} holds characters an HTTP header cannot carry "
+                "(spaces at the ends, control or non-ASCII characters)",
+            )
         headers[step.auth.header] = f"{step.auth.scheme} {secret}"
     elif step.auth.mode == "invalid":
         headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"

@@ -13,9 +13,9 @@ from typing import Any
 
 import httpx
 
-from engine.fingerprint import SIMULATOR_HEADER
-from engine.redact import one_line, scrub
-from engine.results import Observation, StreamSummary
+from engine.core.fingerprint import SIMULATOR_HEADER
+from engine.core.redact import one_line, scrub
+from engine.run.observation import Observation, StreamSummary
 from engine.run.stream import StreamState, assembled_document, stream_outcome
 from engine.spec.backoff import HINT_HEADERS
 from engine.spec.models import ResponseContract
@@ -39,8 +39,8 @@ class Outgoing:
     max_response_bytes: int
     secrets: tuple[str, ...] = ()
     client_request_id: str | None = None
-    stream: bool = False            # the body asks for `stream: true`
-    wants_usage: bool = False       # ... with stream_options.include_usage
+    stream: bool = False  # the body asks for `stream: true`
+    wants_usage: bool = False  # ... with stream_options.include_usage
 
 
 def stream_flags(body: Any) -> dict[str, bool]:
@@ -91,10 +91,15 @@ async def send(client: httpx.AsyncClient, request: Outgoing, contract: ResponseC
 
 
 async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Received, started: float) -> None:
-    timeout = httpx.Timeout(connect=request.connect_timeout, read=request.read_timeout,
-                            write=request.read_timeout, pool=request.connect_timeout)
-    message = client.build_request(request.method, request.url, headers=request.headers,
-                                   content=request.body, timeout=timeout)
+    timeout = httpx.Timeout(
+        connect=request.connect_timeout,
+        read=request.read_timeout,
+        write=request.read_timeout,
+        pool=request.connect_timeout,
+    )
+    message = client.build_request(
+        request.method, request.url, headers=request.headers, content=request.body, timeout=timeout
+    )
     response = await client.send(message, stream=True, follow_redirects=False)
     try:
         received.ttfb = (time.perf_counter() - started) * 1000
@@ -185,11 +190,19 @@ def _is_dns_failure(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     text = str(exc).lower()
-    return any(s in text for s in ("name or service not known", "name resolution", "nodename", "getaddrinfo", "no address associated"))
+    return any(
+        s in text
+        for s in ("name or service not known", "name resolution", "nodename", "getaddrinfo", "no address associated")
+    )
 
 
-def _describe(received: _Received, elapsed: float, contract: ResponseContract, request: Outgoing,
-              client_request_id: str | None = None) -> Attempt:
+def _describe(
+    received: _Received,
+    elapsed: float,
+    contract: ResponseContract,
+    request: Outgoing,
+    client_request_id: str | None = None,
+) -> Attempt:
     secrets = request.secrets
     summary = None
     if received.stream is not None:
@@ -233,11 +246,17 @@ def _ms(started: float) -> float:
 
 def _stream_summary(state: StreamState, outcome: str) -> StreamSummary:
     return StreamSummary(
-        outcome=outcome, events=state.events, chunks=state.chunks, done_events=state.done,
-        keep_alives=state.parser.comments, content_chars=state.content_chars, finish_reason=state.finish_reason,
+        outcome=outcome,
+        events=state.events,
+        chunks=state.chunks,
+        done_events=state.done,
+        keep_alives=state.parser.comments,
+        content_chars=state.content_chars,
+        finish_reason=state.finish_reason,
         usage_seen=state.usage is not None,
         first_token_ms=round(state.first_token_at, 2) if state.first_token_at is not None else None,
-        malformed=state.malformed, unterminated_event_discarded=state.parser.discarded_at_end,
+        malformed=state.malformed,
+        unterminated_event_discarded=state.parser.discarded_at_end,
     )
 
 
@@ -248,7 +267,9 @@ def _parse_json(raw: bytes) -> tuple[Any, bool]:
         return None, False
 
 
-def _parser_outcome(received: _Received, document: Any, parsed: bool, contract: ResponseContract) -> tuple[str, list[str]]:
+def _parser_outcome(
+    received: _Received, document: Any, parsed: bool, contract: ResponseContract
+) -> tuple[str, list[str]]:
     if received.error is not None or received.status is None:
         return "none", []
     if not parsed:

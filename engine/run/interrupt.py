@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
-REPEAT_WINDOW = 1.0     # seconds: a repeat this soon is the same request delivered twice
+REPEAT_WINDOW = 1.0  # seconds: a repeat this soon is the same request delivered twice
 
 
 class Interruption:
@@ -31,7 +31,7 @@ class Interruption:
     def name(self) -> str | None:
         return self.signal.name if self.signal is not None else None
 
-    def __enter__(self) -> "Interruption":
+    def __enter__(self) -> Interruption:
         if threading.current_thread() is threading.main_thread():
             self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
         return self
@@ -59,7 +59,7 @@ class Interruption:
                 self._unwatch(loop)
 
     def _watch(self, loop: asyncio.AbstractEventLoop | None) -> bool:
-        if loop is None or not self._previous:      # not installed: not the main thread
+        if loop is None or not self._previous:  # not installed: not the main thread
             return False
         for sig in SIGNALS:
             loop.add_signal_handler(sig, self._handle, sig, None)
@@ -67,14 +67,14 @@ class Interruption:
 
     def _unwatch(self, loop) -> None:
         for sig in SIGNALS:
-            loop.remove_signal_handler(sig)         # resets to the default handler ...
-            signal.signal(sig, self._handle)        # ... so ours goes back until __exit__
+            loop.remove_signal_handler(sig)  # resets to the default handler ...
+            signal.signal(sig, self._handle)  # ... so ours goes back until __exit__
 
     def _handle(self, signum: int, _frame) -> None:
         if self.signal is not None:
             if time.monotonic() - self._first_at > REPEAT_WINDOW:
-                raise Aborted(self.signal.name)   # asked again: stop waiting for a clean end
-            return      # the same signal sent twice at once (a wrapper and its process group)
+                raise Aborted(self.signal.name)  # asked again: stop waiting for a clean end
+            return  # the same signal sent twice at once (a wrapper and its process group)
         self.signal, self._first_at = signal.Signals(signum), time.monotonic()
         if self._on_signal is not None:
             self._on_signal()

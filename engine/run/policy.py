@@ -17,10 +17,10 @@ from typing import Literal
 
 import httpx
 
-from engine.classify import classify
-from engine.results import Classification, Observation
 from engine.run.http import Outgoing, send
+from engine.run.observation import Observation
 from engine.spec.backoff import backoff_window, retry_after_window
+from engine.spec.classify import Classification, classify
 from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Policy, ResponseContract, Rule
 
 Outcome = Literal["success", "failed", "fell_back"]
@@ -30,7 +30,7 @@ Outcome = Literal["success", "failed", "fell_back"]
 class PolicyAttempt:
     target: str
     number: int
-    started: float              # seconds since the call began (client clock)
+    started: float  # seconds since the call began (client clock)
     ended: float
     observation: Observation
     verdict: Classification
@@ -89,8 +89,14 @@ class _State:
     previous_sleep: float = 0.0
 
 
-async def call(client: httpx.AsyncClient, primary: Outgoing, fallback: Outgoing | None,
-               settings: CallSettings, budget: RetryBudget, rng: random.Random) -> PolicyCall:
+async def call(
+    client: httpx.AsyncClient,
+    primary: Outgoing,
+    fallback: Outgoing | None,
+    settings: CallSettings,
+    budget: RetryBudget,
+    rng: random.Random,
+) -> PolicyCall:
     """One call under the policy; never raises for anything a server does."""
     state = _State(started=time.monotonic())
     budget.calls += 1
@@ -114,8 +120,9 @@ async def call(client: httpx.AsyncClient, primary: Outgoing, fallback: Outgoing 
     return await _maybe_fall_back(client, fallback, settings, state)
 
 
-async def _attempt(client, outgoing: Outgoing, target: str, number: int,
-                   settings: CallSettings, state: _State) -> PolicyAttempt | None:
+async def _attempt(
+    client, outgoing: Outgoing, target: str, number: int, settings: CallSettings, state: _State
+) -> PolicyAttempt | None:
     remaining = settings.deadline - _elapsed(state)
     if remaining < settings.connect:
         last = state.attempts[-1] if state.attempts else None
@@ -132,15 +139,24 @@ async def _attempt(client, outgoing: Outgoing, target: str, number: int,
 def _bounded(outgoing: Outgoing, settings: CallSettings, remaining: float) -> Outgoing:
     """The attempt may not outlive the call's deadline."""
     return Outgoing(
-        method=outgoing.method, url=outgoing.url, headers=outgoing.headers, body=outgoing.body,
-        connect_timeout=min(settings.connect, remaining), read_timeout=min(settings.read, remaining),
-        deadline=remaining, max_response_bytes=settings.max_response_bytes, secrets=outgoing.secrets,
-        client_request_id=outgoing.client_request_id, stream=outgoing.stream, wants_usage=outgoing.wants_usage,
+        method=outgoing.method,
+        url=outgoing.url,
+        headers=outgoing.headers,
+        body=outgoing.body,
+        connect_timeout=min(settings.connect, remaining),
+        read_timeout=min(settings.read, remaining),
+        deadline=remaining,
+        max_response_bytes=settings.max_response_bytes,
+        secrets=outgoing.secrets,
+        client_request_id=outgoing.client_request_id,
+        stream=outgoing.stream,
+        wants_usage=outgoing.wants_usage,
     )
 
 
-def _next_pause(attempt: PolicyAttempt, number: int, settings: CallSettings, state: _State,
-                budget: RetryBudget, rng: random.Random) -> tuple[tuple[float, str] | None, str]:
+def _next_pause(
+    attempt: PolicyAttempt, number: int, settings: CallSettings, state: _State, budget: RetryBudget, rng: random.Random
+) -> tuple[tuple[float, str] | None, str]:
     """(pause in seconds, the rule that set it) or (None, why there is no retry)."""
     retry = settings.policy.retry
     hint = _header(attempt, "x-should-retry")
@@ -148,7 +164,7 @@ def _next_pause(attempt: PolicyAttempt, number: int, settings: CallSettings, sta
         return None, "the request has side effects (policy.side_effects)"
     if hint == "false":
         return None, "the server said x-should-retry: false"
-    if attempt.verdict.retry == "no":   # a server's x-should-retry: true cannot overrule the table
+    if attempt.verdict.retry == "no":  # a server's x-should-retry: true cannot overrule the table
         return None, f"class {attempt.verdict.class_} is not retryable (rule {attempt.verdict.rule})"
     if number >= retry.max_attempts:
         return None, f"{retry.max_attempts} attempts made (policy.retry.max_attempts)"
@@ -183,7 +199,9 @@ async def _maybe_fall_back(client, fallback: Outgoing | None, settings: CallSett
     if attempt is None:
         return _result(state, settings, "failed")
     outcome = "fell_back" if attempt.verdict.is_success else "failed"
-    state.attempts.append(_decided(attempt, "done: fallback answered" if outcome == "fell_back" else "fallback failed too"))
+    state.attempts.append(
+        _decided(attempt, "done: fallback answered" if outcome == "fell_back" else "fallback failed too")
+    )
     return _result(state, settings, outcome)
 
 
@@ -203,17 +221,30 @@ def _why_no_fallback(fallback, last: PolicyAttempt | None, settings: CallSetting
         return f"class {last.verdict.class_} is in policy.fallback.never_for"
     remaining = settings.deadline - _elapsed(state)
     if remaining < policy.fallback.only_if_remaining * settings.scale:
-        return (f"{remaining / settings.scale:.1f}s of the deadline left, policy.fallback.only_if_remaining "
-                f"needs {policy.fallback.only_if_remaining:g}s")
+        return (
+            f"{remaining / settings.scale:.1f}s of the deadline left, policy.fallback.only_if_remaining "
+            f"needs {policy.fallback.only_if_remaining:g}s"
+        )
     return ""
 
 
 def _decided(attempt: PolicyAttempt, decision: str, sleep: float | None = None, rule: str = "") -> PolicyAttempt:
-    return PolicyAttempt(attempt.target, attempt.number, attempt.started, attempt.ended, attempt.observation,
-                         attempt.verdict, decision, sleep, rule)
+    return PolicyAttempt(
+        attempt.target,
+        attempt.number,
+        attempt.started,
+        attempt.ended,
+        attempt.observation,
+        attempt.verdict,
+        decision,
+        sleep,
+        rule,
+    )
 
 
-def _finish(state: _State, settings: CallSettings, outcome: Outcome, attempt: PolicyAttempt, decision: str) -> PolicyCall:
+def _finish(
+    state: _State, settings: CallSettings, outcome: Outcome, attempt: PolicyAttempt, decision: str
+) -> PolicyCall:
     state.attempts.append(_decided(attempt, decision))
     return _result(state, settings, outcome)
 

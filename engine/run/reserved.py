@@ -22,8 +22,9 @@ class ReservedNames(httpx.AsyncBaseTransport):
         host = request.url.host.rstrip(".").lower()
         if host == "invalid" or host.endswith(".invalid"):
             cause = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-            raise httpx.ConnectError(f"[Errno {socket.EAI_NONAME}] {host}: Name or service not known",
-                                     request=request) from cause
+            raise httpx.ConnectError(
+                f"[Errno {socket.EAI_NONAME}] {host}: Name or service not known", request=request
+            ) from cause
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:

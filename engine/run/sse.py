@@ -13,7 +13,6 @@ import codecs
 import re
 from dataclasses import dataclass, field
 
-
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -26,9 +25,11 @@ class Event:
 
 @dataclass
 class SSEParser:
-    comments: int = 0                       # keep-alive lines seen
-    discarded_at_end: bool = False          # the stream ended inside an event
-    _decoder: codecs.IncrementalDecoder = field(default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
+    comments: int = 0  # keep-alive lines seen
+    discarded_at_end: bool = False  # the stream ended inside an event
+    _decoder: codecs.IncrementalDecoder = field(
+        default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
+    )
     _line: list[str] = field(default_factory=list)
     _data: list[str] = field(default_factory=list)
     _event: str = ""
@@ -56,7 +57,7 @@ class SSEParser:
 
     def _consume(self, text: str) -> list[Event]:
         events: list[Event] = []
-        if self._after_cr and text.startswith("\n"):   # the LF of a CRLF split across chunks
+        if self._after_cr and text.startswith("\n"):  # the LF of a CRLF split across chunks
             text = text[1:]
         self._after_cr = False
         pos = 0

@@ -63,8 +63,11 @@ class StreamState:
         if isinstance(payload, dict) and payload.get("error"):
             self.error = payload["error"] if isinstance(payload["error"], dict) else {"message": str(payload["error"])}
             return
-        if not isinstance(payload, dict) or payload.get("object") != "chat.completion.chunk" \
-                or not isinstance(payload.get("choices"), list):
+        if (
+            not isinstance(payload, dict)
+            or payload.get("object") != "chat.completion.chunk"
+            or not isinstance(payload.get("choices"), list)
+        ):
             self.malformed = self.malformed or f"event {self.events} is not a chat.completion.chunk"
             return
         self.chunks += 1
@@ -101,8 +104,14 @@ def stream_outcome(state: StreamState, transport_error: str | None, wants_usage:
         return ("partial" if got_content else "failed"), "stream_malformed", []
     if transport_error is not None or not state.done:
         return ("partial" if got_content or state.chunks else "failed"), "stream_truncated", []
-    missing = [name for name, absent in (("finish_reason", state.finish_reason is None),
-                                          ("usage", wants_usage and state.usage is None)) if absent]
+    missing = [
+        name
+        for name, absent in (
+            ("finish_reason", state.finish_reason is None),
+            ("usage", wants_usage and state.usage is None),
+        )
+        if absent
+    ]
     if missing:
         return "partial", "missing_field", missing
     return "success", ("ok" if got_content else "empty_content"), []
@@ -111,9 +120,16 @@ def stream_outcome(state: StreamState, transport_error: str | None, wants_usage:
 def assembled_document(state: StreamState) -> dict[str, Any]:
     """The stream as the completion it adds up to, so `require`, `capture` and fixtures apply."""
     document: dict[str, Any] = {
-        "id": next(iter(state.ids), None), "object": "chat.completion", "model": state.model,
-        "choices": [{"index": 0, "message": {"role": state.role or "assistant", "content": "".join(state.content)},
-                     "finish_reason": state.finish_reason}],
+        "id": next(iter(state.ids), None),
+        "object": "chat.completion",
+        "model": state.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": state.role or "assistant", "content": "".join(state.content)},
+                "finish_reason": state.finish_reason,
+            }
+        ],
     }
     if state.usage is not None:
         document["usage"] = state.usage

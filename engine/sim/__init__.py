@@ -1,9 +1,9 @@
 """The built-in simulator: an OpenAI-compatible HTTP server modelling CometAPI.
 
-    SimConfig       accepted keys, existing models, context window
-    create_app      the starlette app for a config
-    SimServer       the app served on loopback from a background thread
-    serve_forever   the app served in the foreground until Ctrl-C / SIGTERM
+SimConfig       accepted keys, existing models, context window
+create_app      the starlette app for a config
+SimServer       the app served on loopback from a background thread
+serve_forever   the app served in the foreground until Ctrl-C / SIGTERM
 """
 
 from engine.sim.app import create_app

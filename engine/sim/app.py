@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from engine.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
+from engine.core.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
 from engine.sim.auth import check_auth
 from engine.sim.completion import completion_body, make_reply, stream_events
 from engine.sim.config import SimConfig
@@ -44,7 +44,7 @@ def create_app(config: SimConfig) -> Starlette:
 
 
 class _Fingerprinted:
-    """Adds runbook's simulator header to every response (see engine.fingerprint)."""
+    """Adds runbook's simulator header to every response (see engine.core.fingerprint)."""
 
     def __init__(self, app: Starlette):
         self.app = app
@@ -89,8 +89,7 @@ async def list_models(request: Request) -> Response:
     except SimError as error:
         return error_response(error, request_id)
     data = [
-        {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": MODELS_OWNER}
-        for model in config.models
+        {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": MODELS_OWNER} for model in config.models
     ]
     return JSONResponse({"object": "list", "data": data}, headers={REQUEST_ID_HEADER: request_id})
 

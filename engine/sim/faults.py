@@ -18,11 +18,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from engine.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
-from engine.latency import LatencyProbe
+from engine.core.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
+from engine.core.latency import LatencyProbe
 
 _FINGERPRINT = f"{SIMULATOR_HEADER}: {SIMULATOR_VALUE}\r\n".encode("latin-1")
-
 
 
 @dataclass(frozen=True)
@@ -43,7 +42,7 @@ class ServedAttempt:
     scope: str
     index: int
     kind: str
-    arrived: float          # seconds since the server started
+    arrived: float  # seconds since the server started
     path: str
     status: int | None = None
     # When the last bytes of the answer were handed to the socket (None: never, e.g. a stall).
@@ -52,7 +51,7 @@ class ServedAttempt:
     answered: float | None = None
 
 
-DEFAULT_SCOPE = "default"   # requests outside /drill/<scope>/ (a standalone script for any client)
+DEFAULT_SCOPE = "default"  # requests outside /drill/<scope>/ (a standalone script for any client)
 
 
 @dataclass
@@ -68,13 +67,17 @@ class _Scripts:
     on_request: Callable[[ServedAttempt, str | None], None] | None = None
     on_answered: Callable[[ServedAttempt], None] | None = None
 
-    CALL = "call:"              # the scope of a call named by /call/<id>/... or X-Runbook-Call: <id>
+    CALL = "call:"  # the scope of a call named by /call/<id>/... or X-Runbook-Call: <id>
     CALL_HEADER = "x-runbook-call"
     REQUEST_ID_HEADERS = ("x-client-request-id", "x-request-id")
     ID_LIMIT = 100
 
-    def serve_any_client(self, steps: list[FaultStep], on_request: Callable[[ServedAttempt, str | None], None] | None,
-                         on_answered: Callable[[ServedAttempt], None] | None) -> None:
+    def serve_any_client(
+        self,
+        steps: list[FaultStep],
+        on_request: Callable[[ServedAttempt, str | None], None] | None,
+        on_answered: Callable[[ServedAttempt], None] | None,
+    ) -> None:
         """`steps` for the default scope (one shared sequence) and, from its first step, for every call."""
         with self.lock:
             self.template = list(steps) or [FaultStep()]
@@ -112,12 +115,13 @@ class _Scripts:
                     done = self.log[position] = dataclasses.replace(attempt, answered=now)
                     break
             else:
-                return          # unknown, or already marked: an answer ends once
+                return  # unknown, or already marked: an answer ends once
         if self.on_answered is not None:
             self.on_answered(done)
 
-    def next_step(self, scope: str, path: str, now: float,
-                  request_id: str | None = None) -> tuple[FaultStep, ServedAttempt] | None:
+    def next_step(
+        self, scope: str, path: str, now: float, request_id: str | None = None
+    ) -> tuple[FaultStep, ServedAttempt] | None:
         with self.lock:
             steps = self.steps.get(scope)
             if not steps and self.template and scope.startswith(self.CALL):
@@ -140,8 +144,9 @@ class _Scripts:
 class FaultServer:
     """`with FaultServer() as server: url = server.script("drill-1", [FaultStep("status", 503), FaultStep()])`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0,
-                 on_attempt: Callable[[ServedAttempt], None] | None = None):
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, on_attempt: Callable[[ServedAttempt], None] | None = None
+    ):
         self._host, self._port = host, port
         self._scripts = _Scripts(on_attempt=on_attempt)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -175,7 +180,7 @@ class FaultServer:
         """The worst scheduling latency of the server's loop since the last call (seconds)."""
         return self._probe.take()
 
-    def start(self) -> "FaultServer":
+    def start(self) -> FaultServer:
         self._thread = threading.Thread(target=self._serve, name="runbook-faults", daemon=True)
         self._thread.start()
         if not self._started.wait(5):
@@ -190,7 +195,7 @@ class FaultServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "FaultServer":
+    def __enter__(self) -> FaultServer:
         return self.start()
 
     def __exit__(self, *_exc) -> None:
@@ -201,8 +206,9 @@ class FaultServer:
         asyncio.set_event_loop(self._loop)
         try:
             self._server = self._loop.run_until_complete(
-                asyncio.start_server(self._handle, self._host, self._port, reuse_address=True))
-        except OSError as exc:          # e.g. the port is taken: start() re-raises it
+                asyncio.start_server(self._handle, self._host, self._port, reuse_address=True)
+            )
+        except OSError as exc:  # e.g. the port is taken: start() re-raises it
             self._error, self._loop = exc, self._loop.close()
             self._started.set()
             return
@@ -214,7 +220,7 @@ class FaultServer:
             self._loop.run_forever()
         finally:
             self._server.close()
-            pending = asyncio.all_tasks(self._loop)   # stalled or kept-alive connections
+            pending = asyncio.all_tasks(self._loop)  # stalled or kept-alive connections
             for task in pending:
                 task.cancel()
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
@@ -236,18 +242,26 @@ class FaultServer:
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
             pass
         except asyncio.CancelledError:
-            return   # the server is stopping; ending quietly keeps asyncio's stream callback quiet
+            return  # the server is stopping; ending quietly keeps asyncio's stream callback quiet
         finally:
             if not writer.is_closing():
                 writer.close()
 
-    async def _answer(self, request: tuple[str, dict[str, str]], reader: asyncio.StreamReader,
-                      writer: asyncio.StreamWriter) -> bool:
+    async def _answer(
+        self, request: tuple[str, dict[str, str]], reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         path, headers = request
         scope = _Scripts.scope_of(path, headers)
         if scope is None:
-            writer.write(_response(400, _error_body("a call id (/call/<id>/ or X-Runbook-Call) is 1-100 characters "
-                                                    "of A-Z a-z 0-9 - . _ ~", "invalid_call_id")))
+            writer.write(
+                _response(
+                    400,
+                    _error_body(
+                        "a call id (/call/<id>/ or X-Runbook-Call) is 1-100 characters of A-Z a-z 0-9 - . _ ~",
+                        "invalid_call_id",
+                    ),
+                )
+            )
             await writer.drain()
             return True
         found = self._scripts.next_step(scope, path, self.now(), _Scripts.request_id(headers))
@@ -270,10 +284,10 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
     for line in lines:
         name, colon, value = line.partition(":")
         if not colon or not name or name != name.strip():
-            continue        # the blank end of the head, or not a header field
+            continue  # the blank end of the head, or not a header field
         name, value = name.lower(), value.strip(" \t")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    if "transfer-encoding" in headers:          # it overrides any Content-Length
+    if "transfer-encoding" in headers:  # it overrides any Content-Length
         if headers["transfer-encoding"].rsplit(",", 1)[-1].strip().lower() != "chunked":
             raise ValueError("a request body's last transfer coding must be chunked")
         while True:
@@ -282,7 +296,7 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
                 raise ValueError(f"bad chunk size {size[:20]!r}")
             if int(size, 16) == 0:
                 break
-            await reader.readexactly(int(size, 16) + 2)     # the chunk and its CRLF
+            await reader.readexactly(int(size, 16) + 2)  # the chunk and its CRLF
         while await reader.readuntil(b"\r\n") != b"\r\n":  # trailer fields, up to the blank line
             pass
     elif "content-length" in headers:
@@ -296,8 +310,9 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, dict[str, st
     return (parts[1], headers) if len(parts) >= 2 else None
 
 
-async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                mark: Callable[[], None]) -> bool:
+async def _play(
+    step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mark: Callable[[], None]
+) -> bool:
     """Answer one attempt, calling `mark` just before its last bytes; False: do not reuse the connection."""
     if step.kind.startswith("stream_"):
         return await _play_stream(step, reader, writer, mark)
@@ -324,7 +339,7 @@ async def _play(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.S
         for index in range(0, len(body), 16):
             if index + 16 >= len(body):
                 mark()
-            writer.write(body[index:index + 16])
+            writer.write(body[index : index + 16])
             await writer.drain()
             await asyncio.sleep(step.body_delay)
         return True
@@ -340,17 +355,25 @@ STREAM_PIECES = ("Hel", "lo, ", "wor", "ld.")
 
 def _stream_events(step: FaultStep) -> list[bytes]:
     """The SSE events of a normal answer: role, content pieces, finish, usage, [DONE]."""
+
     def chunk(delta: dict, finish: str | None = None, usage: dict | None = None, choices: bool = True) -> dict:
-        body = {"id": "chatcmpl-stream", "object": "chat.completion.chunk", "created": int(time.time()), "model": "sim",
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else []}
+        body = {
+            "id": "chatcmpl-stream",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": "sim",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}] if choices else [],
+        }
         if usage is not None:
             body["usage"] = usage
         return body
 
     payloads = [chunk({"role": "assistant", "content": ""})]
     payloads += [chunk({"content": piece}) for piece in STREAM_PIECES]
-    payloads += [chunk({}, "stop"), chunk({}, usage={"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9},
-                                          choices=False)]
+    payloads += [
+        chunk({}, "stop"),
+        chunk({}, usage={"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}, choices=False),
+    ]
     end = "\r\n" if step.kind == "stream_crlf" else "\n"
     events = [f"data: {json.dumps(p)}{end}{end}".encode() for p in payloads] + [f"data: [DONE]{end}{end}".encode()]
     if step.kind == "stream_bom":
@@ -362,26 +385,34 @@ async def _until_client_leaves(reader: asyncio.StreamReader, limit: float = 300)
     """Hold the connection without answering until the client gives up (or `limit` passes)."""
     try:
         await asyncio.wait_for(reader.read(), limit)
-    except (asyncio.TimeoutError, ConnectionError):
+    except (TimeoutError, ConnectionError):
         pass
 
 
-async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                       mark: Callable[[], None]) -> bool:
+async def _play_stream(
+    step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mark: Callable[[], None]
+) -> bool:
     """A chunked text/event-stream answer with the scripted fault after `step.after` events."""
     extra = "".join(f"{name}: {value}\r\n" for name, value in step.headers).encode("latin-1")
-    writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
-                 b"connection: close\r\n" + _FINGERPRINT + extra + b"\r\n")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n"
+        b"connection: close\r\n" + _FINGERPRINT + extra + b"\r\n"
+    )
     events, kind = _stream_events(step), step.kind
     for index, event in enumerate(events):
-        if index == step.after and kind in ("stream_disconnect", "stream_stall", "stream_malformed", "stream_error_event",
-                                            "stream_clean_cut"):
-            if kind == "stream_disconnect":   # a clean FIN mid-body: what arrived stays readable
+        if index == step.after and kind in (
+            "stream_disconnect",
+            "stream_stall",
+            "stream_malformed",
+            "stream_error_event",
+            "stream_clean_cut",
+        ):
+            if kind == "stream_disconnect":  # a clean FIN mid-body: what arrived stays readable
                 mark()
                 await writer.drain()
                 writer.close()
                 return False
-            if kind == "stream_clean_cut":    # a proper end of body mid-answer: no finish_reason, no [DONE]
+            if kind == "stream_clean_cut":  # a proper end of body mid-answer: no finish_reason, no [DONE]
                 mark()
                 break
             if kind == "stream_stall":
@@ -392,7 +423,10 @@ async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: as
                 await _chunk(writer, b"data: {not json\n\n")
             if kind == "stream_error_event":
                 mark()
-                await _chunk(writer, b'data: {"error": {"message": "overloaded mid-stream", "type": "server_error", "code": "overloaded"}}\n\n')
+                await _chunk(
+                    writer,
+                    b'data: {"error": {"message": "overloaded mid-stream", "type": "server_error", "code": "overloaded"}}\n\n',
+                )
                 break
         if kind == "stream_no_done" and event.startswith(b"data: [DONE]"):
             mark()
@@ -405,7 +439,7 @@ async def _play_stream(step: FaultStep, reader: asyncio.StreamReader, writer: as
             mark()
         if kind == "stream_split":
             for byte in range(len(event)):
-                await _chunk(writer, event[byte:byte + 1])
+                await _chunk(writer, event[byte : byte + 1])
             continue
         await _chunk(writer, event)
     await _chunk(writer, b"")
@@ -444,11 +478,16 @@ def _canned(step: FaultStep) -> bytes:
 
 
 def _completion(content: str) -> bytes:
-    return json.dumps({
-        "id": "chatcmpl-drill", "object": "chat.completion", "created": int(time.time()), "model": "sim",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
-    }).encode()
+    return json.dumps(
+        {
+            "id": "chatcmpl-drill",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": "sim",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 5, "completion_tokens": 2, "total_tokens": 7},
+        }
+    ).encode()
 
 
 def _with_extra_fields(body: bytes) -> bytes:
@@ -467,16 +506,32 @@ def _error_body(message: str, code: str) -> bytes:
 
 
 def _head(status: int, length: int, content_type: str, headers: tuple[tuple[str, str], ...] = ()) -> bytes:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", f"content-type: {content_type}",
-             f"content-length: {length}", *(f"{name}: {value}" for name, value in headers)]
+    lines = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+        f"content-type: {content_type}",
+        f"content-length: {length}",
+        *(f"{name}: {value}" for name, value in headers),
+    ]
     return ("\r\n".join(lines) + "\r\n").encode("latin-1") + _FINGERPRINT + b"\r\n"
 
 
-def _response(status: int, body: bytes, content_type: str = "application/json",
-              headers: tuple[tuple[str, str], ...] = ()) -> bytes:
+def _response(
+    status: int, body: bytes, content_type: str = "application/json", headers: tuple[tuple[str, str], ...] = ()
+) -> bytes:
     return _head(status, len(body), content_type, headers) + body
 
 
-_REASONS = {200: "OK", 301: "Moved Permanently", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
-            408: "Request Timeout", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
-            503: "Service Unavailable", 504: "Gateway Timeout", 524: "A Timeout Occurred"}
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    408: "Request Timeout",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+    524: "A Timeout Occurred",
+}

@@ -32,19 +32,29 @@ from engine.sim.faults import (
 )
 
 
-def serve_script(steps: list[FaultStep], host: str, port: int, log: IO[str] | None,
-                 on_ready: Callable[[str], None], stop: threading.Event | None = None) -> None:
+def serve_script(
+    steps: list[FaultStep],
+    host: str,
+    port: int,
+    log: IO[str] | None,
+    on_ready: Callable[[str], None],
+    stop: threading.Event | None = None,
+) -> None:
     """Serve until SIGINT/SIGTERM (or `stop` is set, from another thread); attempts go to `log` as JSON lines."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     stop = stop or threading.Event()
     attempt_log = _AttemptLog(log)
-    previous = ({sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-                if in_main_thread else {})
+    previous = (
+        {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+        if in_main_thread
+        else {}
+    )
     try:
         server = FaultServer(host, port)
         # Configured before it listens, so no request can arrive to a half-installed script.
-        server._scripts.serve_any_client(steps, attempt_log.attempt if log else None,
-                                         attempt_log.answered if log else None)
+        server._scripts.serve_any_client(
+            steps, attempt_log.attempt if log else None, attempt_log.answered if log else None
+        )
         with server:
             on_ready(server.base_url)
             stop.wait()
@@ -63,14 +73,29 @@ class _AttemptLog:
         self._log, self._lock = log, threading.Lock()
 
     def attempt(self, attempt: ServedAttempt, request_id: str | None) -> None:
-        self._write({"event": "attempt", "time": _now(), "elapsed_s": round(attempt.arrived, 4),
-                     "call": call_of(attempt.scope), "attempt": attempt.index + 1,
-                     "answer": attempt.kind if attempt.status is None else f"status {attempt.status}",
-                     "path": attempt.path.split("?", 1)[0], "request_id": request_id})
+        self._write(
+            {
+                "event": "attempt",
+                "time": _now(),
+                "elapsed_s": round(attempt.arrived, 4),
+                "call": call_of(attempt.scope),
+                "attempt": attempt.index + 1,
+                "answer": attempt.kind if attempt.status is None else f"status {attempt.status}",
+                "path": attempt.path.split("?", 1)[0],
+                "request_id": request_id,
+            }
+        )
 
     def answered(self, attempt: ServedAttempt) -> None:
-        self._write({"event": "answered", "time": _now(), "elapsed_s": round(attempt.answered or 0.0, 4),
-                     "call": call_of(attempt.scope), "attempt": attempt.index + 1})
+        self._write(
+            {
+                "event": "answered",
+                "time": _now(),
+                "elapsed_s": round(attempt.answered or 0.0, 4),
+                "call": call_of(attempt.scope),
+                "attempt": attempt.index + 1,
+            }
+        )
 
     def _write(self, record: dict) -> None:
         if self._log is None:

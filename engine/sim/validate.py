@@ -96,8 +96,7 @@ def _check_message(index: int, message: object) -> None:
         raise invalid_request(f"'{where}.role' must be one of: {allowed}.", param=f"{where}.role")
     if not _content_ok(role, message.get("content")):
         raise invalid_request(
-            f"'{where}.content' must be a string or an array of content parts"
-            " (null only for assistant messages).",
+            f"'{where}.content' must be a string or an array of content parts (null only for assistant messages).",
             param=f"{where}.content",
         )
 

@@ -11,27 +11,27 @@ from __future__ import annotations
 import email.utils
 import math
 import time
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from engine.spec.models import RetryPolicy
 
-HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")   # the response headers a retry decision reads
+HINT_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")  # the response headers a retry decision reads
 
 
 @dataclass(frozen=True)
 class Window:
     low: float
     high: float
-    rule: str            # the policy rule that sets it, named in violations
-    text: str            # how the window was chosen, for the client's decision log
+    rule: str  # the policy rule that sets it, named in violations
+    text: str  # how the window was chosen, for the client's decision log
 
 
 def backoff_window(retry: RetryPolicy, retry_index: int, previous: float | None, scale: float) -> Window:
     """The jitter window of retry `retry_index` (0 = the first retry); `previous` is the last pause
     (decorrelated jitter grows from it; unknown: `math.inf`, the widest window)."""
     base, cap = retry.base * scale, retry.cap * scale
-    ceiling = min(cap, base * 2 ** retry_index) if retry.backoff == "exponential" else min(cap, base)
+    ceiling = min(cap, base * 2**retry_index) if retry.backoff == "exponential" else min(cap, base)
     rule = f"policy.retry.{retry.backoff} backoff with {retry.jitter} jitter"
     if retry.jitter == "full":
         return Window(0.0, ceiling, rule, f"full jitter in [0, {ceiling * 1000:.1f}ms]")
@@ -52,8 +52,9 @@ def retry_after_window(retry: RetryPolicy, hints: Mapping[str, str], scale: floa
     return Window(pause, pause, "policy.retry.honor_retry_after", hint[1])
 
 
-def allowed_pause(retry: RetryPolicy, retry_index: int, hints: Mapping[str, str], previous: float | None,
-                  scale: float) -> Window:
+def allowed_pause(
+    retry: RetryPolicy, retry_index: int, hints: Mapping[str, str], previous: float | None, scale: float
+) -> Window:
     """Retry-After when honoured and given, else the backoff window."""
     return retry_after_window(retry, hints, scale) or backoff_window(retry, retry_index, previous, scale)
 

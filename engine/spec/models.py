@@ -2,28 +2,28 @@
 
 These models say what a spec *is*; what the engine does with it lives in plan/run/evaluate.
 Cross-references between parts (criteria -> checks, expectations -> classes) are checked in
-`engine.spec.semantics`, which can point at the exact list item.
+`engine.load.semantics`, which can point at the exact list item.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import difflib
-
-import httpx
 from typing import Annotated, Any, Literal
 
+import httpx
 from pydantic import (
     AfterValidator,
-    PositiveFloat,
-    StrictInt,
-    WithJsonSchema,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
+    PositiveFloat,
+    PrivateAttr,
+    StrictInt,
     Tag,
+    ValidationError,
+    WithJsonSchema,
     model_validator,
 )
 
@@ -31,37 +31,79 @@ from engine.spec.durations import parse_duration, parse_status_pattern
 from engine.spec.paths import parse_path
 
 TRANSPORT_KINDS = (
-    "dns", "connect", "connect_timeout", "read_timeout", "write_timeout", "pool_timeout",
-    "reset", "truncated", "protocol", "too_large", "deadline",
+    "dns",
+    "connect",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+    "pool_timeout",
+    "reset",
+    "truncated",
+    "protocol",
+    "too_large",
+    "deadline",
 )
 PARSER_OUTCOMES = (
-    "ok", "invalid_json", "missing_field", "empty_content", "error_in_body", "error_envelope", "none",
-    "stream_truncated", "stream_malformed",
+    "ok",
+    "invalid_json",
+    "missing_field",
+    "empty_content",
+    "error_in_body",
+    "error_envelope",
+    "none",
+    "stream_truncated",
+    "stream_malformed",
 )
-FAULT_KINDS = ("ok", "status", "reset", "close_mid_body", "invalid_json", "html_502", "redirect",
-               "schema_drift", "empty_content", "extra_fields", "error_in_200", "stall", "slow_body",
-               "stream_ok", "stream_disconnect", "stream_clean_cut", "stream_no_done", "stream_malformed", "stream_stall",
-               "stream_error_event", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom",
-               "stream_slow_first_token")
-SUCCESS_ACTION = "none"       # a rule with this action classifies a success: the answer is usable
+FAULT_KINDS = (
+    "ok",
+    "status",
+    "reset",
+    "close_mid_body",
+    "invalid_json",
+    "html_502",
+    "redirect",
+    "schema_drift",
+    "empty_content",
+    "extra_fields",
+    "error_in_200",
+    "stall",
+    "slow_body",
+    "stream_ok",
+    "stream_disconnect",
+    "stream_clean_cut",
+    "stream_no_done",
+    "stream_malformed",
+    "stream_stall",
+    "stream_error_event",
+    "stream_keepalive",
+    "stream_crlf",
+    "stream_split",
+    "stream_bom",
+    "stream_slow_first_token",
+)
+SUCCESS_ACTION = "none"  # a rule with this action classifies a success: the answer is usable
 NEVER_FALL_BACK_ACTIONS = ("fix_request", "refresh_credentials", "fix_configuration", "reduce_input")
 ACTIONS = (
-    "none",                   # success: nothing to do
-    "fix_request",            # caller builds the request wrongly (client / serializer bug)
-    "refresh_credentials",    # rotate or restore the key
-    "fix_configuration",      # wrong path, model id or base URL: configuration drift
-    "reduce_input",           # route to token-budget handling
-    "retry_briefly",          # bounded retries with jitter
-    "fall_back",              # another provider or model, within the deadline
+    "none",  # success: nothing to do
+    "fix_request",  # caller builds the request wrongly (client / serializer bug)
+    "refresh_credentials",  # rotate or restore the key
+    "fix_configuration",  # wrong path, model id or base URL: configuration drift
+    "reduce_input",  # route to token-budget handling
+    "retry_briefly",  # bounded retries with jitter
+    "fall_back",  # another provider or model, within the deadline
     "store_fixture_and_alert",  # keep the evidence, alert if repeated
-    "page_owner",             # a human owner must act now
+    "page_owner",  # a human owner must act now
 )
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-DURATION_PATTERN = r"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*(ms|s|m|h)\s*$"   # a number above zero, a unit
-Duration = Annotated[float, BeforeValidator(
-    parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat)]
+DURATION_PATTERN = r"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*(ms|s|m|h)\s*$"  # a number above zero, a unit
+Duration = Annotated[
+    float,
+    BeforeValidator(
+        parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat
+    ),
+]
 TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
 ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
 Action = Literal[ACTIONS]  # type: ignore[valid-type]
@@ -108,10 +150,15 @@ def _json_path(value: str) -> str:
 JsonPath = Annotated[str, AfterValidator(_json_path)]
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
 HeaderValue = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]
-Tristate = Annotated[Literal["yes", "maybe", "no"],
-                     BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)]
-STATUS_SCHEMA = {"anyOf": [{"type": "integer", "minimum": 100, "maximum": 599},
-                           {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"}]}
+Tristate = Annotated[
+    Literal["yes", "maybe", "no"], BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)
+]
+STATUS_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"},
+    ]
+}
 StatusPattern = Annotated[StrictInt | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
@@ -121,7 +168,7 @@ def _one_or_many(value: Any) -> Any:
     return value if isinstance(value, list) else [value]
 
 
-def OneOrMany(item: Any) -> Any:  # noqa: N802 - reads like a type in the models below
+def OneOrMany(item: Any) -> Any:
     return Annotated[list[item], BeforeValidator(_one_or_many, json_schema_input_type=item | list[item])]
 
 
@@ -189,32 +236,102 @@ class Contract(Strict):
 
 
 class SimulatorTarget(Strict):
+    """runbook's built-in simulator, started for the run (`kind: simulator`, or a `simulator:` key)."""
+
+    kind: Literal["simulator"] = "simulator"
     simulator: Literal["cometapi"]
     context_tokens: int = Field(default=8192, ge=16)
     models: list[str] | None = None
 
 
 class HttpTarget(Strict):
+    """A provider (or gateway) reached over HTTP (`kind: http`, or a `base_url:` key)."""
+
+    kind: Literal["http"] = "http"
     base_url: HttpUrl
     alias: str | None = None
 
 
-SIMULATOR_TAG, HTTP_TAG = "<simulator target>", "<http target>"   # never keys in a document
+class PluginTarget(Strict):
+    """A target of a kind a plugin registers (engine.core.registry.TARGET_KINDS). Its other keys are
+    the plugin's settings, checked by the plugin's own `settings` model."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str = Field(json_schema_extra={"not": {"enum": ["simulator", "http"]}})
+    alias: str | None = None
+    _settings: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _plugin_accepts(self) -> PluginTarget:
+        from engine.core.registry import TARGET_KINDS, PluginError
+
+        if self.kind not in TARGET_KINDS:
+            raise ValueError(f"unknown target kind {self.kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
+        try:
+            settings_model = TARGET_KINDS.get(self.kind).settings
+            self._settings = settings_model.model_validate(self.model_extra or {})
+        except PluginError as exc:
+            raise ValueError(str(exc)) from None
+        except ValidationError as exc:
+            raise ValueError(f"target kind {self.kind!r}: " + "; ".join(_brief(e) for e in exc.errors())) from None
+        return self
+
+    @property
+    def settings(self) -> BaseModel | None:
+        """The plugin's validated settings for this target."""
+        return self._settings
 
 
-def _target_kind(value: Any) -> str:
-    """A target with `simulator:` (or a key close to it, when `base_url` is absent) is simulated."""
-    if isinstance(value, dict):
-        if "base_url" in value:
-            return HTTP_TAG
-        looks_simulated = any(difflib.get_close_matches(str(k), ["simulator"], cutoff=0.7) for k in value)
-        return SIMULATOR_TAG if looks_simulated else HTTP_TAG
-    return SIMULATOR_TAG if isinstance(value, SimulatorTarget) else HTTP_TAG
+class UntypedTarget(Strict):
+    """A target with no `kind:`, `simulator:` or `base_url:`: every key is checked against all the
+    built-in kinds' keys (so a misspelling gets its suggestion), then the missing kind is reported."""
 
+    kind: Any = None
+    simulator: Any = None
+    context_tokens: Any = None
+    models: Any = None
+    base_url: Any = None
+    alias: Any = None
+
+    @model_validator(mode="after")
+    def _needs_a_kind(self) -> UntypedTarget:
+        raise ValueError("a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key")
+
+
+def _brief(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+TARGET_TAGS = {"simulator": "<simulator target>", "http": "<http target>"}  # never keys in a document
+PLUGIN_TAG, UNTYPED_TAG = "<plugin target>", "<target of no kind>"
+
+
+def _target_tag(value: Any) -> str:
+    """Which model checks a target: its `kind:`, else the key only one built-in kind has."""
+    if not isinstance(value, dict):
+        return TARGET_TAGS.get(getattr(value, "kind", ""), PLUGIN_TAG)
+    if "kind" in value:
+        return TARGET_TAGS.get(str(value["kind"]), PLUGIN_TAG)
+    if "base_url" in value:
+        return TARGET_TAGS["http"]
+    return TARGET_TAGS["simulator"] if "simulator" in value else UNTYPED_TAG
+
+
+TARGET_MODELS: dict[str, type[BaseModel]] = {
+    TARGET_TAGS["simulator"]: SimulatorTarget,
+    TARGET_TAGS["http"]: HttpTarget,
+    PLUGIN_TAG: PluginTarget,
+    UNTYPED_TAG: UntypedTarget,
+}
 
 Target = Annotated[
-    Annotated[SimulatorTarget, Tag(SIMULATOR_TAG)] | Annotated[HttpTarget, Tag(HTTP_TAG)],
-    Discriminator(_target_kind),
+    Annotated[SimulatorTarget, Tag(TARGET_TAGS["simulator"])]
+    | Annotated[HttpTarget, Tag(TARGET_TAGS["http"])]
+    | Annotated[PluginTarget, Tag(PLUGIN_TAG)]
+    | Annotated[UntypedTarget, Tag(UNTYPED_TAG), WithJsonSchema({"not": {}, "description": "no kind: invalid"})],
+    Discriminator(_target_tag),
 ]
 
 
@@ -229,11 +346,11 @@ class When(Strict):
     error_type: OneOrMany(str) | None = None
     transport: OneOrMany(TransportKind) | None = None
     parser: OneOrMany(ParserOutcome) | None = None
-    content_type: OneOrMany(str) | None = None     # substring of the Content-Type, case-insensitive
+    content_type: OneOrMany(str) | None = None  # substring of the Content-Type, case-insensitive
     any: bool = False
 
     @model_validator(mode="after")
-    def _has_a_condition(self) -> "When":
+    def _has_a_condition(self) -> When:
         given = [k for k in CONDITIONS if getattr(self, k)]
         if not given and not self.any:
             raise ValueError(f"a rule needs at least one condition ({', '.join(CONDITIONS)}) or any: true")
@@ -283,10 +400,12 @@ class Expect(Strict):
     stream: Literal["success", "partial", "failed"] | None = None
 
     @model_validator(mode="after")
-    def _asserts_something(self) -> "Expect":
+    def _asserts_something(self) -> Expect:
         judged = ("status", "json_", "parser", "require", "class_", "action", "retry", "fallback", "stream")
         if not any(getattr(self, name) not in (None, []) for name in judged):
-            raise ValueError("a check must expect something: status, json, parser, require, class, action, retry or fallback")
+            raise ValueError(
+                "a check must expect something: status, json, parser, require, class, action, retry or fallback"
+            )
         return self
 
 
@@ -308,20 +427,20 @@ class Criterion(Mergeable):
     fixtures_for: list[Slug] = []
     targets: list[str] | None = None
     pending: str | None = None
-    client: Literal["any", "required"] | None = None   # required: drill evidence must come from a client under test
+    client: Literal["any", "required"] | None = None  # required: drill evidence must come from a client under test
 
 
-REFERENCE_CLIENT = "reference"   # runbook's own client: the policy as written
+REFERENCE_CLIENT = "reference"  # runbook's own client: the policy as written
 
 
 class ClientSpec(Strict):
     """A client under test: a command run once per drill call, judged from the fault simulator's log."""
 
-    command: list[str] = Field(min_length=1)          # run in the spec's folder; `python` is runbook's interpreter
-    timeout: Duration = 90.0                          # hard stop for one call: killed and recorded as a hang
+    command: list[str] = Field(min_length=1)  # run in the spec's folder; `python` is runbook's interpreter
+    timeout: Duration = 90.0  # hard stop for one call: killed and recorded as a hang
     env: dict[EnvName, str] = {}
-    time_scale: float = Field(default=1.0, gt=0, le=1)   # below 1 only for a client that scales its own sleeps
-    concurrency: int = Field(default=8, ge=1, le=32)     # drill calls in flight at once
+    time_scale: float = Field(default=1.0, gt=0, le=1)  # below 1 only for a client that scales its own sleeps
+    concurrency: int = Field(default=8, ge=1, le=32)  # drill calls in flight at once
 
 
 TRIGGERS = ("release", "sdk_change", "credential_rotation", "model_config_change", "reference_change", "incident")
@@ -334,8 +453,8 @@ class Schedule(Strict):
     tags: list[Slug] = []
     only: list[Slug] = []
     skip: list[Slug] = []
-    every: Duration | None = None                    # for a scheduler (cron, CI) to honour
-    on: list[Literal[TRIGGERS]] = []                 # type: ignore[valid-type]
+    every: Duration | None = None  # for a scheduler (cron, CI) to honour
+    on: list[Literal[TRIGGERS]] = []  # type: ignore[valid-type]
 
 
 class Observability(Strict):
@@ -358,16 +477,16 @@ def _fault_shorthand(value: Any) -> Any:
 class Fault(Strict):
     """How the simulator answers one attempt of a drill."""
 
-    kind: Literal[FAULT_KINDS] = "ok"               # type: ignore[valid-type]
+    kind: Literal[FAULT_KINDS] = "ok"  # type: ignore[valid-type]
     status: int | None = Field(default=None, ge=100, le=599)
     headers: dict[HeaderName, HeaderValue] = {}
-    delay: Duration | None = None                    # before the response head
-    body_delay: Duration | None = None               # between body chunks (slow_body), or before the first token
+    delay: Duration | None = None  # before the response head
+    body_delay: Duration | None = None  # between body chunks (slow_body), or before the first token
     error_code: str = ""
-    after: int = Field(default=2, ge=0, le=100)      # stream faults: chunks sent before the fault
+    after: int = Field(default=2, ge=0, le=100)  # stream faults: chunks sent before the fault
 
     @model_validator(mode="after")
-    def _status_with_status(self) -> "Fault":
+    def _status_with_status(self) -> Fault:
         if (self.kind == "status") != (self.status is not None):
             raise ValueError("a 'status' fault needs a status code, and only a status fault takes one")
         return self
@@ -384,23 +503,36 @@ class FaultScript(Strict):
 
 
 class DrillExpect(Strict):
-    attempts: int | None = Field(default=None, ge=0)           # attempts on the primary target
+    attempts: int | None = Field(default=None, ge=0)  # attempts on the primary target
     outcome: Literal["success", "failed", "fell_back"] | None = None
     fallback_used: bool | None = None
-    class_: Slug | None = Field(default=None, alias="class")     # class of the last primary attempt
+    class_: Slug | None = Field(default=None, alias="class")  # class of the last primary attempt
     action: Action | None = None
     within_deadline: bool | None = None
-    jittered: bool | None = None                               # pauses differ across repeats
-    stream: Literal["success", "partial", "failed"] | None = None   # of the first attempt's stream
-    regenerated: bool | None = None                            # retried after partial output was shown
+    jittered: bool | None = None  # pauses differ across repeats
+    stream: Literal["success", "partial", "failed"] | None = None  # of the first attempt's stream
+    regenerated: bool | None = None  # retried after partial output was shown
 
     @model_validator(mode="after")
-    def _asserts_something(self) -> "DrillExpect":
-        if all(value is None for value in (self.attempts, self.outcome, self.fallback_used, self.class_,
-                                           self.action, self.within_deadline, self.jittered, self.stream,
-                                           self.regenerated)):
-            raise ValueError("a drill must expect something: attempts, outcome, fallback_used, class, action, "
-                             "within_deadline or jittered")
+    def _asserts_something(self) -> DrillExpect:
+        if all(
+            value is None
+            for value in (
+                self.attempts,
+                self.outcome,
+                self.fallback_used,
+                self.class_,
+                self.action,
+                self.within_deadline,
+                self.jittered,
+                self.stream,
+                self.regenerated,
+            )
+        ):
+            raise ValueError(
+                "a drill must expect something: attempts, outcome, fallback_used, class, action, "
+                "within_deadline or jittered"
+            )
         return self
 
 
@@ -414,16 +546,16 @@ class Drill(Mergeable):
     faults: list[FaultItem] = Field(min_length=1)
     fallback_faults: list[FaultItem] = [Fault()]
     primary: Literal["scripted", "unreachable", "unresolvable"] = "scripted"
-    deadline: Duration | None = None                 # the call's deadline; default contract.timeouts.deadline
+    deadline: Duration | None = None  # the call's deadline; default contract.timeouts.deadline
     repeat: int = Field(default=1, ge=1, le=50)
-    time_scale: float | None = Field(default=None, gt=0, le=1)   # overrides drill_settings.time_scale
+    time_scale: float | None = Field(default=None, gt=0, le=1)  # overrides drill_settings.time_scale
     expect: DrillExpect
 
 
 class DrillSettings(Strict):
-    time_scale: float = Field(default=0.02, gt=0, le=1)    # drills run this much faster than written
-    tolerance: Duration = 0.025                             # real seconds of timing slack on loopback
-    client: Literal["any", "required"] = "any"             # criteria's default for `criteria[].client`
+    time_scale: float = Field(default=0.02, gt=0, le=1)  # drills run this much faster than written
+    tolerance: Duration = 0.025  # real seconds of timing slack on loopback
+    client: Literal["any", "required"] = "any"  # criteria's default for `criteria[].client`
 
 
 class Defaults(Strict):
@@ -431,7 +563,7 @@ class Defaults(Strict):
 
 
 class Spec(Strict):
-    extends: str | None = None       # consumed by the loader: the base is merged in
+    extends: str | None = None  # consumed by the loader: the base is merged in
     version: Literal[1]
     name: Slug
     title: str = ""

@@ -16,7 +16,7 @@ def parse_path(path: str) -> tuple[str | int, ...]:
     parts: list[str | int] = []
     position = 0
     for match in _TOKEN.finditer(path):
-        gap = path[position:match.start()]
+        gap = path[position : match.start()]
         if gap not in ("", ".") or (gap == "" and parts and match.group(1)):
             raise ValueError(f"bad path {path!r}")
         parts.append(int(match.group(2)) if match.group(2) is not None else match.group(1))

@@ -40,7 +40,8 @@ def spec_json_schema_text() -> str:
 
 
 def _relaxed(node: Any) -> Any:
-    """A copy with every `required` dropped and every $ref pointed at the partial definitions."""
+    """A copy with every `required` dropped, every $ref pointed at the partial definitions, and every
+    `oneOf` an `anyOf` (with nothing required, more than one choice may fit a part)."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -48,6 +49,8 @@ def _relaxed(node: Any) -> Any:
                 continue
             if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
                 out[key] = value + _PARTIAL
+            elif key == "oneOf":
+                out["anyOf"] = _relaxed(value)
             else:
                 out[key] = _relaxed(value)
         return out

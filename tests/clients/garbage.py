@@ -1,8 +1,16 @@
 """Bad client under test: sends the request, then prints `not json` as its last stdout line and exits 0."""
-import json, os
+
+import json
+import os
+
 import httpx
+
 env = os.environ
-httpx.post(env["RUNBOOK_CHAT_URL"], json=json.load(open(env["RUNBOOK_REQUEST_FILE"])),
-           headers={"Authorization": f"Bearer {env['RUNBOOK_API_KEY']}"}, timeout=float(env["RUNBOOK_DEADLINE"]))
-print('{"outcome": "success"}')                  # looks fine, but it is not the last line
-print("not json")                                 # BUG: the last stdout line must be the JSON result
+httpx.post(
+    env["RUNBOOK_CHAT_URL"],
+    json=json.load(open(env["RUNBOOK_REQUEST_FILE"])),
+    headers={"Authorization": f"Bearer {env['RUNBOOK_API_KEY']}"},
+    timeout=float(env["RUNBOOK_DEADLINE"]),
+)
+print('{"outcome": "success"}')  # looks fine, but it is not the last line
+print("not json")  # BUG: the last stdout line must be the JSON result

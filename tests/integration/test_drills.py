@@ -24,6 +24,7 @@ def run_drills(tmp_path: Path, body: str = "", only: tuple[str, ...] = ()) -> di
 def at_the_written_scale(monkeypatch):
     """Judge at the drill's own time scale even on a busy machine (no slower re-run)."""
     import engine.run.drills as drills
+
     monkeypatch.setattr(drills, "QUIET_LATENCY", float("inf"))
 
 
@@ -41,15 +42,19 @@ def test_every_shipped_drill_passes(shipped):
 def test_drills_pass_for_the_right_reason(shipped):
     auth = shipped["auth-401-no-fallback"].drill.calls[0]
     assert [a.decision for a in auth.attempts] == [
-        "no retry: class auth is not retryable (rule auth); no fallback: class auth does not fall back (rule auth)"]
+        "no retry: class auth is not retryable (rule auth); no fallback: class auth does not fall back (rule auth)"
+    ]
     assert auth.server_attempts == 1 and auth.server_fallback_attempts == 0
     exhausted = shipped["server-503-exhausts-then-falls-back"].drill.calls[0]
     assert [a.target for a in exhausted.attempts] == ["primary"] * 3 + ["fallback"]
     assert exhausted.server_attempts == 3 and exhausted.server_fallback_attempts == 1
     late = shipped["server-503-deadline-nearly-spent"].drill.calls[0]
-    assert "no fallback:" in late.attempts[-1].decision and "policy.fallback.only_if_remaining" in late.attempts[-1].decision
+    assert (
+        "no fallback:" in late.attempts[-1].decision
+        and "policy.fallback.only_if_remaining" in late.attempts[-1].decision
+    )
     waited = shipped["throttled-429-retry-after"].drill.calls[0].attempts[0]
-    assert waited.pause_ms == pytest.approx(40.0)                 # Retry-After: 2 (s) at time scale 0.02
+    assert waited.pause_ms == pytest.approx(40.0)  # Retry-After: 2 (s) at time scale 0.02
     capped = shipped["retry-after-above-cap"].drill.calls[0].attempts[0]
     assert "above policy.retry.retry_after_cap" in capped.decision
     unresolvable = shipped["dns-failure-falls-back"].drill.calls[0]
@@ -66,15 +71,17 @@ def test_no_jitter_fails_the_jitter_drill(tmp_path):
 
 
 def test_too_many_attempts_fail_the_exhaustion_drill(tmp_path):
-    drills = run_drills(tmp_path, "policy: {retry: {max_attempts: 50, base: 1ms, cap: 1ms}}\n",
-                        only=("server-503-exhausts-then-falls-back",))
+    drills = run_drills(
+        tmp_path,
+        "policy: {retry: {max_attempts: 50, base: 1ms, cap: 1ms}}\n",
+        only=("server-503-exhausts-then-falls-back",),
+    )
     messages = [m.message for m in drills["server-503-exhausts-then-falls-back"].mismatches]
     assert any(m.startswith("attempts: expected 3, observed") and "policy.retry.max_attempts" in m for m in messages)
 
 
 def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
-    body = ("classification:\n  - {id: auth, fallback: yes}\n"
-            "policy: {fallback: {never_for: [request_invalid]}}\n")
+    body = "classification:\n  - {id: auth, fallback: yes}\npolicy: {fallback: {never_for: [request_invalid]}}\n"
     drills = run_drills(tmp_path, body, only=("auth-401-no-fallback",))
     messages = [m.message for m in drills["auth-401-no-fallback"].mismatches]
     assert drills["auth-401-no-fallback"].status == "failed"
@@ -83,11 +90,17 @@ def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
 
 def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(tmp_path, monkeypatch):
     import engine.run.policy as policy
-    monkeypatch.setattr(policy, "_why_no_fallback", lambda *_args: "")    # a client that always falls back
+
+    monkeypatch.setattr(policy, "_why_no_fallback", lambda *_args: "")  # a client that always falls back
     drills = run_drills(tmp_path, only=("bad-request-not-retried",))
     messages = [m.message for m in drills["bad-request-not-retried"].mismatches]
-    assert any(m.startswith("fallback violated: fell back after class request_invalid (fix_request): the client's "
-                            "own faults never fall back") for m in messages)
+    assert any(
+        m.startswith(
+            "fallback violated: fell back after class request_invalid (fix_request): the client's "
+            "own faults never fall back"
+        )
+        for m in messages
+    )
 
 
 def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch, at_the_written_scale):
@@ -99,16 +112,20 @@ def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_pa
     monkeypatch.setattr(policy, "_backoff", far_too_long)
     drills = run_drills(tmp_path, only=("server-500-retried",))
     messages = [m.message for m in drills["server-500-retried"].mismatches]
-    assert any(m.startswith("policy.retry.exponential backoff with full jitter violated: the simulator saw a")
-               and "allows 0.0-10.0ms" in m for m in messages)
+    assert any(
+        m.startswith("policy.retry.exponential backoff with full jitter violated: the simulator saw a")
+        and "allows 0.0-10.0ms" in m
+        for m in messages
+    )
 
 
 def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(tmp_path, monkeypatch):
     import engine.run.policy as policy
+
     real_sleep = policy._sleep
 
     async def constant(_seconds):
-        await real_sleep(0.05)      # always 50ms (the client still *reports* jittered pauses)
+        await real_sleep(0.05)  # always 50ms (the client still *reports* jittered pauses)
 
     monkeypatch.setattr(policy, "_sleep", constant)
     drills = run_drills(tmp_path, only=("retry-jitter",))
@@ -117,21 +134,39 @@ def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(tmp_path, 
 
 def test_an_attempt_that_outlives_the_deadline_is_a_violation(tmp_path, monkeypatch):
     import engine.run.policy as policy
-    monkeypatch.setattr(policy, "_bounded", lambda outgoing, settings, remaining: policy.Outgoing(
-        method=outgoing.method, url=outgoing.url, headers=outgoing.headers, body=outgoing.body,
-        connect_timeout=settings.connect, read_timeout=settings.read, deadline=settings.read,
-        max_response_bytes=settings.max_response_bytes))
+
+    monkeypatch.setattr(
+        policy,
+        "_bounded",
+        lambda outgoing, settings, remaining: policy.Outgoing(
+            method=outgoing.method,
+            url=outgoing.url,
+            headers=outgoing.headers,
+            body=outgoing.body,
+            connect_timeout=settings.connect,
+            read_timeout=settings.read,
+            deadline=settings.read,
+            max_response_bytes=settings.max_response_bytes,
+        ),
+    )
     drills = run_drills(tmp_path, only=("stall-cut-by-the-deadline",))
-    assert any(m.message.startswith("deadline violated: the call took") for m in drills["stall-cut-by-the-deadline"].mismatches)
+    assert any(
+        m.message.startswith("deadline violated: the call took") for m in drills["stall-cut-by-the-deadline"].mismatches
+    )
 
 
 def test_drills_run_on_the_fault_simulator_whatever_target_the_checks_use(tmp_path, monkeypatch):
     from support.provider import WellBehavedProvider
+
     with WellBehavedProvider(keys=("sk-live-0123456789",), models=("gpt-4o-mini",)) as provider:
         monkeypatch.setenv("COMETAPI_BASE_URL", provider.base_url)
         monkeypatch.setenv("COMETAPI_API_KEY", "sk-live-0123456789")
-        outcome = api.run(SPEC, target="live", out_dir=None,
-                          selection=api.Selection(only=("happy-path", "auth-401-no-fallback", "server-503-exhausts-then-falls-back")))
+        outcome = api.run(
+            SPEC,
+            target="live",
+            out_dir=None,
+            selection=api.Selection(only=("happy-path", "auth-401-no-fallback", "server-503-exhausts-then-falls-back")),
+        )
     drills = {d.id: d for d in outcome.results.drills if d.selected}
     assert {d.status for d in drills.values()} == {"passed"}
     assert outcome.results.evidence_sources["checks"].startswith("target live (cometapi-live")
@@ -150,23 +185,26 @@ def test_fallback_goes_to_the_target_the_policy_names(tmp_path):
 
 def test_a_drill_that_fails_on_a_busy_machine_runs_again_slower_and_keeps_the_earlier_runs(tmp_path, monkeypatch):
     import engine.run.drills as drills
-    monkeypatch.setattr(drills, "QUIET_LATENCY", 0.0)         # every failure counts as "the machine was busy"
+
+    monkeypatch.setattr(drills, "QUIET_LATENCY", 0.0)  # every failure counts as "the machine was busy"
     result = run_drills(tmp_path, "policy: {retry: {max_attempts: 2}}\n", only=("server-503-then-success",))
     drill = result["server-503-then-success"]
-    assert drill.status == "failed"                                  # a real break fails at every scale
+    assert drill.status == "failed"  # a real break fails at every scale
     assert [run.time_scale for run in drill.drill.earlier] == [0.02, 0.1] and drill.drill.time_scale == 0.5
     assert all(any("attempts: expected 3, observed 2" in f for f in run.failures) for run in drill.drill.earlier)
 
 
 def test_a_retry_after_a_hint_above_the_cap_is_a_violation():
     import asyncio
-    from engine.evaluate_drills import drill_mismatches
-    from engine.plan import build_plan
+
+    from engine.judge.drills import drill_mismatches
+    from engine.plan.build import build_plan
     from engine.run.drills import Finished, run_drills
+
     loaded = api.load(SPEC)
     plan = build_plan(loaded, selection=api.Selection(only=("throttled-429-retry-after",)))
     done = Finished(1)
-    asyncio.run(run_drills(plan, lambda _run: True, done))        # the client waits Retry-After: 2 and retries
+    asyncio.run(run_drills(plan, lambda _run: True, done))  # the client waits Retry-After: 2 and retries
     spec = loaded.spec
     retry = spec.policy.retry.model_copy(update={"retry_after_cap": 1.0})
     stricter = spec.model_copy(update={"policy": spec.policy.model_copy(update={"retry": retry})})

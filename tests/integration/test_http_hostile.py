@@ -23,9 +23,17 @@ def hostile():
 
 
 def attempt(url: str, *, read: float = 2.0, deadline: float = 5.0, max_bytes: int = 1_048_576):
-    outgoing = Outgoing(method="POST", url=url, headers={"authorization": f"Bearer {SECRET}"}, body=b"{}",
-                        connect_timeout=1.0, read_timeout=read, deadline=deadline,
-                        max_response_bytes=max_bytes, secrets=(SECRET,))
+    outgoing = Outgoing(
+        method="POST",
+        url=url,
+        headers={"authorization": f"Bearer {SECRET}"},
+        body=b"{}",
+        connect_timeout=1.0,
+        read_timeout=read,
+        deadline=deadline,
+        max_response_bytes=max_bytes,
+        secrets=(SECRET,),
+    )
 
     async def go():
         async with httpx.AsyncClient(trust_env=False) as client:
@@ -34,18 +42,21 @@ def attempt(url: str, *, read: float = 2.0, deadline: float = 5.0, max_bytes: in
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("path, status, transport, parser", [
-    ("/ok", 200, None, "ok"),
-    ("/empty-content", 200, None, "empty_content"),
-    ("/schema-drift", 200, None, "missing_field"),
-    ("/error-in-200", 200, None, "error_in_body"),
-    ("/invalid-json", 200, None, "invalid_json"),
-    ("/html502", 502, None, "invalid_json"),
-    ("/redirect", 301, None, "invalid_json"),
-    ("/reset", None, "reset", "none"),
-    ("/close", None, "reset", "none"),
-    ("/truncated", 200, "truncated", "none"),
-])
+@pytest.mark.parametrize(
+    "path, status, transport, parser",
+    [
+        ("/ok", 200, None, "ok"),
+        ("/empty-content", 200, None, "empty_content"),
+        ("/schema-drift", 200, None, "missing_field"),
+        ("/error-in-200", 200, None, "error_in_body"),
+        ("/invalid-json", 200, None, "invalid_json"),
+        ("/html502", 502, None, "invalid_json"),
+        ("/redirect", 301, None, "invalid_json"),
+        ("/reset", None, "reset", "none"),
+        ("/close", None, "reset", "none"),
+        ("/truncated", 200, "truncated", "none"),
+    ],
+)
 def test_each_misbehaviour_is_recorded(hostile, path, status, transport, parser):
     seen = attempt(hostile.url(path)).observation
     assert (seen.status, seen.transport_error, seen.parser) == (status, transport, parser)

@@ -29,9 +29,13 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, sig, code):
     spec = tmp_path / "spec.yaml"
     spec.write_text(f"extends: {SPEC}\nversion: 1\nname: stopped\n{SLOW}")
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "engine", "run", str(spec), "--out", str(out)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(4)                       # the checks and the shipped drills finish; the slow one waits
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "run", str(spec), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(4)  # the checks and the shipped drills finish; the slow one waits
     process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == code, stdout + stderr
@@ -40,5 +44,5 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, sig, code):
     drills = {d["id"]: d for d in results["drills"]}
     assert drills["drill:waits-a-minute"]["status"] == "skipped"
     assert "interrupted" in drills["drill:waits-a-minute"]["reason"]
-    assert drills["drill:auth-401-no-fallback"]["status"] == "passed"      # finished before the signal
+    assert drills["drill:auth-401-no-fallback"]["status"] == "passed"  # finished before the signal
     assert "Verdict: INTERRUPTED" in stdout and "Traceback" not in stderr

@@ -38,25 +38,40 @@ def test_stream_with_include_usage_ends_with_usage_then_done(client):
     body = {"model": "gpt-4o-mini", "messages": HELLO, "stream": True, "stream_options": {"include_usage": True}}
     with client.stream("POST", "/v1/chat/completions", json=body, headers=AUTH) as response:
         assert response.status_code == 200
-        events = [line[len("data: "):] for line in response.iter_lines() if line.startswith("data: ")]
+        events = [line[len("data: ") :] for line in response.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "[DONE]"
     chunks = [json.loads(event) for event in events[:-1]]
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
 
 
-@pytest.mark.parametrize("method, path, headers, body, status, code", [
-    ("GET", "/v1/models", AUTH, None, 404, "not_found"),
-    ("POST", "/health", AUTH, {}, 404, "not_found"),
-    ("POST", "/v1/chat/completions", {}, {"model": "gpt-4o-mini", "messages": HELLO}, 401, "invalid_api_key"),
-    ("POST", "/v1/chat/completions", {"authorization": "Bearer sk-wrong"},
-     {"model": "gpt-4o-mini", "messages": HELLO}, 401, "invalid_api_key"),
-    ("POST", "/v1/chat/completions", AUTH, {"messages": HELLO}, 400, "invalid_request"),
-    ("POST", "/v1/chat/completions", AUTH, {"model": "gpt-4o-mini", "messages": []}, 400, "invalid_request"),
-    ("POST", "/v1/chat/completions", AUTH,
-     {"model": "gpt-4o-mini", "messages": [{"role": "robot", "content": "hi"}]}, 400, "invalid_request"),
-    ("POST", "/v1/chat/completions", AUTH, {"model": "gpt-nope", "messages": HELLO}, 404, "model_not_found"),
-])
+@pytest.mark.parametrize(
+    "method, path, headers, body, status, code",
+    [
+        ("GET", "/v1/models", AUTH, None, 404, "not_found"),
+        ("POST", "/health", AUTH, {}, 404, "not_found"),
+        ("POST", "/v1/chat/completions", {}, {"model": "gpt-4o-mini", "messages": HELLO}, 401, "invalid_api_key"),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {"authorization": "Bearer sk-wrong"},
+            {"model": "gpt-4o-mini", "messages": HELLO},
+            401,
+            "invalid_api_key",
+        ),
+        ("POST", "/v1/chat/completions", AUTH, {"messages": HELLO}, 400, "invalid_request"),
+        ("POST", "/v1/chat/completions", AUTH, {"model": "gpt-4o-mini", "messages": []}, 400, "invalid_request"),
+        (
+            "POST",
+            "/v1/chat/completions",
+            AUTH,
+            {"model": "gpt-4o-mini", "messages": [{"role": "robot", "content": "hi"}]},
+            400,
+            "invalid_request",
+        ),
+        ("POST", "/v1/chat/completions", AUTH, {"model": "gpt-nope", "messages": HELLO}, 404, "model_not_found"),
+    ],
+)
 def test_errors_use_status_and_code(client, method, path, headers, body, status, code):
     response = client.request(method, path, json=body, headers=headers)
     assert response.status_code == status

@@ -16,18 +16,35 @@ import pytest
 from engine.run.client import new_client
 
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "REQUEST_METHOD")
-VIA = "1.1 proxy.py v2.4.10"          # proxy.py adds this to every request it forwards
+VIA = "1.1 proxy.py v2.4.10"  # proxy.py adds this to every request it forwards
 
 
 @pytest.fixture(scope="module")
 def proxy_url(tmp_path_factory):
     """A real proxy.py on an ephemeral loopback port (it writes the port to --port-file)."""
-    home = tmp_path_factory.mktemp("proxy")        # proxy.py creates ~/.proxy: keep it in here
+    home = tmp_path_factory.mktemp("proxy")  # proxy.py creates ~/.proxy: keep it in here
     port_file, log = home / "port", open(home / "log", "wb")
     env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
-    proc = subprocess.Popen([sys.executable, "-m", "proxy", "--hostname", "127.0.0.1", "--port", "0",
-                             "--port-file", str(port_file), "--num-workers", "1", "--num-acceptors", "1"],
-                            env={**env, "HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "proxy",
+            "--hostname",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--port-file",
+            str(port_file),
+            "--num-workers",
+            "1",
+            "--num-acceptors",
+            "1",
+        ],
+        env={**env, "HOME": str(home)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -78,7 +95,7 @@ def origin():
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
-    for name in PROXY_VARS:               # upper and lower case: urllib reads both
+    for name in PROXY_VARS:  # upper and lower case: urllib reads both
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
 
@@ -87,15 +104,18 @@ def get(url: str, trust_env: bool) -> httpx.Response:
     async def go() -> httpx.Response:
         async with new_client(trust_env=trust_env) as client:
             return await client.get(url, timeout=10)
+
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("trust_env, no_proxy, via_proxy", [
-    (True, "", True), (False, "", False), (True, "127.0.0.1", False), (True, "localhost,127.0.0.1", False)])
+@pytest.mark.parametrize(
+    "trust_env, no_proxy, via_proxy",
+    [(True, "", True), (False, "", False), (True, "127.0.0.1", False), (True, "localhost,127.0.0.1", False)],
+)
 def test_environment_proxy(monkeypatch, proxy_url, origin, trust_env, no_proxy, via_proxy):
     url, seen = origin
     monkeypatch.setenv("HTTP_PROXY", proxy_url)
-    monkeypatch.setenv("NO_PROXY", no_proxy)    # httpx has no implicit loopback exclusion
+    monkeypatch.setenv("NO_PROXY", no_proxy)  # httpx has no implicit loopback exclusion
     seen.clear()
     response = get(f"{url}/v1/models", trust_env)
     assert response.status_code == 200 and response.json() == {"ok": True}
@@ -106,7 +126,7 @@ def test_environment_proxy(monkeypatch, proxy_url, origin, trust_env, no_proxy, 
 @pytest.mark.parametrize("scheme", ["http", "https"])
 @pytest.mark.parametrize("proxied", [False, True])
 def test_invalid_fails_as_dns_error_without_asking_the_proxy(monkeypatch, proxy_url, scheme, proxied):
-    if proxied:   # a proxy asked for this name would answer (502) or give a ProxyError, never gaierror
+    if proxied:  # a proxy asked for this name would answer (502) or give a ProxyError, never gaierror
         for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
             monkeypatch.setenv(name, proxy_url)
     started = time.monotonic()

@@ -22,14 +22,19 @@ SPEC = "specs/cometapi/chat-completions.yaml"
 
 
 def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=ci", "-c", "user.email=ci@example.invalid", *args], cwd=repo,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.invalid", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
 
 
 def runbook(repo: Path, base_url: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COMETAPI_BASE_URL": base_url, "COMETAPI_API_KEY": PROVIDER_KEY}
-    return subprocess.run([sys.executable, "-m", "engine", "run", *args], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "engine", "run", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +67,7 @@ def test_a_provider_that_keeps_the_contract_is_ready_in_one_run(repo, provider):
         text = (repo / "out" / report).read_text()
         assert "target live (cometapi-live)" in text and "the built-in fault simulator at time scale" in text
         assert "Ready for controlled production traffic" in text
-    assert results["started"] < results["finished"] and results["duration_ms"] > 1000   # drills included
+    assert results["started"] < results["finished"] and results["duration_ms"] > 1000  # drills included
 
 
 def test_a_smoke_run_is_partial(repo, provider):
@@ -78,16 +83,33 @@ def test_a_server_that_answers_200_to_everything_is_not_ready(repo):
     assert done.returncode == 1, done.stdout + done.stderr
     results = json.loads((repo / "always-ok" / "cometapi-chat-completions.json").read_text())
     failed = {c["id"] for c in results["checks"] if c["status"] == "failed"}
-    assert {"missing-auth", "invalid-token", "missing-model", "empty-messages", "invalid-role", "unknown-model",
-            "wrong-path", "stream-happy-path"} <= failed
+    assert {
+        "missing-auth",
+        "invalid-token",
+        "missing-model",
+        "empty-messages",
+        "invalid-role",
+        "unknown-model",
+        "wrong-path",
+        "stream-happy-path",
+    } <= failed
     assert results["summary"]["verdict"] == "not_ready"
     assert "FAIL missing-auth" in done.stdout and "class: expected auth, observed success" in done.stdout
 
 
 def test_renaming_every_class_changes_no_verdict(repo, provider):
     original = runbook(repo, provider.base_url, SPEC, "--target", "live", "--out", "original", "--format", "json")
-    renamed = runbook(repo, provider.base_url, "renamed/cometapi/chat-completions.yaml", "--target", "live",
-                      "--out", "renamed-out", "--format", "json")
+    renamed = runbook(
+        repo,
+        provider.base_url,
+        "renamed/cometapi/chat-completions.yaml",
+        "--target",
+        "live",
+        "--out",
+        "renamed-out",
+        "--format",
+        "json",
+    )
     assert original.returncode == renamed.returncode == 0, renamed.stdout
     before = json.loads((repo / "original" / "cometapi-chat-completions.json").read_text())
     after = json.loads((repo / "renamed-out" / "cometapi-chat-completions.json").read_text())
@@ -96,9 +118,11 @@ def test_renaming_every_class_changes_no_verdict(repo, provider):
 
 
 def verdicts(results: dict) -> dict:
-    return {"verdict": results["summary"]["verdict"],
-            "criteria": {c["id"]: c["verdict"] for c in results["criteria"]},
-            "items": {i["id"]: i["status"] for i in (*results["checks"], *results["drills"])}}
+    return {
+        "verdict": results["summary"]["verdict"],
+        "criteria": {c["id"]: c["verdict"] for c in results["criteria"]},
+        "items": {i["id"]: i["status"] for i in (*results["checks"], *results["drills"])},
+    }
 
 
 def write_renamed_copy(specs: Path, out: Path) -> None:
@@ -114,8 +138,11 @@ def write_renamed_copy(specs: Path, out: Path) -> None:
 
 def rename_classes(document) -> None:
     new = "renamed-{}".format
-    for item in [*document.get("classification", []), *(i["expect"] for i in document.get("checks", []) if "expect" in i),
-                 *(i["expect"] for i in document.get("drills", []) if "expect" in i)]:
+    for item in [
+        *document.get("classification", []),
+        *(i["expect"] for i in document.get("checks", []) if "expect" in i),
+        *(i["expect"] for i in document.get("drills", []) if "expect" in i),
+    ]:
         if "class" in item:
             item["class"] = new(item["class"])
     fallback = document.get("policy", {}).get("fallback", {})

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from conftest import SIM_KEY
 from engine import api
-from engine.cli import main
+from engine.cli.commands import main
 from support.provider import WellBehavedProvider
 
 SPEC = Path("specs/cometapi/chat-completions.yaml")
@@ -47,15 +47,19 @@ def test_criteria_are_honest_about_what_this_run_cannot_prove(sim_run):
     verdicts = {c.id: c.verdict for c in outcome.results.criteria}
     assert verdicts["malformed-requests-non-retryable"] == "met"
     assert verdicts["owners-named"] == "met"
-    assert verdicts["minimal-completion-from-production"] == "not_verified"   # live target only
-    assert verdicts["retry-bounded-with-jitter"] == "met"                     # proven by drills on the simulator
+    assert verdicts["minimal-completion-from-production"] == "not_verified"  # live target only
+    assert verdicts["retry-bounded-with-jitter"] == "met"  # proven by drills on the simulator
     assert verdicts["auth-failures-do-not-fall-back"] == "met"
-    assert verdicts["streaming-tested-separately"] == "met"                   # stream drills on the simulator
-    assert verdicts["parser-tolerance"] == "not_verified"                     # its drills passed; the happy path needs the provider
-    assert verdicts["sanitized-fixtures-checked-in"] == "not_verified"        # needs a real target
+    assert verdicts["streaming-tested-separately"] == "met"  # stream drills on the simulator
+    assert verdicts["parser-tolerance"] == "not_verified"  # its drills passed; the happy path needs the provider
+    assert verdicts["sanitized-fixtures-checked-in"] == "not_verified"  # needs a real target
     assert outcome.results.summary.verdict == "not_verified" and outcome.exit_code == 4
-    assert outcome.results.summary.blocking == ["endpoint-and-auth-match-reference", "minimal-completion-from-production",
-                                                "parser-tolerance", "sanitized-fixtures-checked-in"]
+    assert outcome.results.summary.blocking == [
+        "endpoint-and-auth-match-reference",
+        "minimal-completion-from-production",
+        "parser-tolerance",
+        "sanitized-fixtures-checked-in",
+    ]
     steps = {c.id: c.next_step for c in outcome.results.criteria}
     assert steps["parser-tolerance"] == f"runbook run {SPEC} --target live"
 
@@ -87,14 +91,14 @@ def test_live_target_secret_never_lands_in_output(tmp_path, monkeypatch):
         monkeypatch.setenv("COMETAPI_BASE_URL", provider.base_url)
         monkeypatch.setenv("COMETAPI_API_KEY", SIM_KEY)
         result = CliRunner().invoke(main, ["run", str(SPEC), "--target", "live", "--out", str(tmp_path)])
-    assert result.exit_code == 1, result.output      # not ready: no fixture is checked in yet
+    assert result.exit_code == 1, result.output  # not ready: no fixture is checked in yet
     assert "PASS happy-path" in result.output
     assert SIM_KEY not in result.output
     for path in tmp_path.iterdir():
         assert SIM_KEY not in path.read_text()
     document = json.loads((tmp_path / "cometapi-chat-completions.json").read_text())
     verdicts = {c["id"]: c["verdict"] for c in document["criteria"]}
-    assert verdicts["minimal-completion-from-production"] == "met"    # the live-only criterion is judged here
+    assert verdicts["minimal-completion-from-production"] == "met"  # the live-only criterion is judged here
 
 
 def test_live_target_without_a_key_is_a_usage_error(tmp_path, monkeypatch):
@@ -106,9 +110,11 @@ def test_live_target_without_a_key_is_a_usage_error(tmp_path, monkeypatch):
 
 def test_a_wrong_expectation_fails_the_check_and_the_run(tmp_path):
     broken = tmp_path / "spec.yaml"
-    broken.write_text(SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
-                      + "\nchecks:\n  - id: invalid-token\n"
-                        "    expect: {class: auth, retry: maybe, fallback: yes, action: page_owner}\n")
+    broken.write_text(
+        SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
+        + "\nchecks:\n  - id: invalid-token\n"
+        "    expect: {class: auth, retry: maybe, fallback: yes, action: page_owner}\n"
+    )
     outcome = api.run(broken, out_dir=None)
     by_id = {c.id: c for c in outcome.results.checks}
     assert by_id["invalid-token"].status == "failed"
@@ -123,6 +129,7 @@ def test_a_wrong_expectation_fails_the_check_and_the_run(tmp_path):
 
 def test_unreachable_target_is_recorded_not_raised(tmp_path, monkeypatch):
     from support.hostile import closed_port
+
     monkeypatch.setenv("COMETAPI_BASE_URL", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setenv("COMETAPI_API_KEY", "sk-whatever-1234")
     outcome = api.run(SPEC, target="live", out_dir=None)
@@ -145,14 +152,17 @@ def test_a_smoke_run_is_partial_and_never_ready(tmp_path):
 
 def test_a_failing_selected_check_still_fails_a_partial_run(tmp_path):
     broken = tmp_path / "spec.yaml"
-    broken.write_text(SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
-                      + "\nchecks:\n  - id: happy-path\n    expect: {status: 201}\n")
+    broken.write_text(
+        SPEC.read_text().replace("../shared/", str(SPEC.parent.parent.resolve() / "shared") + "/")
+        + "\nchecks:\n  - id: happy-path\n    expect: {status: 201}\n"
+    )
     outcome = api.run(broken, out_dir=None, selection=api.Selection(tags=("smoke",)))
     assert outcome.results.summary.verdict == "not_ready" and outcome.exit_code == 1
 
 
 def test_partial_run_reports_say_not_applicable_and_do_not_claim_readiness(tmp_path):
     from engine.report import render_html, render_markdown
+
     outcome = api.run(SPEC, out_dir=None, selection=api.Selection(tags=("smoke",)))
     document = outcome.results.to_json_dict()
     for text in (render_markdown(document), render_html(document)):
@@ -172,6 +182,7 @@ def test_a_live_target_that_is_runbooks_own_simulator_is_not_a_provider(sim_serv
 
 def test_every_attempt_carries_a_client_request_id_and_is_logged_without_content(tmp_path, monkeypatch):
     from support.hostile import HostileServer
+
     with HostileServer() as server:
         monkeypatch.setenv("COMETAPI_BASE_URL", server.base_url)
         monkeypatch.setenv("COMETAPI_API_KEY", "sk-log-test-0001")
@@ -180,21 +191,33 @@ def test_every_attempt_carries_a_client_request_id_and_is_logged_without_content
         outcome = api.run(spec, target="live", out_dir=None, selection=api.Selection(only=("happy-path",)))
     (check,) = [c for c in outcome.results.checks if c.selected]
     assert check.log.client_request_id.startswith("rb-")
-    assert check.observed.request_id == check.log.client_request_id       # the server saw the header
-    assert (check.log.endpoint_path, check.log.base_url_alias, check.log.http_status) == ("/echo-request-id", "cometapi-live", 200)
+    assert check.observed.request_id == check.log.client_request_id  # the server saw the header
+    assert (check.log.endpoint_path, check.log.base_url_alias, check.log.http_status) == (
+        "/echo-request-id",
+        "cometapi-live",
+        200,
+    )
     assert check.log.environment == "test" and check.log.retry_count == 0 and check.log.parser_outcome == "ok"
     assert "Return JSON only" not in check.log.model_dump_json()
 
 
-@pytest.mark.parametrize("path, broken", [("/truncated", "the exchange ended with truncated"),
-                                          ("/drip", "the exchange ended with deadline"),
-                                          ("/error-in-200", "parser error_in_body")])
+@pytest.mark.parametrize(
+    "path, broken",
+    [
+        ("/truncated", "the exchange ended with truncated"),
+        ("/drip", "the exchange ended with deadline"),
+        ("/error-in-200", "parser error_in_body"),
+    ],
+)
 def test_a_success_status_alone_cannot_pass_a_broken_answer(tmp_path, monkeypatch, path, broken):
     from support.hostile import HostileServer
+
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {SPEC.resolve()}\nversion: 1\nname: broken\ncontract:\n  path: {path}\n"
-                    "  timeouts: {connect: 1s, read: 300ms, deadline: 500ms}\n"
-                    "checks:\n  - id: status-only\n    expect: {status: 2xx}\n")
+    spec.write_text(
+        f"extends: {SPEC.resolve()}\nversion: 1\nname: broken\ncontract:\n  path: {path}\n"
+        "  timeouts: {connect: 1s, read: 300ms, deadline: 500ms}\n"
+        "checks:\n  - id: status-only\n    expect: {status: 2xx}\n"
+    )
     with HostileServer() as server:
         monkeypatch.setenv("COMETAPI_BASE_URL", server.base_url)
         monkeypatch.setenv("COMETAPI_API_KEY", "sk-broken-0123456789")

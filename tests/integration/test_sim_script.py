@@ -25,8 +25,12 @@ def scripted(tmp_path):
     """`runbook sim --script` as a user runs it: (base URL, path of its attempt log)."""
     script, log = tmp_path / "faults.yaml", tmp_path / "attempts.jsonl"
     script.write_text(SCRIPT)
-    process = subprocess.Popen([sys.executable, "-m", "engine", "sim", "--script", str(script), "--port", "0",
-                                "--log", str(log)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "sim", "--script", str(script), "--port", "0", "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         banner = process.stdout.readline()
         match = re.search(r"listening on (http://127\.0\.0\.1:\d+)", banner)
@@ -52,16 +56,27 @@ def test_each_call_prefix_gets_the_script_from_its_first_step(scripted):
     base, log = scripted
     with httpx.Client(timeout=5) as client:
         a, b = f"{base}/call/a/v1/chat/completions", f"{base}/call/b/v1/chat/completions"
-        seen = [_status(client, a), _status(client, b), _status(client, a), _status(client, a), _status(client, a),
-                _status(client, b)]
+        seen = [
+            _status(client, a),
+            _status(client, b),
+            _status(client, a),
+            _status(client, a),
+            _status(client, a),
+            _status(client, b),
+        ]
         # neither a path prefix nor the header: the one default sequence, untouched by the calls above
         default = [_status(client, f"{base}/v1/chat/completions") for _ in range(4)]
-    assert seen == [503, 503, 429, 200, 200, 429]          # a: 503 429 ok ok(repeats); b from its own first step
+    assert seen == [503, 503, 429, 200, 200, 429]  # a: 503 429 ok ok(repeats); b from its own first step
     assert default == [503, 429, 200, 200]
     attempts, _ = _lines(log)
     assert [(r["call"], r["attempt"], r["answer"]) for r in attempts[:6]] == [
-        ("a", 1, "status 503"), ("b", 1, "status 503"), ("a", 2, "status 429"), ("a", 3, "ok"), ("a", 4, "ok"),
-        ("b", 2, "status 429")]
+        ("a", 1, "status 503"),
+        ("b", 1, "status 503"),
+        ("a", 2, "status 429"),
+        ("a", 3, "ok"),
+        ("a", 4, "ok"),
+        ("b", 2, "status 429"),
+    ]
     assert [(r["call"], r["attempt"]) for r in attempts[6:]] == [("default", n) for n in (1, 2, 3, 4)]
     assert attempts[0]["path"] == "/call/a/v1/chat/completions"
 
@@ -70,9 +85,12 @@ def test_the_header_scopes_a_call_on_any_path_and_a_path_prefix_wins_over_it(scr
     base, log = scripted
     with httpx.Client(timeout=5) as client:
         url = f"{base}/v1/chat/completions"
-        seen = [_status(client, url, **{"X-Runbook-Call": "h1"}), _status(client, url, **{"X-Runbook-Call": "h1"}),
-                _status(client, f"{base}/anything/else", **{"X-Runbook-Call": "h2"}),
-                _status(client, f"{base}/call/p/v1/chat/completions", **{"X-Runbook-Call": "h1"})]
+        seen = [
+            _status(client, url, **{"X-Runbook-Call": "h1"}),
+            _status(client, url, **{"X-Runbook-Call": "h1"}),
+            _status(client, f"{base}/anything/else", **{"X-Runbook-Call": "h2"}),
+            _status(client, f"{base}/call/p/v1/chat/completions", **{"X-Runbook-Call": "h1"}),
+        ]
         bad = client.post(url, json=BODY, headers={"X-Runbook-Call": "not a valid id!"})
     assert seen == [503, 429, 503, 503]
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_call_id"
@@ -93,14 +111,15 @@ def test_the_log_has_calls_attempts_request_ids_and_answered_events_but_no_secre
     assert "secret" not in text and "sk-in-query" not in text
     attempts, answered = _lines(log)
     assert [r["request_id"] for r in attempts] == ["client-1", "r" * 100, None]
-    assert all(set(r) == {"event", "time", "elapsed_s", "call", "attempt", "answer", "path", "request_id"}
-               for r in attempts)
+    assert all(
+        set(r) == {"event", "time", "elapsed_s", "call", "attempt", "answer", "path", "request_id"} for r in attempts
+    )
     assert attempts[0]["path"] == "/call/logged/v1/chat/completions"
     assert [(r["call"], r["attempt"]) for r in answered] == [("logged", 1), ("logged", 2), ("logged", 3)]
     assert all(set(r) == {"event", "time", "elapsed_s", "call", "attempt"} for r in answered)
     for attempt, done in zip(attempts, answered):
         assert attempt["elapsed_s"] <= done["elapsed_s"]
-    assert attempts[1]["elapsed_s"] >= answered[0]["elapsed_s"]   # one call, in order: answered, then the next
+    assert attempts[1]["elapsed_s"] >= answered[0]["elapsed_s"]  # one call, in order: answered, then the next
 
 
 def test_a_stall_is_logged_but_never_answered(tmp_path):
@@ -113,8 +132,11 @@ def test_a_stall_is_logged_but_never_answered(tmp_path):
         ready.set()
 
     with log_path.open("a", encoding="utf-8") as log:
-        thread = threading.Thread(target=serve_script, args=([FaultStep("stall"), FaultStep()], "127.0.0.1", 0, log,
-                                                             on_ready, stop), daemon=True)
+        thread = threading.Thread(
+            target=serve_script,
+            args=([FaultStep("stall"), FaultStep()], "127.0.0.1", 0, log, on_ready, stop),
+            daemon=True,
+        )
         thread.start()
         try:
             assert ready.wait(5)
@@ -150,13 +172,22 @@ def test_the_openai_sdk_names_its_call_in_the_base_url(scripted):
     client = openai.OpenAI(base_url=f"{base}/call/sdk-1/v1", api_key="sk-anything", max_retries=3, timeout=10)
     reply = client.chat.completions.create(**BODY)
     assert reply.choices[0].finish_reason == "stop"
-    headed = openai.OpenAI(base_url=f"{base}/v1", api_key="sk-anything", max_retries=0, timeout=10,
-                           default_headers={"X-Runbook-Call": "sdk-2"})
-    with pytest.raises(openai.InternalServerError):     # its own call, from the script's first step: 503
+    headed = openai.OpenAI(
+        base_url=f"{base}/v1",
+        api_key="sk-anything",
+        max_retries=0,
+        timeout=10,
+        default_headers={"X-Runbook-Call": "sdk-2"},
+    )
+    with pytest.raises(openai.InternalServerError):  # its own call, from the script's first step: 503
         headed.chat.completions.create(**BODY)
     attempts, _ = _lines(log)
     assert [(r["call"], r["attempt"], r["answer"]) for r in attempts] == [
-        ("sdk-1", 1, "status 503"), ("sdk-1", 2, "status 429"), ("sdk-1", 3, "ok"), ("sdk-2", 1, "status 503")]
+        ("sdk-1", 1, "status 503"),
+        ("sdk-1", 2, "status 429"),
+        ("sdk-1", 3, "ok"),
+        ("sdk-2", 1, "status 503"),
+    ]
 
 
 def test_runbook_drills_keep_their_explicit_scopes():
@@ -164,8 +195,10 @@ def test_runbook_drills_keep_their_explicit_scopes():
         drill = server.script("drill-1", [FaultStep("status", 503), FaultStep()])
         with httpx.Client(timeout=5) as client:
             # a drill's path wins over the header; without a template, calls and the default scope have no script
-            assert client.post(f"{drill}/v1/chat/completions", json=BODY,
-                               headers={"X-Runbook-Call": "x"}).status_code == 503
+            assert (
+                client.post(f"{drill}/v1/chat/completions", json=BODY, headers={"X-Runbook-Call": "x"}).status_code
+                == 503
+            )
             assert client.post(f"{drill}/v1/chat/completions", json=BODY).status_code == 200
             assert client.post(f"{server.base_url}/call/x/v1/chat/completions", json=BODY).status_code == 404
             assert client.post(f"{server.base_url}/v1/chat/completions", json=BODY).status_code == 404
@@ -173,7 +206,12 @@ def test_runbook_drills_keep_their_explicit_scopes():
 
 
 def test_log_without_script_is_a_usage_error(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "engine", "sim", "--port", "0", "--log", str(tmp_path / "a.jsonl")],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "engine", "sim", "--port", "0", "--log", str(tmp_path / "a.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 2 and "--log needs --script" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "a.jsonl").exists()

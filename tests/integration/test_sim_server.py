@@ -67,9 +67,8 @@ def test_port_is_released_after_stop() -> None:
 
 
 def test_busy_port_fails_to_start() -> None:
-    with SimServer(SimConfig(keys=(KEY_A,))) as running:
-        with pytest.raises(OSError):
-            SimServer(SimConfig(keys=(KEY_A,)), port=running.port).start()
+    with SimServer(SimConfig(keys=(KEY_A,))) as running, pytest.raises(OSError):
+        SimServer(SimConfig(keys=(KEY_A,)), port=running.port).start()
 
 
 def test_stop_is_prompt_with_an_idle_keep_alive_client() -> None:
@@ -83,9 +82,8 @@ def test_stop_is_prompt_with_an_idle_keep_alive_client() -> None:
 
 
 def test_a_server_starts_only_once() -> None:
-    with SimServer(SimConfig(keys=(KEY_A,))) as server:
-        with pytest.raises(RuntimeError):
-            server.start()
+    with SimServer(SimConfig(keys=(KEY_A,))) as server, pytest.raises(RuntimeError):
+        server.start()
 
 
 def test_streaming_over_a_socket_ends_with_done() -> None:

@@ -13,10 +13,10 @@ import httpx
 import openai
 import pytest
 
-from engine.classify import classify
+from engine.load.loader import load_spec
 from engine.run.http import Outgoing, send
 from engine.sim.faults import FaultServer, FaultStep
-from engine.spec.load import load_spec
+from engine.spec.classify import classify
 
 RULES = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec.classification
 CONTRACT = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec.contract.response
@@ -36,8 +36,18 @@ def stream_once(kind: str, wants_usage: bool = True):
 
         async def go():
             async with httpx.AsyncClient() as client:
-                request = Outgoing("POST", url + "/v1/chat/completions", {}, b'{"stream": true}', 1.0, 0.3, 3.0,
-                                   1_000_000, stream=True, wants_usage=wants_usage)
+                request = Outgoing(
+                    "POST",
+                    url + "/v1/chat/completions",
+                    {},
+                    b'{"stream": true}',
+                    1.0,
+                    0.3,
+                    3.0,
+                    1_000_000,
+                    stream=True,
+                    wants_usage=wants_usage,
+                )
                 return await send(client, request, CONTRACT)
 
         return asyncio.run(go())
@@ -49,7 +59,7 @@ def test_a_broken_stream_is_never_a_success(kind):
     outcome, transport, klass = BROKEN[kind]
     seen = attempt.observation
     assert (seen.stream.outcome, seen.transport_error, classify(seen, RULES).class_) == (outcome, transport, klass)
-    assert seen.stream.content_chars > 0      # what arrived is kept as evidence
+    assert seen.stream.content_chars > 0  # what arrived is kept as evidence
     assert classify(seen, RULES).class_ != "success"
 
 
@@ -69,9 +79,13 @@ def test_keep_alives_are_counted_and_slow_first_tokens_measured():
 
 def test_a_missing_usage_chunk_or_finish_reason_is_reported():
     from engine.run.stream import StreamState, stream_outcome
+
     state = StreamState()
-    state.feed(b'data: {"id": "a", "object": "chat.completion.chunk", "choices": [{"delta": {"content": "x"}}]}\n\n'
-               b"data: [DONE]\n\n", 1.0)
+    state.feed(
+        b'data: {"id": "a", "object": "chat.completion.chunk", "choices": [{"delta": {"content": "x"}}]}\n\n'
+        b"data: [DONE]\n\n",
+        1.0,
+    )
     state.close(2.0)
     assert stream_outcome(state, None, wants_usage=True) == ("partial", "missing_field", ["finish_reason", "usage"])
     assert stream_outcome(state, None, wants_usage=False) == ("partial", "missing_field", ["finish_reason"])
@@ -80,16 +94,25 @@ def test_a_missing_usage_chunk_or_finish_reason_is_reported():
 def test_the_openai_sdk_calls_a_truncated_stream_complete_and_runbook_does_not(tmp_path):
     script = tmp_path / "faults.yaml"
     script.write_text("faults: [stream_no_done]\n")
-    process = subprocess.Popen([sys.executable, "-m", "engine", "sim", "--script", str(script), "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engine", "sim", "--script", str(script), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base_url = re.search(r"OpenAI SDK base_url: (\S+/v1)", process.stdout.readline()).group(1)
         client = openai.OpenAI(base_url=base_url, api_key="sk-any", max_retries=0, timeout=10)
-        pieces = [c.choices[0].delta.content or "" for c in client.chat.completions.create(
-            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True) if c.choices]
+        pieces = [
+            c.choices[0].delta.content or ""
+            for c in client.chat.completions.create(
+                model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+            )
+            if c.choices
+        ]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
-    assert "".join(pieces) == "Hello, world."           # the SDK: no error, a complete-looking answer
-    seen = stream_once("stream_no_done").observation      # runbook, same fault: partial
+    assert "".join(pieces) == "Hello, world."  # the SDK: no error, a complete-looking answer
+    seen = stream_once("stream_no_done").observation  # runbook, same fault: partial
     assert seen.stream.outcome == "partial" and seen.parser == "stream_truncated"

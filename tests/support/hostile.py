@@ -17,15 +17,22 @@ SECRET_ECHO_PATH = "/echo-auth"
 
 
 def _response(status: str, body: bytes, content_type: str = "application/json", extra: str = "") -> bytes:
-    head = (f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
-            f"connection: close\r\n{extra}\r\n")
+    head = (
+        f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
+        f"connection: close\r\n{extra}\r\n"
+    )
     return head.encode() + body
 
 
 def _chat(content: str) -> bytes:
-    return json.dumps({"id": "x", "object": "chat.completion", "model": "m",
-                       "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                    "finish_reason": "stop"}]}).encode()
+    return json.dumps(
+        {
+            "id": "x",
+            "object": "chat.completion",
+            "model": "m",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        }
+    ).encode()
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -68,10 +75,16 @@ class _Handler(socketserver.BaseRequestHandler):
         self.request.shutdown(socket.SHUT_RDWR)
 
     def do_html502(self, _head: bytes) -> None:
-        self._send(_response("502 Bad Gateway", b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>", "text/html"))
+        self._send(
+            _response(
+                "502 Bad Gateway",
+                b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
+                "text/html",
+            )
+        )
 
     def do_truncated(self, _head: bytes) -> None:
-        self._send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"id\": \"x\"")
+        self._send(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id": "x"')
         self.request.shutdown(socket.SHUT_RDWR)
 
     def do_stall(self, _head: bytes) -> None:
@@ -93,7 +106,12 @@ class _Handler(socketserver.BaseRequestHandler):
         self._send(_response("301 Moved Permanently", b"", "text/html", "location: /v1/chat/completions\r\n"))
 
     def do_error_in_200(self, _head: bytes) -> None:
-        self._send(_response("200 OK", json.dumps({"error": {"message": "upstream failed", "type": "server_error", "code": 500}}).encode()))
+        self._send(
+            _response(
+                "200 OK",
+                json.dumps({"error": {"message": "upstream failed", "type": "server_error", "code": 500}}).encode(),
+            )
+        )
 
     def do_schema_drift(self, _head: bytes) -> None:
         self._send(_response("200 OK", json.dumps({"id": "x", "object": "chat.completion"}).encode()))
@@ -105,10 +123,23 @@ class _Handler(socketserver.BaseRequestHandler):
         self._send(_response("200 OK", _chat("the secret prompt answer"), extra="x-request-id: req_hostile_1\r\n"))
 
     def do_echo_auth(self, head: bytes) -> None:
-        auth = next((line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                     if line.lower().startswith(b"authorization:")), b"")
+        auth = next(
+            (
+                line.split(b":", 1)[1].strip()
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"authorization:")
+            ),
+            b"",
+        )
         message = b"bad key " + auth
-        self._send(_response("401 Unauthorized", json.dumps({"error": {"message": message.decode(), "type": "auth", "code": "invalid_api_key"}}).encode()))
+        self._send(
+            _response(
+                "401 Unauthorized",
+                json.dumps(
+                    {"error": {"message": message.decode(), "type": "auth", "code": "invalid_api_key"}}
+                ).encode(),
+            )
+        )
 
     def do_missing_route(self, _head: bytes) -> None:
         self._send(_response("404 Not Found", b'{"error": {"message": "no route", "code": "not_found"}}'))
@@ -123,7 +154,7 @@ class HostileServer:
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
-    def __enter__(self) -> "HostileServer":
+    def __enter__(self) -> HostileServer:
         self._thread.start()
         return self
 
@@ -146,6 +177,7 @@ from engine.run.drills import closed_port  # noqa: E402,F401 - one helper for en
 
 def _gzip_bomb() -> bytes:
     import gzip
+
     return gzip.compress(b"\0" * 50_000_000, compresslevel=9)
 
 
@@ -165,6 +197,7 @@ def _deep_json(_self, _head: bytes) -> None:
 
 def _gzip(_self, _head: bytes) -> None:
     import gzip
+
     _self._send(_response("200 OK", gzip.compress(_chat("zipped")), extra="content-encoding: gzip\r\n"))
 
 
@@ -183,8 +216,14 @@ _Handler.do_double_gzip = _double_gzip
 
 
 def _echo_request_id(_self, head: bytes) -> None:
-    value = next((line.split(b":", 1)[1].strip() for line in head.split(b"\r\n")
-                  if line.lower().startswith(b"x-client-request-id:")), b"none")
+    value = next(
+        (
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"x-client-request-id:")
+        ),
+        b"none",
+    )
     _self._send(_response("200 OK", _chat("x"), extra=f"x-request-id: {value.decode()}\r\n"))
 
 

@@ -135,15 +135,18 @@ class _Gateway:
             return _error(400, "invalid_request", "'messages' must be a non-empty array.", "messages")
         for index, message in enumerate(messages):
             if not isinstance(message, dict) or message.get("role") not in ROLES:
-                return _error(400, "invalid_request", f"Invalid role in messages[{index}].",
-                              f"messages.[{index}].role")
+                return _error(400, "invalid_request", f"Invalid role in messages[{index}].", f"messages.[{index}].role")
         if body["model"] not in self._provider.models:
             return _error(404, "model_not_found", f"The model `{body['model']}` does not exist.", "model")
         used = sum(_chars(message.get("content")) for message in messages) / 4
         if used > self._provider.context_tokens:
-            return _error(400, "context_length_exceeded",
-                          f"This model's maximum context length is {self._provider.context_tokens} tokens. "
-                          f"However, your messages resulted in {math.ceil(used)} tokens.", "messages")
+            return _error(
+                400,
+                "context_length_exceeded",
+                f"This model's maximum context length is {self._provider.context_tokens} tokens. "
+                f"However, your messages resulted in {math.ceil(used)} tokens.",
+                "messages",
+            )
         return None
 
 
@@ -151,8 +154,9 @@ def _chars(content: Any) -> int:
     if isinstance(content, str):
         return len(content)
     if isinstance(content, list):
-        return sum(len(part["text"]) for part in content
-                   if isinstance(part, dict) and isinstance(part.get("text"), str))
+        return sum(
+            len(part["text"]) for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
     return 0
 
 

@@ -3,7 +3,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
+from engine.cli.commands import main
 
 SPEC = "specs/cometapi/chat-completions.yaml"
 
@@ -51,14 +51,16 @@ def test_unknown_target_is_a_usage_error():
 
 def test_run_writes_only_the_asked_formats_and_report_re_renders(tmp_path):
     result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--var", "model=gpt-5-mini")
-    assert result.exit_code == 4, result.output       # not verified: the simulator is not the provider
+    assert result.exit_code == 4, result.output  # not verified: the simulator is not the provider
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cometapi-chat-completions.json"]
     saved = tmp_path / "cometapi-chat-completions.json"
     assert json.loads(saved.read_text())["contract"]["model"] == "gpt-5-mini"
     again = invoke("report", str(saved), "--out", str(tmp_path / "again"), "--format", "html,md")
     assert again.exit_code == 0
     assert sorted(p.name for p in (tmp_path / "again").iterdir()) == [
-        "cometapi-chat-completions.html", "cometapi-chat-completions.md"]
+        "cometapi-chat-completions.html",
+        "cometapi-chat-completions.md",
+    ]
 
 
 def test_report_on_a_file_that_is_not_json(tmp_path):
@@ -83,6 +85,7 @@ def test_unexpected_failure_exits_3_without_a_traceback(monkeypatch):
 def test_python_dash_m_engine_works():
     import subprocess
     import sys
+
     done = subprocess.run([sys.executable, "-m", "engine", "--version"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 0 and "runbook" in done.stdout
 
@@ -99,8 +102,9 @@ def test_report_refuses_documents_that_are_not_results(tmp_path, content):
 def test_reports_are_written_with_ordinary_permissions(tmp_path):
     import os
     import stat
+
     result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--tags", "smoke")
-    assert result.exit_code == 4, result.output       # partial: a smoke run claims no readiness
+    assert result.exit_code == 4, result.output  # partial: a smoke run claims no readiness
     mode = stat.S_IMODE(os.stat(tmp_path / "cometapi-chat-completions.json").st_mode)
     current = os.umask(0)
     os.umask(current)

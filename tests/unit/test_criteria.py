@@ -2,10 +2,10 @@
 
 from pathlib import Path
 
-from engine.criteria import Gate, judge_criterion, summarize
-from engine.plan import build_plan
-from engine.results import CheckResult, CriterionResult, FixtureResult
-from engine.spec.load import load_spec
+from engine.judge.criteria import Gate, judge_criterion, summarize
+from engine.judge.results import CheckResult, CriterionResult, FixtureResult
+from engine.load.loader import load_spec
+from engine.plan.build import build_plan
 from engine.spec.models import Criterion
 
 LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
@@ -57,8 +57,10 @@ def test_checks_against_the_simulator_prove_nothing_about_the_provider_unless_op
     assert by_default.verdict == "not_verified" and "prove the spec, not the provider" in by_default.reasons[0]
     opted_in = judge_criterion(criterion.model_copy(update={"targets": ["sim"]}), {"a": check("a", "passed")}, SIM)
     assert opted_in.verdict == "met"
-    drills_only = judge_criterion(Criterion(id="d", text="t", requires=["drill:x"]), {"drill:x": check("drill:x", "passed")}, SIM)
-    assert drills_only.verdict == "met"      # drills always run on the fault simulator: they count on any target
+    drills_only = judge_criterion(
+        Criterion(id="d", text="t", requires=["drill:x"]), {"drill:x": check("drill:x", "passed")}, SIM
+    )
+    assert drills_only.verdict == "met"  # drills always run on the fault simulator: they count on any target
 
 
 def test_a_live_target_that_is_runbooks_own_simulator_proves_nothing_about_a_provider():
@@ -77,12 +79,13 @@ def test_fixtures_count_only_when_they_existed_before_the_run_and_are_committed(
         return FixtureResult(name="happy-path", path="fixtures/happy-path.json", status=status, git=git)
 
     assert fixture_criterion(fixture("matched", "committed")).verdict == "met"
-    assert fixture_criterion(fixture("matched", None)).verdict == "met"           # not in a git work tree
+    assert fixture_criterion(fixture("matched", None)).verdict == "met"  # not in a git work tree
     updated = fixture_criterion(fixture("updated", "untracked"))
     assert updated.verdict == "not_met" and "written by this run" in updated.reasons[0]
     untracked = fixture_criterion(fixture("matched", "untracked"))
     assert untracked.verdict == "not_met" and untracked.reasons == [
-        "the fixture fixtures/happy-path.json is not checked in (git: untracked)"]
+        "the fixture fixtures/happy-path.json is not checked in (git: untracked)"
+    ]
     assert untracked.next_step == "git add fixtures/happy-path.json && git commit"
     assert fixture_criterion(fixture("matched", "modified")).verdict == "not_met"
     missing = fixture_criterion(fixture("missing", None))
@@ -95,8 +98,10 @@ def test_owners_criterion_fails_when_a_rule_names_no_owner():
     criterion = Criterion(id="c", text="t", owners_for=["auth", "provider_error", "nonexistent"])
     result = judge_criterion(criterion, {}, LIVE)
     assert result.verdict == "not_met"
-    assert result.reasons == ["rule error-inside-200 (class provider_error) names no owner",
-                              "no classification rule yields class nonexistent"]
+    assert result.reasons == [
+        "rule error-inside-200 (class provider_error) names no owner",
+        "no classification rule yields class nonexistent",
+    ]
 
 
 def criterion(verdict: str, applicable: bool = True) -> CriterionResult:
@@ -113,7 +118,7 @@ def test_verdicts():
     assert summarize(passed, (check("drill:x", "failed"),), (met,)).verdict == "not_ready"
     assert summarize(passed, (), (met, left_out)).verdict == "partial"
     assert summarize(passed, (), (met,), interrupted="SIGTERM").verdict == "interrupted"
-    assert summarize(passed, (), ()).verdict == "not_verified"      # a spec without criteria is never ready
+    assert summarize(passed, (), ()).verdict == "not_verified"  # a spec without criteria is never ready
 
 
 def test_only_a_fully_met_board_is_ready_and_the_blockers_are_named():
@@ -135,7 +140,8 @@ def test_suggested_commands_repeat_the_runs_variables():
 
 
 def test_a_criterion_can_require_evidence_from_a_client_under_test():
-    from engine.results import DrillSummary
+    from engine.judge.results import DrillSummary
+
     criterion = Criterion(id="c", text="t", requires=["drill:d"], client="required")
 
     def drill(client: str) -> CheckResult:
@@ -146,5 +152,11 @@ def test_a_criterion_can_require_evidence_from_a_client_under_test():
     assert by_reference.reasons == ["its drills must exercise a client under test, not runbook's reference client"]
     assert by_reference.evidence[0].source == "the built-in fault simulator at time scale 1, reference client"
     by_app = judge_criterion(criterion, {"drill:d": drill("app")}, LIVE)
-    assert by_app.verdict == "met" and by_app.evidence[0].source == "the built-in fault simulator at time scale 1, client app"
-    assert judge_criterion(criterion.model_copy(update={"client": None}), {"drill:d": drill("reference")}, LIVE).verdict == "met"
+    assert (
+        by_app.verdict == "met"
+        and by_app.evidence[0].source == "the built-in fault simulator at time scale 1, client app"
+    )
+    assert (
+        judge_criterion(criterion.model_copy(update={"client": None}), {"drill:d": drill("reference")}, LIVE).verdict
+        == "met"
+    )

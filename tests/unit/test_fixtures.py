@@ -2,11 +2,16 @@ import json
 import shutil
 
 from engine import api
-from engine.fixtures import compare, fixture_document, shape_of
+from engine.judge.drift import compare, fixture_document, shape_of
 
-RESPONSE = {"id": "c1", "object": "chat.completion", "model": "m", "created": 1,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": "private answer"}, "finish_reason": "stop"}],
-            "usage": {"total_tokens": 9}}
+RESPONSE = {
+    "id": "c1",
+    "object": "chat.completion",
+    "model": "m",
+    "created": 1,
+    "choices": [{"index": 0, "message": {"role": "assistant", "content": "private answer"}, "finish_reason": "stop"}],
+    "usage": {"total_tokens": 9},
+}
 
 
 def test_shapes_keep_the_contract_and_drop_the_content():
@@ -14,8 +19,11 @@ def test_shapes_keep_the_contract_and_drop_the_content():
     assert shape["object"] == "chat.completion" and shape["choices"][0]["finish_reason"] == "stop"
     assert shape["choices"][0]["message"] == {"role": "assistant", "content": "<string>"}
     assert shape["usage"] == {"total_tokens": "<number>"} and shape["id"] == "<string>"
-    assert "private answer" not in json.dumps(fixture_document("POST", "/v1", {"messages": [{"content": "secret"}]}, 200,
-                                                               "application/json; charset=utf-8", RESPONSE))
+    assert "private answer" not in json.dumps(
+        fixture_document(
+            "POST", "/v1", {"messages": [{"content": "secret"}]}, 200, "application/json; charset=utf-8", RESPONSE
+        )
+    )
 
 
 def test_drift_removed_and_changed_break_added_is_tolerated():
@@ -31,14 +39,16 @@ def test_drift_removed_and_changed_break_added_is_tolerated():
 
 def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
     from conftest import PROVIDER_KEY
+
     spec_dir = tmp_path / "specs"
     shutil.copytree("specs", spec_dir)
     spec = spec_dir / "cometapi" / "chat-completions.yaml"
     env = {"COMETAPI_BASE_URL": provider.base_url, "COMETAPI_API_KEY": PROVIDER_KEY}
 
     def verdict(**options):
-        outcome = api.run(spec, target="live", out_dir=None, environ=env,
-                          selection=api.Selection(only=("happy-path",)), **options)
+        outcome = api.run(
+            spec, target="live", out_dir=None, environ=env, selection=api.Selection(only=("happy-path",)), **options
+        )
         criterion = next(c for c in outcome.results.criteria if c.id == "sanitized-fixtures-checked-in")
         happy = next(c for c in outcome.results.checks if c.id == "happy-path")
         return criterion, happy
@@ -50,10 +60,10 @@ def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
     criterion, happy = verdict(update_fixtures=True)
     stored = spec_dir / "cometapi" / "fixtures" / "happy-path.json"
     assert stored.is_file() and happy.fixture.status == "updated"
-    assert criterion.verdict == "not_met" and "written by this run" in criterion.reasons[0]   # never judges itself
+    assert criterion.verdict == "not_met" and "written by this run" in criterion.reasons[0]  # never judges itself
     assert PROVIDER_KEY not in stored.read_text() and "Return JSON only" not in stored.read_text()
 
-    criterion, happy = verdict()                # not in a git work tree: a fixture that exists is enough
+    criterion, happy = verdict()  # not in a git work tree: a fixture that exists is enough
     assert criterion.verdict == "met" and happy.fixture.status == "matched" and happy.fixture.git is None
 
     document = json.loads(stored.read_text())
@@ -67,11 +77,16 @@ def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
 
 def test_git_says_whether_each_fixture_is_checked_in(tmp_path):
     import subprocess
-    from engine.fixtures import git_states
+
+    from engine.load.fixtures import git_states
 
     def git(*args: str) -> None:
-        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args], cwd=tmp_path,
-                       check=True, capture_output=True)
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
 
     names = ["committed", "modified", "staged", "untracked", "ignored/one"]
     files = {name: tmp_path / "fixtures" / f"{name}.json" for name in names}
@@ -86,13 +101,20 @@ def test_git_says_whether_each_fixture_is_checked_in(tmp_path):
     git("add", str(files["staged"]))
     missing = tmp_path / "fixtures" / "missing.json"
     states = git_states(tmp_path, [*files.values(), missing])
-    assert {path.stem if path.parent.name == "fixtures" else "ignored/one": state for path, state in states.items()} == {
-        "committed": "committed", "modified": "modified", "staged": "not_committed", "untracked": "untracked",
-        "ignored/one": "ignored"}
+    assert {
+        path.stem if path.parent.name == "fixtures" else "ignored/one": state for path, state in states.items()
+    } == {
+        "committed": "committed",
+        "modified": "modified",
+        "staged": "not_committed",
+        "untracked": "untracked",
+        "ignored/one": "ignored",
+    }
     assert missing not in states
 
 
 def test_outside_a_git_work_tree_nothing_is_claimed(tmp_path):
-    from engine.fixtures import git_states
+    from engine.load.fixtures import git_states
+
     (tmp_path / "a.json").write_text("{}")
     assert git_states(tmp_path, [tmp_path / "a.json"]) == {}

@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import UsageError
-from engine.plan import build_plan, deep_merge
-from engine.spec.load import load_spec
+from engine.core.errors import UsageError
+from engine.load.loader import load_spec
+from engine.plan.build import build_plan, deep_merge
 
 LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
 

@@ -1,7 +1,6 @@
-
 from click.testing import CliRunner
 
-from engine.cli import main
+from engine.cli.commands import main
 
 SPEC = "specs/cometapi/chat-completions.yaml"
 
@@ -19,8 +18,8 @@ def test_plan_shows_what_would_be_sent_with_secrets_as_references(monkeypatch):
 
 
 def test_plan_sends_nothing_even_to_an_unreachable_target(monkeypatch):
-    monkeypatch.setenv("COMETAPI_BASE_URL", "http://127.0.0.1:9")   # nothing listens; a send would fail loudly
-    monkeypatch.delenv("COMETAPI_API_KEY", raising=False)           # a run would refuse without it
+    monkeypatch.setenv("COMETAPI_BASE_URL", "http://127.0.0.1:9")  # nothing listens; a send would fail loudly
+    monkeypatch.delenv("COMETAPI_API_KEY", raising=False)  # a run would refuse without it
     result = CliRunner().invoke(main, ["plan", SPEC, "--target", "live"])
     assert result.exit_code == 0 and "budget: 10 request(s)" in result.output
     assert "(no auth header: this check sends none)" in result.output

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from engine.load.loader import load_spec
 from engine.run.http import Outgoing
 from engine.run.policy import CallSettings, RetryBudget, _backoff, call
 from engine.sim.faults import FaultServer, FaultStep
-from engine.spec.load import load_spec
 
 SPEC = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec
 SCALE = 0.02
@@ -21,10 +21,20 @@ SCALE = 0.02
 def settings(**policy_changes) -> CallSettings:
     policy = SPEC.policy
     for section, values in policy_changes.items():
-        policy = policy.model_copy(update={section: getattr(policy, section).model_copy(update=values)}
-                                   if isinstance(values, dict) else {section: values})
-    return CallSettings(policy, tuple(SPEC.classification), SPEC.contract.response,
-                        connect=2 * SCALE, read=30 * SCALE, deadline=45 * SCALE, scale=SCALE)
+        policy = policy.model_copy(
+            update={section: getattr(policy, section).model_copy(update=values)}
+            if isinstance(values, dict)
+            else {section: values}
+        )
+    return CallSettings(
+        policy,
+        tuple(SPEC.classification),
+        SPEC.contract.response,
+        connect=2 * SCALE,
+        read=30 * SCALE,
+        deadline=45 * SCALE,
+        scale=SCALE,
+    )
 
 
 def run_call(steps: list[FaultStep], config: CallSettings, budget: RetryBudget | None = None):
@@ -36,8 +46,9 @@ def run_call(steps: list[FaultStep], config: CallSettings, budget: RetryBudget |
 
         async def go():
             async with httpx.AsyncClient() as client:
-                return await call(client, outgoing(primary), outgoing(fallback), config,
-                                  budget or RetryBudget(1.0), random.Random(7))
+                return await call(
+                    client, outgoing(primary), outgoing(fallback), config, budget or RetryBudget(1.0), random.Random(7)
+                )
 
         return asyncio.run(go())
 
@@ -46,7 +57,7 @@ def run_call(steps: list[FaultStep], config: CallSettings, budget: RetryBudget |
 def test_backoff_stays_in_its_jitter_window(jitter, low, high):
     config = settings(retry={"jitter": jitter})
     rng = random.Random(3)
-    pauses = [_backoff(2, config, 0.0, rng)[0] * 1000 for _ in range(200)]   # retry 3: 0.5s * 2^2 = 2s -> 40ms
+    pauses = [_backoff(2, config, 0.0, rng)[0] * 1000 for _ in range(200)]  # retry 3: 0.5s * 2^2 = 2s -> 40ms
     assert all(low - 1e-9 <= p <= high + 1e-9 for p in pauses)
     assert (max(pauses) - min(pauses) > 5) is (jitter != "none")
 
@@ -63,7 +74,9 @@ def test_decorrelated_jitter_grows_from_the_previous_pause():
 
 
 def test_retry_after_is_honoured_and_retry_after_ms_wins():
-    result = run_call([FaultStep("status", 429, (("retry-after", "5"), ("retry-after-ms", "100"))), FaultStep()], settings())
+    result = run_call(
+        [FaultStep("status", 429, (("retry-after", "5"), ("retry-after-ms", "100"))), FaultStep()], settings()
+    )
     assert result.attempts[0].sleep == pytest.approx(0.1 * SCALE) and result.outcome == "success"
 
 
@@ -85,7 +98,9 @@ def test_requests_with_side_effects_are_never_retried_or_sent_elsewhere():
 
 def test_the_retry_budget_stops_a_retry_storm():
     budget = RetryBudget(ratio=0.0, minimum=2)
-    outcomes = [run_call([FaultStep("status", 503), FaultStep()], settings(fallback={"to": None}), budget) for _ in range(4)]
+    outcomes = [
+        run_call([FaultStep("status", 503), FaultStep()], settings(fallback={"to": None}), budget) for _ in range(4)
+    ]
     assert [len(o.attempts) for o in outcomes] == [2, 2, 1, 1]
     assert "retry budget is spent" in outcomes[2].attempts[0].decision
 

@@ -16,4 +16,5 @@ def test_all_names_exist_and_are_public(module):
 
 def test_api_offers_every_stage_the_cli_uses():
     from engine import api
+
     assert {"validate_specs", "load", "plan", "run", "serve_simulator", "write_reports"} <= set(api.__all__)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from html import unescape
 import json
 import re
+from html import unescape
 
 import pytest
 
 import engine.report
-from engine.report import FORMATS, render_html, render_markdown, write_reports
-from engine.report.render import duration, md_cell, observed_lines, pinned
-from engine.results import (
+from engine.judge.results import (
     CheckResult,
     Counts,
     CriteriaCounts,
@@ -25,6 +23,8 @@ from engine.results import (
     Summary,
     TargetRef,
 )
+from engine.report import FORMATS, render_html, render_markdown, write_reports
+from engine.report.render import duration, md_cell, observed_lines, pinned
 
 DOCS = "https://apidoc.cometapi.com/api-13851472"
 XSS = "<script>alert(1)</script>"
@@ -35,96 +35,154 @@ MISMATCH_MESSAGES = [
 
 
 def _request(body: str = "model + 2 messages") -> RequestSummary:
-    return RequestSummary(
-        method="POST", url="sim/v1/chat/completions", auth="bearer $COMETAPI_API_KEY", body=body
-    )
+    return RequestSummary(method="POST", url="sim/v1/chat/completions", auth="bearer $COMETAPI_API_KEY", body=body)
 
 
 def _checks() -> list[CheckResult]:
     passed = CheckResult(
-        id="happy-path", title="Minimal completion succeeds", tags=["smoke", "release"],
-        status="passed", request=_request(),
+        id="happy-path",
+        title="Minimal completion succeeds",
+        tags=["smoke", "release"],
+        status="passed",
+        request=_request(),
         observed=Observation(status=200, parser="ok", request_id="req-happy-1", elapsed_ms=412.6),
         captures={"model": "gpt-4o-mini", "usage": {"prompt_tokens": 21, "total_tokens": 23}},
     )
     failed = CheckResult(
-        id="missing-model", title="Missing model | fails as a client error", status="failed",
+        id="missing-model",
+        title="Missing model | fails as a client error",
+        status="failed",
         request=_request(body="messages only, no model"),
-        observed=Observation(status=200, parser="ok", elapsed_ms=98.2,
-                             body_excerpt='{"id": "chatcmpl-1",\n "object": "chat.completion"}'),
-        class_="unclassified", action="page_owner", retry="no", fallback="no", owner="platform",
+        observed=Observation(
+            status=200, parser="ok", elapsed_ms=98.2, body_excerpt='{"id": "chatcmpl-1",\n "object": "chat.completion"}'
+        ),
+        class_="unclassified",
+        action="page_owner",
+        retry="no",
+        fallback="no",
+        owner="platform",
         rule="default",
         mismatches=[
             Mismatch(field="status", expected="4xx", observed=200, message=MISMATCH_MESSAGES[0]),
-            Mismatch(field="class", expected="request_invalid", observed="unclassified",
-                     message=MISMATCH_MESSAGES[1]),
+            Mismatch(field="class", expected="request_invalid", observed="unclassified", message=MISMATCH_MESSAGES[1]),
         ],
     )
     error = CheckResult(
-        id="slow-read", title="Read timeout is classified", status="error",
+        id="slow-read",
+        title="Read timeout is classified",
+        status="error",
         reason="no response within the 30s read timeout; expectation could not be judged",
         request=_request(),
         observed=Observation(
-            transport_error="read_timeout", transport_detail="ReadTimeout after 30.0s",
+            transport_error="read_timeout",
+            transport_detail="ReadTimeout after 30.0s",
             elapsed_ms=30001.4,
         ),
-        class_="transport", action="retry_briefly", retry="maybe", fallback="maybe",
+        class_="transport",
+        action="retry_briefly",
+        retry="maybe",
+        fallback="maybe",
         rule="transport",
     )
-    skipped = CheckResult(id="stream-basic", title="Streaming happy path", status="skipped",
-                          reason="streaming is disabled in the pinned contract")
+    skipped = CheckResult(
+        id="stream-basic",
+        title="Streaming happy path",
+        status="skipped",
+        reason="streaming is disabled in the pinned contract",
+    )
     return [passed, failed, error, skipped]
 
 
 def _criteria() -> list[CriterionResult]:
     return [
-        CriterionResult(id="minimal-completion", text="A minimal completion succeeds.",
-                        verdict="met", decided_by=["happy-path"]),
-        CriterionResult(id="malformed-non-retryable",
-                        text="Malformed requests fail as non-retryable client errors.",
-                        verdict="not_met", decided_by=["missing-model"],
-                        reasons=["missing-model: the server accepted the request"]),
-        CriterionResult(id="streaming-tested",
-                        text="Streaming and non-streaming paths\nhave tests.",
-                        verdict="not_verified", decided_by=["stream-basic"],
-                        reasons=["stream-basic was skipped"]),
+        CriterionResult(
+            id="minimal-completion", text="A minimal completion succeeds.", verdict="met", decided_by=["happy-path"]
+        ),
+        CriterionResult(
+            id="malformed-non-retryable",
+            text="Malformed requests fail as non-retryable client errors.",
+            verdict="not_met",
+            decided_by=["missing-model"],
+            reasons=["missing-model: the server accepted the request"],
+        ),
+        CriterionResult(
+            id="streaming-tested",
+            text="Streaming and non-streaming paths\nhave tests.",
+            verdict="not_verified",
+            decided_by=["stream-basic"],
+            reasons=["stream-basic was skipped"],
+        ),
     ]
 
 
 def _rules() -> list[RuleRow]:
     return [
-        RuleRow(id="auth", when="status in [401, 403]", class_="auth", retry="no", fallback="no",
-                action="page_owner", owner="platform-secrets", notes="Never fall back on auth."),
-        RuleRow(id="throttled", when="status in [408, 429] | retry-after honoured",
-                class_="throttled", retry="maybe", fallback="maybe", action="retry_briefly"),
-        RuleRow(id="transport", when="transport in [dns, connect, reset, read_timeout]",
-                class_="transport", retry="maybe", fallback="maybe", action="retry_briefly"),
-        RuleRow(id="default", when="any", class_="unclassified", retry="no", fallback="no",
-                action="page_owner", owner="platform"),
+        RuleRow(
+            id="auth",
+            when="status in [401, 403]",
+            class_="auth",
+            retry="no",
+            fallback="no",
+            action="page_owner",
+            owner="platform-secrets",
+            notes="Never fall back on auth.",
+        ),
+        RuleRow(
+            id="throttled",
+            when="status in [408, 429] | retry-after honoured",
+            class_="throttled",
+            retry="maybe",
+            fallback="maybe",
+            action="retry_briefly",
+        ),
+        RuleRow(
+            id="transport",
+            when="transport in [dns, connect, reset, read_timeout]",
+            class_="transport",
+            retry="maybe",
+            fallback="maybe",
+            action="retry_briefly",
+        ),
+        RuleRow(
+            id="default",
+            when="any",
+            class_="unclassified",
+            retry="no",
+            fallback="no",
+            action="page_owner",
+            owner="platform",
+        ),
     ]
 
 
 def sample_results(title: str = "CometAPI chat completions: reliability contract") -> dict:
     results = Results(
         tool={"name": "runbook", "version": "0.1.0"},
-        spec=SpecRef(
-            name="cometapi-chat-completions", path="specs/cometapi/chat.yaml", title=title
-        ),
+        spec=SpecRef(name="cometapi-chat-completions", path="specs/cometapi/chat.yaml", title=title),
         target=TargetRef(name="sim", kind="simulator", base_url="http://127.0.0.1:8765"),
         contract={
-            "docs": DOCS, "accessed": "2026-05-08", "path": "/v1/chat/completions",
-            "auth": "bearer $COMETAPI_API_KEY", "model": "gpt-4o-mini", "streaming": False,
+            "docs": DOCS,
+            "accessed": "2026-05-08",
+            "path": "/v1/chat/completions",
+            "auth": "bearer $COMETAPI_API_KEY",
+            "model": "gpt-4o-mini",
+            "streaming": False,
             "timeouts": {"connect": "2s", "read": "30s", "deadline": "45s"},
             "policy_version": "2026-05-1",
         },
-        started="2026-05-08T10:00:00Z", finished="2026-05-08T10:00:31Z", duration_ms=31250.0,
+        started="2026-05-08T10:00:00Z",
+        finished="2026-05-08T10:00:31Z",
+        duration_ms=31250.0,
         summary=Summary(
             verdict="not_ready",
             checks=Counts(total=4, passed=1, failed=1, error=1, skipped=1),
             drills=Counts(),
             criteria=CriteriaCounts(total=3, met=1, not_met=1, not_verified=1),
         ),
-        checks=_checks(), drills=[], criteria=_criteria(), classification=_rules(),
+        checks=_checks(),
+        drills=[],
+        criteria=_criteria(),
+        classification=_rules(),
     )
     return results.to_json_dict()
 
@@ -190,8 +248,11 @@ def test_every_check_id_and_status_appears(rendered, results):
 
 
 def test_every_criterion_and_its_verdict_appears(rendered):
-    for ident, verdict in [("minimal-completion", "met"), ("malformed-non-retryable", "not met"),
-                           ("streaming-tested", "not verified")]:
+    for ident, verdict in [
+        ("minimal-completion", "met"),
+        ("malformed-non-retryable", "not met"),
+        ("streaming-tested", "not verified"),
+    ]:
         row = next(row for row in _table_rows(rendered) if ident in row)
         assert verdict in row
 
@@ -221,8 +282,16 @@ def test_evidence_is_listed(rendered):
 
 
 def test_header_names_target_run_and_tool(rendered):
-    for text in ("sim", "simulator", "http://127.0.0.1:8765", "2026-05-08T10:00:00Z",
-                 "2026-05-08T10:00:31Z", "31.2 s", "runbook 0.1.0", "1.0"):
+    for text in (
+        "sim",
+        "simulator",
+        "http://127.0.0.1:8765",
+        "2026-05-08T10:00:00Z",
+        "2026-05-08T10:00:31Z",
+        "31.2 s",
+        "runbook 0.1.0",
+        "1.0",
+    ):
         assert text in rendered
 
 
@@ -243,7 +312,7 @@ def test_pinned_contract_is_printed_with_nested_values_flattened(rendered):
 
 
 def test_classification_rules_appear_in_order(rendered):
-    section = rendered[rendered.index("first match wins"):]
+    section = rendered[rendered.index("first match wins") :]
     positions = _positions(section, ["auth", "throttled", "transport", "default"])
     assert positions == sorted(positions)
 
@@ -292,10 +361,10 @@ def test_pinned_values_flatten_nested_structures():
 
 def test_observed_lines_cover_status_transport_and_missing_fields():
     assert observed_lines(None) == ["not sent"]
-    lines = observed_lines({"status": 200, "parser": "missing_field", "missing": ["choices"],
-                            "elapsed_ms": 12.5, "ttfb_ms": 3.2})
-    assert lines == ["HTTP 200", "parser: missing_field (missing choices)",
-                     "12 ms (first byte 3 ms)"]
+    lines = observed_lines(
+        {"status": 200, "parser": "missing_field", "missing": ["choices"], "elapsed_ms": 12.5, "ttfb_ms": 3.2}
+    )
+    assert lines == ["HTTP 200", "parser: missing_field (missing choices)", "12 ms (first byte 3 ms)"]
 
 
 # ---- HTML ----------------------------------------------------------------------------------
@@ -308,10 +377,13 @@ def test_html_escapes_data_and_runs_no_script():
 
 
 def test_html_escapes_every_data_field(results):
-    hostile = json.loads(json.dumps(results).replace("req-happy-1", XSS)
-                         .replace("Never fall back on auth.", XSS)
-                         .replace("stream-basic was skipped", XSS)
-                         .replace("class: expected request_invalid", XSS))
+    hostile = json.loads(
+        json.dumps(results)
+        .replace("req-happy-1", XSS)
+        .replace("Never fall back on auth.", XSS)
+        .replace("stream-basic was skipped", XSS)
+        .replace("class: expected request_invalid", XSS)
+    )
     hostile["contract"][XSS] = XSS
     html = render_html(hostile)
     assert "<script" not in html.lower()

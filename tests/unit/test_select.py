@@ -2,10 +2,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import UsageError
-from engine.plan import build_plan
-from engine.select import Selection
-from engine.spec.load import load_spec
+from engine.core.errors import UsageError
+from engine.load.loader import load_spec
+from engine.plan.build import build_plan
+from engine.plan.select import Selection
 
 LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
 ALL = [c.id for c in LOADED.spec.checks]
@@ -28,7 +28,8 @@ def test_only_and_skip():
     assert chosen(only=("wrong-path", "happy-path")) == ["happy-path", "wrong-path"]
     assert chosen(skip=("oversized-request",)) == [c for c in ALL if c != "oversized-request"]
     assert chosen(tags=("malformed",), skip=("missing-auth",)) == [
-        c for c in ALL if c not in ("happy-path", "stream-happy-path", "missing-auth")]
+        c for c in ALL if c not in ("happy-path", "stream-happy-path", "missing-auth")
+    ]
 
 
 def test_left_out_checks_say_why():
@@ -40,16 +41,25 @@ def test_schedules_of_the_source_document():
     assert chosen(schedule="continuous") == ["happy-path", "stream-happy-path"]
     assert chosen(schedule="release-gate") == ALL
     schedule = LOADED.spec.schedules["release-gate"]
-    assert set(schedule.on) == {"release", "sdk_change", "credential_rotation", "model_config_change", "reference_change"}
+    assert set(schedule.on) == {
+        "release",
+        "sdk_change",
+        "credential_rotation",
+        "model_config_change",
+        "reference_change",
+    }
     assert LOADED.spec.schedules["continuous"].every == 300.0
 
 
-@pytest.mark.parametrize("selection, message", [
-    ({"only": ("happy-pth",)}, "no check 'happy-pth' (did you mean 'happy-path'?)"),
-    ({"skip": ("nope",)}, "no check 'nope'"),
-    ({"tags": ("smoek",)}, "no check in 'cometapi-chat-completions' has tag 'smoek'"),
-    ({"schedule": "nightly"}, "no schedule 'nightly'"),
-])
+@pytest.mark.parametrize(
+    "selection, message",
+    [
+        ({"only": ("happy-pth",)}, "no check 'happy-pth' (did you mean 'happy-path'?)"),
+        ({"skip": ("nope",)}, "no check 'nope'"),
+        ({"tags": ("smoek",)}, "no check in 'cometapi-chat-completions' has tag 'smoek'"),
+        ({"schedule": "nightly"}, "no schedule 'nightly'"),
+    ],
+)
 def test_unknown_names_are_usage_errors(selection, message):
     with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)").replace("?", r"\?")):
         build_plan(LOADED, selection=Selection(**selection))

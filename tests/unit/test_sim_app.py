@@ -60,9 +60,7 @@ def test_missing_authorization_is_401_with_empty_code(client: TestClient) -> Non
     [f"Bearer {OTHER_KEY}", f"Basic {KEY}", f"Token {OTHER_KEY}", KEY, "Bearer "],
     ids=["unknown-key", "basic-scheme", "token-scheme", "no-scheme", "empty-key"],
 )
-def test_bad_credentials_are_401_invalid_api_key_and_never_echoed(
-    client: TestClient, header: str
-) -> None:
+def test_bad_credentials_are_401_invalid_api_key_and_never_echoed(client: TestClient, header: str) -> None:
     response = client.post(CHAT, json=chat(), headers={"Authorization": header})
     assert_error(response, 401, "invalid_api_key", "")
     assert KEY not in response.text

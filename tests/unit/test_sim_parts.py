@@ -45,9 +45,7 @@ def test_config_rejects_bad_values(kwargs: dict[str, object]) -> None:
         SimConfig(**kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("text", "tokens"), [("", 0), ("a", 1), ("abcd", 1), ("abcde", 2), ("x" * 8192, 2048)]
-)
+@pytest.mark.parametrize(("text", "tokens"), [("", 0), ("a", 1), ("abcd", 1), ("abcde", 2), ("x" * 8192, 2048)])
 def test_estimate_is_ceil_of_chars_over_four(text: str, tokens: int) -> None:
     assert estimate_tokens(text) == tokens
 

@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from engine.api import validate_specs
-from engine.cli import main
-from engine.errors import Problem
+from engine.cli.commands import main
+from engine.core.errors import Problem
 from support.specs import with_mistakes
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
@@ -104,8 +104,10 @@ def assert_problem_format(problem: Problem, path: Path) -> None:
     named = Path(problem.location.file).resolve()
     assert named == path.resolve() or named.parent == (CORPUS / "bases").resolve()
     assert problem.location.line >= 1 and problem.location.col >= 1, str(problem)
-    assert str(problem) == f"{problem.location.file}:{problem.location.line}:{problem.location.col}: " \
+    assert (
+        str(problem) == f"{problem.location.file}:{problem.location.line}:{problem.location.col}: "
         f"{_path_and_message(problem)}"
+    )
 
 
 def assert_reported(path: Path, problems: list[Problem]) -> None:
@@ -149,14 +151,17 @@ def test_cli_reports_the_mistake(path: Path):
 
 
 def test_minimal_spec_is_valid():
-    assert [p for p in validate_specs([MINIMAL]) if p.severity == "error"] == []   # lint warnings only
+    assert [p for p in validate_specs([MINIMAL]) if p.severity == "error"] == []  # lint warnings only
     result = run_validate(MINIMAL)
     assert result.exit_code == 0, result.output
     assert "ok: 1 spec(s) valid" in result.output
 
 
 def test_every_file_is_reported_at_once():
-    paths = [CORPUS / "broken" / f"{name}.yaml" for name in ("unknown-key-top-level", "bad-enum-retry", "criterion-unknown-check")]
+    paths = [
+        CORPUS / "broken" / f"{name}.yaml"
+        for name in ("unknown-key-top-level", "bad-enum-retry", "criterion-unknown-check")
+    ]
     assert_cli_reported(run_validate(*paths), paths)
 
 
@@ -171,9 +176,9 @@ def position_of(path: Path, needle: str) -> tuple[int, int]:
 def test_every_mistake_in_one_file_is_reported_at_once(tmp_path: Path):
     path = with_mistakes(
         tmp_path,
-        ("{{ vars.model }}", "{{ vars.modle }}"),        # template stage
-        ("retry: no", "retry: mabye"),                    # model stage: bad enum value
-        ("      status: 2xx", "      statuss: 2xx"),      # model stage: unknown key
+        ("{{ vars.model }}", "{{ vars.modle }}"),  # template stage
+        ("retry: no", "retry: mabye"),  # model stage: bad enum value
+        ("      status: 2xx", "      statuss: 2xx"),  # model stage: unknown key
     )
     wanted = [
         (position_of(path, '"{{ vars.modle }}"'), "vars.modle is not defined"),

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import SpecError
-from engine.spec.load import load_spec
+from engine.core.errors import SpecError
+from engine.load.loader import load_spec
 from support.specs import MINIMAL
 
 
@@ -32,7 +32,7 @@ def problems(path: Path) -> list[str]:
 def test_mappings_merge_deeply_and_scalars_replace(tmp_path):
     spec = load_spec(child(tmp_path, "contract:\n  timeouts: {read: 5s}\n  policy_version: v2\n")).spec
     assert spec.name == "child" and spec.contract.policy_version == "v2"
-    assert spec.contract.timeouts.read == 5.0 and spec.contract.timeouts.connect == 2.0   # inherited
+    assert spec.contract.timeouts.read == 5.0 and spec.contract.timeouts.connect == 2.0  # inherited
     assert spec.contract.path == "/v1/chat/completions"
 
 
@@ -44,11 +44,13 @@ def test_items_with_an_inherited_id_are_overridden_in_place(tmp_path):
 
 
 def test_new_items_are_appended_or_placed(tmp_path):
-    body = ("classification:\n"
-            "  - {id: throttled, before: default, when: {status: 429}, class: throttled, retry: maybe, fallback: maybe, action: retry_briefly}\n"
-            "checks:\n"
-            "  - {id: extra, expect: {status: 2xx}}\n"
-            "  - {id: first, before: happy-path, expect: {status: 2xx}}\n")
+    body = (
+        "classification:\n"
+        "  - {id: throttled, before: default, when: {status: 429}, class: throttled, retry: maybe, fallback: maybe, action: retry_briefly}\n"
+        "checks:\n"
+        "  - {id: extra, expect: {status: 2xx}}\n"
+        "  - {id: first, before: happy-path, expect: {status: 2xx}}\n"
+    )
     spec = load_spec(child(tmp_path, body)).spec
     assert [r.id for r in spec.classification] == ["success", "throttled", "default"]
     assert [c.id for c in spec.checks] == ["first", "happy-path", "missing-auth", "extra"]
@@ -118,17 +120,24 @@ def test_extends_must_be_a_path(tmp_path):
     assert "extends takes the relative path of a base spec" in problems(path)[0]
 
 
-@pytest.mark.parametrize("body, message", [
-    ("checks:\n  - {id: nothing, drop: true}\n", "nothing to drop: no inherited item has id 'nothing'"),
-    ("checks:\n  - {id: new, before: nothing, expect: {status: 200}}\n", "no inherited item has id 'nothing'"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("checks:\n  - {id: nothing, drop: true}\n", "nothing to drop: no inherited item has id 'nothing'"),
+        ("checks:\n  - {id: new, before: nothing, expect: {status: 200}}\n", "no inherited item has id 'nothing'"),
+    ],
+)
 def test_directives_naming_unknown_items_are_located(tmp_path, body, message):
     (found,) = problems(child(tmp_path, body))
     assert "child.yaml:5:" in found and message in found
 
 
 def test_directives_outside_a_merge_are_refused(tmp_path):
-    path = write(tmp_path, "spec.yaml", MINIMAL.read_text().replace("  - id: missing-auth\n", "  - id: missing-auth\n    drop: true\n", 1))
+    path = write(
+        tmp_path,
+        "spec.yaml",
+        MINIMAL.read_text().replace("  - id: missing-auth\n", "  - id: missing-auth\n    drop: true\n", 1),
+    )
     assert any("'drop' only applies to an item inherited through 'extends'" in p for p in problems(path))
 
 
@@ -138,9 +147,11 @@ def test_the_shipped_cometapi_spec_inherits_the_shared_table_and_adds_its_quirks
     assert ids.index("cometapi-500-invalid-request") < ids.index("server-error")
     assert ids.index("cometapi-524-gateway-timeout") < ids.index("server-error")
     assert ids.index("wrong-path-redirect") < ids.index("auth") and ids[-1] == "default"
-    assert spec.contract.auth.secret == "COMETAPI_API_KEY" and spec.contract.docs.startswith("https://apidoc.cometapi.com")
+    assert spec.contract.auth.secret == "COMETAPI_API_KEY" and spec.contract.docs.startswith(
+        "https://apidoc.cometapi.com"
+    )
     criterion = next(c for c in spec.criteria if c.id == "endpoint-and-auth-match-reference")
-    assert "CometAPI" in criterion.text and criterion.targets == ["live"]   # text overridden, targets inherited
+    assert "CometAPI" in criterion.text and criterion.targets == ["live"]  # text overridden, targets inherited
 
 
 def test_drop_must_be_a_boolean(tmp_path):

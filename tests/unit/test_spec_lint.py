@@ -3,9 +3,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.spec.lint import covers, lint_spec
-from engine.spec.load import load_spec
+from engine.cli.commands import main
+from engine.load.lint import covers, lint_spec
+from engine.load.loader import load_spec
 from engine.spec.models import When
 from support.specs import MINIMAL, with_mistakes
 
@@ -21,9 +21,11 @@ def lint(tmp_path: Path, *replacements) -> list[str]:
 
 def test_a_specific_rule_after_a_generic_one_is_shadowed_and_both_are_located(tmp_path):
     found = [p for p in lint(tmp_path, ("  - id: default\n", GENERIC_429)) if "never match" in p]
-    assert found == [f"{tmp_path / 'spec.yaml'}:30:5: classification[2]: rule 'quota' can never match: "
-                     f"rule 'throttled' at {tmp_path / 'spec.yaml'}:29:5 matches everything it matches; "
-                     "move 'quota' above 'throttled'"]
+    assert found == [
+        f"{tmp_path / 'spec.yaml'}:30:5: classification[2]: rule 'quota' can never match: "
+        f"rule 'throttled' at {tmp_path / 'spec.yaml'}:29:5 matches everything it matches; "
+        "move 'quota' above 'throttled'"
+    ]
 
 
 def test_the_right_order_is_not_shadowed(tmp_path):
@@ -32,23 +34,28 @@ def test_the_right_order_is_not_shadowed(tmp_path):
     assert not [p for p in lint(tmp_path, ("  - id: default\n", reordered)) if "never match" in p]
 
 
-@pytest.mark.parametrize("wide, narrow, expected", [
-    (When(status=["4xx"]), When(status=[429], error_code=["x"]), True),
-    (When(status=[429]), When(status=["4xx"]), False),
-    (When(status=["500-504"]), When(status=[502, 503]), True),
-    (When(transport=["reset", "dns"]), When(transport=["dns"]), True),
-    (When(parser=["ok"]), When(status=[200]), False),
-    (When(content_type=["html"]), When(content_type=["text/html"]), True),
-    (When(content_type=["text/html"]), When(content_type=["html"]), False),
-])
+@pytest.mark.parametrize(
+    "wide, narrow, expected",
+    [
+        (When(status=["4xx"]), When(status=[429], error_code=["x"]), True),
+        (When(status=[429]), When(status=["4xx"]), False),
+        (When(status=["500-504"]), When(status=[502, 503]), True),
+        (When(transport=["reset", "dns"]), When(transport=["dns"]), True),
+        (When(parser=["ok"]), When(status=[200]), False),
+        (When(content_type=["html"]), When(content_type=["text/html"]), True),
+        (When(content_type=["text/html"]), When(content_type=["html"]), False),
+    ],
+)
 def test_covers(wide, narrow, expected):
     assert covers(wide, narrow) is expected
 
 
 def test_paging_without_an_owner_is_an_error(tmp_path):
     found = lint(tmp_path, ("    action: store_fixture_and_alert\n", "    action: page_owner\n"))
-    assert any(p.endswith("rule 'default' (page_owner) must name an owner: who is paged for class 'unclassified'?")
-               for p in found)
+    assert any(
+        p.endswith("rule 'default' (page_owner) must name an owner: who is paged for class 'unclassified'?")
+        for p in found
+    )
 
 
 def test_gaps_only_the_default_catches_are_warnings():
@@ -74,7 +81,9 @@ def test_shipped_specs_pass_strict_lint():
 
 def _extending(tmp_path: Path, body: str) -> list[str]:
     spec = tmp_path / "child.yaml"
-    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: child\n{body}")
+    spec.write_text(
+        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: child\n{body}"
+    )
     return [str(p) for p in lint_spec(load_spec(spec))]
 
 
@@ -86,13 +95,17 @@ def test_policy_lint_warns_on_retry_storms_and_missing_jitter(tmp_path):
 
 def test_fallback_on_a_class_the_policy_excludes_is_an_error(tmp_path):
     found = _extending(tmp_path, "classification:\n  - {id: auth, fallback: maybe}\n")
-    assert any("rule 'auth' allows fallback for class 'auth', which policy.fallback.never_for excludes" in p for p in found)
+    assert any(
+        "rule 'auth' allows fallback for class 'auth', which policy.fallback.never_for excludes" in p for p in found
+    )
 
 
 def test_policy_is_shown_with_the_pinned_contract():
     from engine import api
-    contract = api.run(Path("specs/cometapi/chat-completions.yaml"), out_dir=None,
-                       selection=api.Selection(tags=("smoke",))).results.contract
+
+    contract = api.run(
+        Path("specs/cometapi/chat-completions.yaml"), out_dir=None, selection=api.Selection(tags=("smoke",))
+    ).results.contract
     assert contract["policy"]["retry"].startswith("at most 3 attempts, exponential backoff 500ms..8s, full jitter")
     assert "never for auth" in contract["policy"]["fallback"]
 
@@ -101,7 +114,8 @@ def test_a_success_that_may_be_retried_is_an_error(tmp_path):
     found = lint(tmp_path, ("    class: success\n    retry: no\n", "    class: success\n    retry: maybe\n"))
     assert [p for p in found if "is a success (action: none)" in p] == [
         f"{tmp_path / 'spec.yaml'}:26:12: classification[0].retry: rule 'success' is a success (action: none), "
-        "so it cannot also retry; write retry: no"]
+        "so it cannot also retry; write retry: no"
+    ]
 
 
 def test_a_table_without_a_success_rule_is_warned_about(tmp_path):
@@ -126,7 +140,9 @@ def test_the_clients_own_fault_that_may_fall_back_is_an_error(tmp_path):
 
 def test_a_client_timeout_shorter_than_a_drill_deadline_is_warned_about(tmp_path):
     spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-                    "clients:\n  app:\n    command: [python, app.py]\n    timeout: 30s\n")
+    spec.write_text(
+        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
+        "clients:\n  app:\n    command: [python, app.py]\n    timeout: 30s\n"
+    )
     found = [str(p) for p in lint_spec(load_spec(spec))]
     assert any("clients.app.timeout: warning: 30s is shorter than the longest drill deadline (45s)" in p for p in found)

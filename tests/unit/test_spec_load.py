@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.errors import SpecError
+from engine.cli.commands import main
+from engine.core.errors import SpecError
+from engine.load.loader import LoadedSpec, load_spec
 from engine.spec.durations import parse_duration
-from engine.spec.load import LoadedSpec, load_spec
 from support.specs import with_mistakes
 
 MINIMAL = Path(__file__).resolve().parents[1] / "corpus" / "valid" / "minimal.yaml"
@@ -66,8 +66,15 @@ def test_env_value_without_default_must_exist(tmp_path: Path):
     assert "RUNBOOK_TEST_MODEL" in caught.value.problems[0].message
 
 
-@pytest.mark.parametrize("template", ["{{ env.COMETAPI_API_KEY }}", "{{ env['COMETAPI_API_KEY'] }}",
-                                      "{{ env.get('COMETAPI_API_KEY', 'x') }}", "{{ env | list | join(',') }}x"])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ env.COMETAPI_API_KEY }}",
+        "{{ env['COMETAPI_API_KEY'] }}",
+        "{{ env.get('COMETAPI_API_KEY', 'x') }}",
+        "{{ env | list | join(',') }}x",
+    ],
+)
 def test_the_contract_secret_never_renders(tmp_path: Path, template: str):
     environ = {"COMETAPI_API_KEY": SECRET_VALUE, "OTHER": "1"}
     try:
@@ -78,14 +85,17 @@ def test_the_contract_secret_never_renders(tmp_path: Path, template: str):
         assert SECRET_VALUE not in model
 
 
-@pytest.mark.parametrize("text, seconds", [("500ms", 0.5), ("2s", 2.0), ("1m", 60.0), ("1.5m", 90.0), ("1h", 3600.0), (3, 3.0)])
+@pytest.mark.parametrize(
+    "text, seconds", [("500ms", 0.5), ("2s", 2.0), ("1m", 60.0), ("1.5m", 90.0), ("1h", 3600.0), (3, 3.0)]
+)
 def test_parse_duration(text: str | int, seconds: float):
     assert parse_duration(text) == seconds
 
 
 def test_durations_in_a_spec_are_seconds(tmp_path: Path):
-    spec = load_minimal(("{connect: 2s, read: 30s, deadline: 45s}", "{connect: 500ms, read: 1m, deadline: 90}"),
-                        tmp_path=tmp_path).spec
+    spec = load_minimal(
+        ("{connect: 2s, read: 30s, deadline: 45s}", "{connect: 500ms, read: 1m, deadline: 90}"), tmp_path=tmp_path
+    ).spec
     assert spec.contract.timeouts.model_dump() == {"connect": 0.5, "read": 60.0, "deadline": 90.0}
 
 
@@ -99,15 +109,18 @@ def test_tristate_keeps_maybe(tmp_path: Path):
     assert spec.classification[0].retry == "maybe"
 
 
-@pytest.mark.parametrize("path, key, line, col", [
-    ((), False, 1, 1),
-    (("version",), True, 1, 1),
-    (("version",), False, 1, 10),
-    (("contract", "docs"), False, 7, 9),
-    (("checks", 1), False, 40, 5),
-    (("checks", 1, "id"), False, 40, 9),
-    (("checks", 1, "no_such_key"), False, 40, 5),  # falls back to the nearest recorded ancestor
-])
+@pytest.mark.parametrize(
+    "path, key, line, col",
+    [
+        ((), False, 1, 1),
+        (("version",), True, 1, 1),
+        (("version",), False, 1, 10),
+        (("contract", "docs"), False, 7, 9),
+        (("checks", 1), False, 40, 5),
+        (("checks", 1, "id"), False, 40, 9),
+        (("checks", 1, "no_such_key"), False, 40, 5),  # falls back to the nearest recorded ancestor
+    ],
+)
 def test_positions_are_one_based(path: tuple, key: bool, line: int, col: int):
     location = load_minimal().source.locate(path, key=key)
     assert (location.line, location.col) == (line, col)
@@ -126,16 +139,29 @@ def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path):
     assert "cannot read spec" in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("text, value", [("30", 30), ("-2", -2), ("0.5", 0.5), ("true", True), ("false", False),
-                                         ("gpt-4o-mini", "gpt-4o-mini"), ("1.2.3", "1.2.3"), ("", "")])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("30", 30),
+        ("-2", -2),
+        ("0.5", 0.5),
+        ("true", True),
+        ("false", False),
+        ("gpt-4o-mini", "gpt-4o-mini"),
+        ("1.2.3", "1.2.3"),
+        ("", ""),
+    ],
+)
 def test_cli_var_values_are_typed_like_yaml_scalars(text, value):
-    from engine.spec.templating import scalar_from_text
+    from engine.load.templating import scalar_from_text
+
     assert scalar_from_text(text) == value and type(scalar_from_text(text)) is type(value)
 
 
 def test_a_misspelt_variable_gets_a_suggestion(tmp_path: Path):
-    from engine.errors import SpecError
-    from engine.spec.load import load_spec
+    from engine.core.errors import SpecError
+    from engine.load.loader import load_spec
+
     spec = tmp_path / "spec.yaml"
     spec.write_text(MINIMAL.read_text().replace("{{ vars.model }}", "{{ vars.modle }}", 1))
     with pytest.raises(SpecError) as caught:
@@ -144,11 +170,15 @@ def test_a_misspelt_variable_gets_a_suggestion(tmp_path: Path):
 
 
 def test_structural_and_cross_reference_problems_are_reported_together(tmp_path: Path):
-    from engine.errors import SpecError
-    from engine.spec.load import load_spec
+    from engine.core.errors import SpecError
+    from engine.load.loader import load_spec
+
     spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL.read_text().replace("  - id: missing-auth", "  - id: happy-path", 1)
-                    .replace("    retry: no\n", "    retyr: no\n", 1))
+    spec.write_text(
+        MINIMAL.read_text()
+        .replace("  - id: missing-auth", "  - id: happy-path", 1)
+        .replace("    retry: no\n", "    retyr: no\n", 1)
+    )
     with pytest.raises(SpecError) as caught:
         load_spec(spec)
     messages = [p.message for p in caught.value.problems]

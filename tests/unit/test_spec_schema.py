@@ -8,23 +8,53 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from engine.load.extends import read_spec_tree
+from engine.load.yaml_tree import read_yaml
 from engine.spec.schema import spec_json_schema, spec_json_schema_text
-from engine.spec.yaml_tree import read_yaml
-from engine.spec.extends import read_spec_tree
 
 SHIPPED = sorted(Path("specs").rglob("*.yaml"))
 CORPUS = Path("tests/corpus/broken")
-VALIDATOR = jsonschema.Draft202012Validator(spec_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+VALIDATOR = jsonschema.Draft202012Validator(
+    spec_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
 # Corpus mistakes that a JSON Schema can see (types, enums, patterns, unknown or missing keys).
 SCHEMA_LEVEL = [
-    "bad-date-word", "bad-duration-negative", "bad-duration-words", "bad-duration-zero", "bad-enum-action",
-    "bad-enum-auth-mode", "bad-enum-method", "bad-enum-parser", "bad-enum-retry", "bad-enum-transport",
-    "bad-enum-version", "bad-slug-id", "bad-status-class", "bad-status-two-digits", "bad-status-word",
-    "empty-classification", "empty-targets", "missing-contract", "missing-expect", "missing-name",
-    "missing-rule-class", "top-level-list", "top-level-scalar", "unknown-key-contract", "unknown-key-expect",
-    "unknown-key-http-target", "unknown-key-request", "unknown-key-rule", "unknown-key-target",
-    "unknown-key-top-level", "wrong-type-bool", "wrong-type-contract-null", "wrong-type-int", "wrong-type-list",
-    "wrong-type-mapping", "wrong-type-vars",
+    "bad-date-word",
+    "bad-duration-negative",
+    "bad-duration-words",
+    "bad-duration-zero",
+    "bad-enum-action",
+    "bad-enum-auth-mode",
+    "bad-enum-method",
+    "bad-enum-parser",
+    "bad-enum-retry",
+    "bad-enum-transport",
+    "bad-enum-version",
+    "bad-slug-id",
+    "bad-status-class",
+    "bad-status-two-digits",
+    "bad-status-word",
+    "empty-classification",
+    "empty-targets",
+    "missing-contract",
+    "missing-expect",
+    "missing-name",
+    "missing-rule-class",
+    "top-level-list",
+    "top-level-scalar",
+    "unknown-key-contract",
+    "unknown-key-expect",
+    "unknown-key-http-target",
+    "unknown-key-request",
+    "unknown-key-rule",
+    "unknown-key-target",
+    "unknown-key-top-level",
+    "wrong-type-bool",
+    "wrong-type-contract-null",
+    "wrong-type-int",
+    "wrong-type-list",
+    "wrong-type-mapping",
+    "wrong-type-vars",
 ]
 
 
@@ -34,8 +64,9 @@ def as_json(path: Path):
 
 
 def test_the_shipped_schema_file_is_up_to_date():
-    assert Path("specs/runbook-spec.schema.json").read_text() == spec_json_schema_text(), \
+    assert Path("specs/runbook-spec.schema.json").read_text() == spec_json_schema_text(), (
         "regenerate it: runbook schema --out specs/runbook-spec.schema.json"
+    )
 
 
 def test_the_schema_is_a_valid_draft_2020_12_schema():

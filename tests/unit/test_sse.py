@@ -22,7 +22,7 @@ def test_crlf_split_across_chunks_is_one_line_end():
 
 def test_one_leading_bom_is_stripped_once():
     events, _ = parse(b"\xef\xbb\xbfdata: a\n\n", b"\xef\xbb\xbfdata: b\n\n")
-    assert [e.data for e in events] == ["a"]      # the second BOM makes an unknown field name: ignored
+    assert [e.data for e in events] == ["a"]  # the second BOM makes an unknown field name: ignored
 
 
 def test_comments_are_keep_alives():
@@ -58,7 +58,7 @@ def test_a_multibyte_character_split_across_chunks():
 
 
 def test_byte_by_byte_feeding_gives_the_same_events():
-    stream = b"\xef\xbb\xbf: ka\r\ndata: {\"a\":1}\r\n\r\ndata: x\rdata: y\r\r"
+    stream = b'\xef\xbb\xbf: ka\r\ndata: {"a":1}\r\n\r\ndata: x\rdata: y\r\r'
     whole, _ = parse(stream)
-    pieces, _ = parse(*[stream[i:i + 1] for i in range(len(stream))])
+    pieces, _ = parse(*[stream[i : i + 1] for i in range(len(stream))])
     assert whole == pieces == [Event(data='{"a":1}'), Event(data="x\ny")]

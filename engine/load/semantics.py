@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from engine.spec.yaml_tree import PathKey
+from engine.load.yaml_tree import PathKey
 
 Finding = tuple[PathKey, str]
 
@@ -30,9 +30,13 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_unique_ids("drills", drills),
         *_default_rule_last(rules, "classification" in document),
         *_expected_classes_exist(checks, classes),
-        *_criteria_references(criteria, {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
-                              classes, set(targets),
-                              {c.get("id") for _, c in checks if c.get("fixture")}),
+        *_criteria_references(
+            criteria,
+            {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
+            classes,
+            set(targets),
+            {c.get("id") for _, c in checks if c.get("fixture")},
+        ),
         *_policy_references(document.get("policy"), classes, set(targets)),
         *_client_names(document.get("clients")),
         *_leftover_directives("classification", rules),
@@ -75,8 +79,10 @@ def _default_rule_last(rules: list[tuple[int, dict]], has_table: bool) -> Iterat
     for index in catch_all:
         if index != last:
             rule_id = dict(rules)[index].get("id")
-            yield (("classification", index, "when", "any"),
-                   f"rule {rule_id!r} matches everything, so the rules after it can never match; move it last")
+            yield (
+                ("classification", index, "when", "any"),
+                f"rule {rule_id!r} matches everything, so the rules after it can never match; move it last",
+            )
 
 
 def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Iterator[Finding]:
@@ -84,12 +90,15 @@ def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Ite
         expect = check.get("expect")
         wanted = expect.get("class") if isinstance(expect, dict) else None
         if isinstance(wanted, str) and classes and wanted not in classes:
-            yield (("checks", index, "expect", "class"),
-                   f"class {wanted!r} is not produced by any classification rule (known: {', '.join(sorted(classes))})")
+            yield (
+                ("checks", index, "expect", "class"),
+                f"class {wanted!r} is not produced by any classification rule (known: {', '.join(sorted(classes))})",
+            )
 
 
-def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set,
-                         fixture_checks: set) -> Iterator[Finding]:
+def _criteria_references(
+    criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set, fixture_checks: set
+) -> Iterator[Finding]:
     for index, criterion in criteria:
         for ref_index, ref in _strings(criterion.get("requires")):
             if ref not in check_ids:
@@ -97,7 +106,10 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
                 yield ("criteria", index, "requires", ref_index), f"unknown {kind} id {ref.removeprefix('drill:')!r}"
         for ref_index, name in _strings(criterion.get("owners_for")):
             if classes and name not in classes:
-                yield ("criteria", index, "owners_for", ref_index), f"class {name!r} is not produced by any classification rule"
+                yield (
+                    ("criteria", index, "owners_for", ref_index),
+                    f"class {name!r} is not produced by any classification rule",
+                )
         for ref_index, ref in _strings(criterion.get("fixtures_for")):
             if ref not in fixture_checks:
                 yield ("criteria", index, "fixtures_for", ref_index), f"check {ref!r} does not declare a fixture"
@@ -105,9 +117,11 @@ def _criteria_references(criteria: list[tuple[int, dict]], check_ids: set, class
             if targets and target not in targets:
                 yield ("criteria", index, "targets", ref_index), f"unknown target {target!r}"
         if not any(criterion.get(key) for key in ("requires", "owners_for", "fixtures_for", "pending")):
-            yield (("criteria", index),
-                   "a criterion needs evidence: 'requires' (check ids), 'owners_for' (classes), "
-                   "'fixtures_for' (checks with fixtures) or 'pending' (why it cannot be checked yet)")
+            yield (
+                ("criteria", index),
+                "a criterion needs evidence: 'requires' (check ids), 'owners_for' (classes), "
+                "'fixtures_for' (checks with fixtures) or 'pending' (why it cannot be checked yet)",
+            )
 
 
 def _strings(value: Any) -> Iterator[tuple[int, str]]:
@@ -120,8 +134,10 @@ def _leftover_directives(section: str, items: list[tuple[int, dict]]) -> Iterato
     for index, item in items:
         for key in ("drop", "before", "after"):
             if key in item:
-                yield ((section, index, key),
-                       f"'{key}' only applies to an item inherited through 'extends'; nothing here to merge with")
+                yield (
+                    (section, index, key),
+                    f"'{key}' only applies to an item inherited through 'extends'; nothing here to merge with",
+                )
 
 
 def _policy_references(policy: Any, classes: set, targets: set) -> Iterator[Finding]:
@@ -132,7 +148,10 @@ def _policy_references(policy: Any, classes: set, targets: set) -> Iterator[Find
         yield ("policy", "fallback", "to"), f"unknown target {fallback['to']!r}"
     for index, name in _strings(fallback.get("never_for")):
         if classes and name not in classes:
-            yield ("policy", "fallback", "never_for", index), f"class {name!r} is not produced by any classification rule"
+            yield (
+                ("policy", "fallback", "never_for", index),
+                f"class {name!r} is not produced by any classification rule",
+            )
 
 
 def _client_names(clients: Any) -> Iterator[Finding]:

@@ -16,10 +16,11 @@ from pathlib import Path
 import click
 
 from engine import __version__, api
-from engine.console import plan_lines, summary_lines
-from engine.errors import RunbookError, SpecError, UsageError
-from engine.run.interrupt import Aborted, exit_code as interrupt_exit_code
-from engine.spec.templating import scalar_from_text
+from engine.cli.console import plan_lines, summary_lines
+from engine.core.errors import RunbookError, SpecError, UsageError
+from engine.load.templating import scalar_from_text
+from engine.run.interrupt import Aborted
+from engine.run.interrupt import exit_code as interrupt_exit_code
 
 EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
 EXIT_USAGE, EXIT_ENGINE = 2, 3
@@ -48,7 +49,7 @@ class _Group(click.Group):
             sys.exit(interrupt_exit_code(exc.signal_name))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
-        except Exception as exc:  # noqa: BLE001 - the one place an unexpected failure is reported
+        except Exception as exc:
             if os.environ.get("RUNBOOK_DEBUG"):
                 traceback.print_exc()
             kind = "engine error" if isinstance(exc, RunbookError) else f"internal error ({type(exc).__name__})"
@@ -68,9 +69,10 @@ def _parse_vars(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
 
 def _parse_formats(_ctx, _param, value: str) -> list[str]:
     formats = [f.strip() for f in value.split(",") if f.strip()]
-    unknown = [f for f in formats if f not in api.FORMATS]
+    known = api.available_formats()
+    unknown = [f for f in formats if f not in known]
     if unknown or not formats:
-        raise click.BadParameter(f"choose from {', '.join(api.FORMATS)} (got {value!r})")
+        raise click.BadParameter(f"choose from {', '.join(known)} (got {value!r})")
     return formats
 
 
@@ -80,23 +82,44 @@ def _split_names(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
 
 def selection_options(command):
     """--tags / --only / --skip / --schedule, shared by run and plan."""
-    for option in reversed((
-        click.option("--tags", multiple=True, callback=_split_names, metavar="TAG[,TAG]",
-                     help="Run checks that carry any of these tags (repeatable)."),
-        click.option("--only", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Run only these checks."),
-        click.option("--skip", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Leave these checks out."),
-        click.option("--schedule", default=None, metavar="NAME", help="Select the checks of a schedule in the spec."),
-    )):
+    for option in reversed(
+        (
+            click.option(
+                "--tags",
+                multiple=True,
+                callback=_split_names,
+                metavar="TAG[,TAG]",
+                help="Run checks that carry any of these tags (repeatable).",
+            ),
+            click.option(
+                "--only", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Run only these checks."
+            ),
+            click.option(
+                "--skip", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Leave these checks out."
+            ),
+            click.option(
+                "--schedule", default=None, metavar="NAME", help="Select the checks of a schedule in the spec."
+            ),
+        )
+    ):
         command = option(command)
     return command
 
 
-def _selection(tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None) -> api.Selection:
+def _selection(
+    tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None
+) -> api.Selection:
     return api.Selection(tags=tags, only=only, skip=skip, schedule=schedule)
 
 
-VAR_OPTION = click.option("--var", "variables", multiple=True, callback=_parse_vars, metavar="KEY=VALUE",
-                          help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.")
+VAR_OPTION = click.option(
+    "--var",
+    "variables",
+    multiple=True,
+    callback=_parse_vars,
+    metavar="KEY=VALUE",
+    help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.",
+)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -159,21 +182,54 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
 @main.command()
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--target", default=None, help="Target from the spec's targets (default: sim, the built-in simulator).")
-@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path),
-              help="Folder for the reports.")
-@click.option("--format", "formats", default="html,md,json", show_default=True, callback=_parse_formats,
-              help="Comma-separated report formats.")
-@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
-              help="Checks in flight at once.")
-@click.option("--update-fixtures", is_flag=True,
-              help="Write the observed response shapes as the spec's sanitized fixtures (then commit them).")
-@click.option("--client", "client", default="reference", show_default=True, metavar="NAME",
-              help="Whose policy the drills exercise: reference (runbook's own client), a client of the spec, or all.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="reports",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder for the reports.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,json",
+    show_default=True,
+    callback=_parse_formats,
+    help="Comma-separated report formats.",
+)
+@click.option(
+    "--concurrency", default=1, show_default=True, type=click.IntRange(1, 64), help="Checks in flight at once."
+)
+@click.option(
+    "--update-fixtures",
+    is_flag=True,
+    help="Write the observed response shapes as the spec's sanitized fixtures (then commit them).",
+)
+@click.option(
+    "--client",
+    "client",
+    default="reference",
+    show_default=True,
+    metavar="NAME",
+    help="Whose policy the drills exercise: reference (runbook's own client), a client of the spec, or all.",
+)
 @selection_options
 @VAR_OPTION
-def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concurrency: int, update_fixtures: bool,
-        client: str, tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None,
-        variables: dict[str, str]) -> None:
+def run(
+    spec: Path,
+    target: str | None,
+    out_dir: Path,
+    formats: list[str],
+    concurrency: int,
+    update_fixtures: bool,
+    client: str,
+    tags: tuple[str, ...],
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    schedule: str | None,
+    variables: dict[str, str],
+) -> None:
     """Run a spec's checks against a target and write readiness reports.
 
     \b
@@ -183,9 +239,18 @@ def run(spec: Path, target: str | None, out_dir: Path, formats: list[str], concu
       runbook run specs/cometapi/chat-completions.yaml --client app --tags drill     # your own client
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
     """
-    outcomes = api.run_clients(spec, client, target=target, variables=variables, out_dir=out_dir, formats=formats,
-                               concurrency=concurrency, selection=_selection(tags, only, skip, schedule),
-                               update_fixtures=update_fixtures, progress=_show_client_progress)
+    outcomes = api.run_clients(
+        spec,
+        client,
+        target=target,
+        variables=variables,
+        out_dir=out_dir,
+        formats=formats,
+        concurrency=concurrency,
+        selection=_selection(tags, only, skip, schedule),
+        update_fixtures=update_fixtures,
+        progress=_show_client_progress,
+    )
     for warning in outcomes[0].warnings:
         click.echo(str(warning), err=True)
     for outcome in outcomes:
@@ -197,8 +262,11 @@ def _show_client_progress(run, finished: int, total: int) -> None:
     """Client drills run in real time (a minute or more): say on stderr as each one ends."""
     if run.client_calls:
         seconds = max((c.ended - c.started for c in run.client_calls), default=0.0)
-        click.echo(f"  [{finished}/{total}] client {run.client}: drill {run.step.drill.id} ran "
-                   f"({len(run.client_calls)} call(s), {seconds:.1f}s)", err=True)
+        click.echo(
+            f"  [{finished}/{total}] client {run.client}: drill {run.step.drill.id} ran "
+            f"({len(run.client_calls)} call(s), {seconds:.1f}s)",
+            err=True,
+        )
 
 
 @main.command(name="plan")
@@ -207,8 +275,16 @@ def _show_client_progress(run, finished: int, total: int) -> None:
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64))
 @selection_options
 @VAR_OPTION
-def plan_command(spec: Path, target: str | None, concurrency: int, tags: tuple[str, ...], only: tuple[str, ...],
-                 skip: tuple[str, ...], schedule: str | None, variables: dict[str, str]) -> None:
+def plan_command(
+    spec: Path,
+    target: str | None,
+    concurrency: int,
+    tags: tuple[str, ...],
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    schedule: str | None,
+    variables: dict[str, str],
+) -> None:
     """Print what a run would send, with secrets as references; send nothing (a dry run).
 
     \b
@@ -238,8 +314,13 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
 
 @main.command()
 @click.argument("provider")
-@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the spec (default: specs/PROVIDER/chat-completions.yaml).")
+@click.option(
+    "--out",
+    "out_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the spec (default: specs/PROVIDER/chat-completions.yaml).",
+)
 @click.option("--base-url", default=None, help="The provider's API base URL (without /v1).")
 @click.option("--model", default="gpt-4o-mini", show_default=True, help="The model id to test.")
 @click.option("--docs", default=None, help="URL of the provider's chat-completions reference.")
@@ -257,8 +338,13 @@ def init(provider: str, out_file: Path | None, base_url: str | None, model: str,
 
 
 @main.command()
-@click.option("--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the schema to this file instead of printing it.")
+@click.option(
+    "--out",
+    "out_file",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to this file instead of printing it.",
+)
 def schema(out_file: Path | None) -> None:
     """Print the JSON Schema of the spec format (for editors and CI).
 
@@ -281,12 +367,29 @@ def schema(out_file: Path | None) -> None:
 @click.option("--key", "keys", multiple=True, help="Accepted bearer key (repeatable; default: one generated key).")
 @click.option("--model", "models", multiple=True, help="Known model id (repeatable; default: a built-in list).")
 @click.option("--context-tokens", type=click.IntRange(16), default=None, help="Simulated context window.")
-@click.option("--script", "script", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="Serve this fault script instead: consecutive attempts get its answers (any key).")
-@click.option("--log", "log_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="With --script: append every attempt received, and when its answer ended, to this JSONL file.")
-def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int | None,
-        script: Path | None, log_path: Path | None) -> None:
+@click.option(
+    "--script",
+    "script",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Serve this fault script instead: consecutive attempts get its answers (any key).",
+)
+@click.option(
+    "--log",
+    "log_path",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --script: append every attempt received, and when its answer ended, to this JSONL file.",
+)
+def sim(
+    host: str,
+    port: int,
+    keys: tuple[str, ...],
+    models: tuple[str, ...],
+    context_tokens: int | None,
+    script: Path | None,
+    log_path: Path | None,
+) -> None:
     """Serve the built-in CometAPI-compatible simulator until Ctrl-C.
 
     \b
@@ -301,9 +404,12 @@ def sim(host: str, port: int, keys: tuple[str, ...], models: tuple[str, ...], co
     one sequence whose last step repeats.
     """
     if log_path is not None and script is None:
-        raise click.UsageError("--log needs --script: it logs the attempts a fault script is served to "
-                               "(runbook sim --script FAULTS.yaml --log ATTEMPTS.jsonl)")
+        raise click.UsageError(
+            "--log needs --script: it logs the attempts a fault script is served to "
+            "(runbook sim --script FAULTS.yaml --log ATTEMPTS.jsonl)"
+        )
     if script is not None:
+
         def script_ready(base_url: str) -> None:
             click.echo(f"runbook fault simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
             click.echo(f"one call per id: base_url {base_url}/call/<id>/v1, or the header X-Runbook-Call: <id>")

@@ -8,18 +8,17 @@ anything else renders to a string.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import difflib
-
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.exceptions import SecurityError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from engine.spec.yaml_tree import PathKey
+from engine.load.yaml_tree import PathKey
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
 MAX_TEMPLATE_BYTES = 16 * 1024 * 1024
@@ -137,7 +136,11 @@ def _undefined_message(message: str, text: str, context: dict[str, Any]) -> str:
     known = context.get(container) if container else context
     choices = [str(key) for key in known] if isinstance(known, Mapping) else []
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    hint = f" (did you mean {close[0]!r}?)" if close else (f" (known: {', '.join(sorted(choices))})" if choices and len(choices) <= 8 else "")
+    hint = (
+        f" (did you mean {close[0]!r}?)"
+        if close
+        else (f" (known: {', '.join(sorted(choices))})" if choices and len(choices) <= 8 else "")
+    )
     where = f"{container}.{name}" if container else name
     return f"undefined variable: {where} is not defined{hint}"
 

@@ -8,11 +8,31 @@ from __future__ import annotations
 
 from typing import Any
 
-SAFE_KEYS = frozenset({
-    "id", "object", "model", "created", "role", "finish_reason", "index", "type", "system_fingerprint",
-    "service_tier", "stream", "temperature", "top_p", "max_tokens", "max_completion_tokens", "n",
-    "seed", "presence_penalty", "frequency_penalty", "code", "param",
-})
+SAFE_KEYS = frozenset(
+    {
+        "id",
+        "object",
+        "model",
+        "created",
+        "role",
+        "finish_reason",
+        "index",
+        "type",
+        "system_fingerprint",
+        "service_tier",
+        "stream",
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "max_completion_tokens",
+        "n",
+        "seed",
+        "presence_penalty",
+        "frequency_penalty",
+        "code",
+        "param",
+    }
+)
 ABSENT = "(absent)"
 
 

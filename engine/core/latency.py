@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import threading
 
-PROBE_INTERVAL = 0.005   # seconds between wake-ups
+PROBE_INTERVAL = 0.005  # seconds between wake-ups
 
 
 class LatencyProbe:
@@ -19,10 +19,10 @@ class LatencyProbe:
 
     def __init__(self) -> None:
         self._worst = 0.0
-        self._task: asyncio.Task | None = None
-        self._lock = threading.Lock()     # take() may be called from another thread than the probe's loop
+        self._task: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()  # take() may be called from another thread than the probe's loop
 
-    def start(self) -> "LatencyProbe":
+    def start(self) -> LatencyProbe:
         """Start in the running loop."""
         self._task = asyncio.get_running_loop().create_task(self._watch())
         return self

@@ -7,20 +7,21 @@ as one SpecError whose problems carry file:line:col.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
-from engine.errors import Problem, SpecError
-from engine.fixtures import fixture_path, git_states, read_fixture
+from engine.core.errors import Problem, SpecError
+from engine.load.extends import read_spec_tree
+from engine.load.fixtures import fixture_path, git_states, read_fixture
+from engine.load.pydantic_errors import describe_error
+from engine.load.semantics import check_document
+from engine.load.templating import Environ, TemplateProblem, render_tree
+from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 from engine.spec.models import FaultScript, Spec
-from engine.spec.pydantic_errors import describe_error
-from engine.spec.semantics import check_document
-from engine.spec.templating import Environ, TemplateProblem, render_tree
-from engine.spec.extends import read_spec_tree
-from engine.spec.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class StoredFixture:
 
     document: dict[str, Any] | None
     path: str
-    git: str | None = None      # committed / untracked / modified / not_committed / ignored; None: not in git
+    git: str | None = None  # committed / untracked / modified / not_committed / ignored; None: not in git
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class LoadedSpec:
     spec: Spec
     path: Path
     source: SourceMap
-    fixtures: dict[str, StoredFixture] = field(default_factory=dict)    # check id -> its fixture
+    fixtures: dict[str, StoredFixture] = field(default_factory=dict)  # check id -> its fixture
 
 
 def load_spec(
@@ -55,7 +56,9 @@ def load_spec(
 
 
 def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, StoredFixture]:
-    locations = {check.id: fixture_path(path, spec.fixtures_dir, check.fixture) for check in spec.checks if check.fixture}
+    locations = {
+        check.id: fixture_path(path, spec.fixtures_dir, check.fixture) for check in spec.checks if check.fixture
+    }
     states = git_states(path.parent, list(locations.values()))
     stored, problems = {}, []
     for index, check in enumerate(spec.checks):
@@ -65,8 +68,13 @@ def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, Sto
         try:
             document = read_fixture(location)
         except (OSError, ValueError) as exc:
-            problems.append(Problem(source.locate(("checks", index, "fixture")), f"checks[{index}].fixture",
-                                    f"fixture {location} cannot be read: {exc}"))
+            problems.append(
+                Problem(
+                    source.locate(("checks", index, "fixture")),
+                    f"checks[{index}].fixture",
+                    f"fixture {location} cannot be read: {exc}",
+                )
+            )
             continue
         stored[check.id] = StoredFixture(document, _display_path(location), states.get(location))
     if problems:
@@ -85,7 +93,7 @@ def _render(
     data: dict, variables: dict[str, Any], environ: Mapping[str, str] | None, source: SourceMap
 ) -> tuple[dict, list[Problem]]:
     secrets, secret_problem = _secret_names(data)
-    if secret_problem:   # nothing may render before we know which names are secret
+    if secret_problem:  # nothing may render before we know which names are secret
         where = ("contract", "auth", "secret") if "template" in secret_problem else ("contract", "auth")
         raise SpecError([Problem(source.locate(where), dotted(where), secret_problem)])
     env = Environ(secrets, environ)
@@ -101,8 +109,11 @@ def _render(
     rest = {key: value for key, value in data.items() if key not in ("vars", "contract")}
     rendered_rest, rest_problems = render_tree(rest, context)
     found += rest_problems
-    rendered = {**rendered_rest, "vars": merged_vars if isinstance(raw_vars, (dict, type(None))) else raw_vars,
-                "contract": contract}
+    rendered = {
+        **rendered_rest,
+        "vars": merged_vars if isinstance(raw_vars, (dict, type(None))) else raw_vars,
+        "contract": contract,
+    }
     if "contract" not in data:
         del rendered["contract"]
     problems = [Problem(source.locate(p.path), dotted(p.path), p.message) for p in found]
@@ -163,17 +174,14 @@ def _data_path(loc: tuple, data: Any) -> PathKey:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        ):
             node = node[part]
             path.append(part)
         elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
             path.append(part)
     return tuple(path)
-
-
 
 
 def load_fault_script(path: Path) -> FaultScript:

@@ -11,7 +11,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from engine.errors import Location, Problem, SpecError
+from engine.core.errors import Location, Problem, SpecError
 
 PathKey = tuple[str | int, ...]
 
@@ -23,7 +23,7 @@ class _Constructor(RoundTripConstructor):
 _Constructor.add_constructor("tag:yaml.org,2002:timestamp", RoundTripConstructor.construct_yaml_str)
 
 
-Position = tuple[str, int, int]   # file, 0-based line, 0-based column
+Position = tuple[str, int, int]  # file, 0-based line, 0-based column
 
 
 @dataclass
@@ -47,7 +47,7 @@ class SourceMap:
     def record(self, path: PathKey, line_col: tuple[int, int], *, key: bool = False) -> None:
         (self.keys if key else self.values)[path] = (self.file, *line_col)
 
-    def copy_subtree(self, other: "SourceMap", source_path: PathKey, target_path: PathKey) -> None:
+    def copy_subtree(self, other: SourceMap, source_path: PathKey, target_path: PathKey) -> None:
         """Take the positions of `other` under source_path and record them under target_path."""
         size = len(source_path)
         for table, mine in ((other.values, self.values), (other.keys, self.keys)):
@@ -60,7 +60,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     """Parse one YAML file; unreadable files and syntax errors become a located SpecError."""
     text = _read_text(path, display)
     if not text.strip() or all(line.lstrip().startswith("#") for line in text.splitlines() if line.strip()):
-        raise SpecError([Problem(Location(display, 1, 1), "", "the file is empty; a spec is a YAML mapping (key: value)")])
+        raise SpecError(
+            [Problem(Location(display, 1, 1), "", "the file is empty; a spec is a YAML mapping (key: value)")]
+        )
     yaml = YAML(typ="rt", pure=True)
     yaml.Constructor = _Constructor
     try:
@@ -77,8 +79,11 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
         data = _plain(document, (), source)
     except RecursionError:
         raise SpecError([Problem(Location(display, 1, 1), "", "YAML nested too deeply")]) from None
-    unsupported = [Problem(source.locate(path), dotted(path), f"{value[1:-1]} is not part of the spec format")
-                   for path, value in _walk(data, ()) if isinstance(value, _Unsupported)]
+    unsupported = [
+        Problem(source.locate(path), dotted(path), f"{value[1:-1]} is not part of the spec format")
+        for path, value in _walk(data, ())
+        if isinstance(value, _Unsupported)
+    ]
     if unsupported:
         raise SpecError(unsupported)
     return data, source
@@ -146,7 +151,7 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
             source.record(path + (index,), _position(lambda: node.lc.item(index), source, path))
             out.append(_plain(item, path + (index,), source))
         return out
-    if isinstance(node, (set, frozenset)) or hasattr(node, "tag") and getattr(node.tag, "value", None):
+    if isinstance(node, (set, frozenset)) or (hasattr(node, "tag") and getattr(node.tag, "value", None)):
         return _Unsupported(type(node).__name__)
     if isinstance(node, str):
         return str(node)
@@ -162,7 +167,7 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
 class _Unsupported(str):
     """A YAML node the spec format has no use for (sets, custom tags); pydantic rejects it by type."""
 
-    def __new__(cls, kind: str) -> "_Unsupported":
+    def __new__(cls, kind: str) -> _Unsupported:
         names = {"CommentedSet": "a YAML set (!!set)", "TaggedScalar": "a custom YAML tag"}
         return super().__new__(cls, f"<{names.get(kind, 'YAML type ' + kind)}>")
 

@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.spec.models import HTTP_TAG, SIMULATOR_TAG, HttpTarget, SimulatorTarget, Spec
+from engine.spec.models import TARGET_MODELS, Spec
 
 _QUOTED = re.compile(r"'([^']*)'")
 _CHOICE_SEPARATORS = re.compile(r",\s*|\s+or\s+")
 _INSTANCE_OF = re.compile(r" or instance of \w+")
-_UNION_TAGS = {SIMULATOR_TAG: SimulatorTarget, HTTP_TAG: HttpTarget}
+_UNION_TAGS = TARGET_MODELS
 _PATTERN_HINTS = {
     "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$": "is not an HTTP header name (letters, digits and !#$%&'*+.^_`|~-)",
     "^[\\t\\x20-\\x7e]*$": "cannot be sent in an HTTP header (visible ASCII only)",

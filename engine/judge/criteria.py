@@ -19,8 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.plan import DEFAULT_TARGET, TargetPlan
-from engine.results import CheckResult, CriteriaCounts, CriterionResult, Counts, Evidence, Summary
+from engine.judge.results import CheckResult, Counts, CriteriaCounts, CriterionResult, Evidence, Summary
+from engine.plan.build import DEFAULT_TARGET, TargetPlan
 from engine.spec.models import REFERENCE_CLIENT, Criterion, SimulatorTarget, Spec
 
 
@@ -31,8 +31,8 @@ class Gate:
     spec: Spec
     spec_path: str
     target: TargetPlan
-    self_test: str | None = None         # why an http target is really runbook's simulator
-    options: str = ""                    # the run's --var options, for the commands suggested
+    self_test: str | None = None  # why an http target is really runbook's simulator
+    options: str = ""  # the run's --var options, for the commands suggested
 
     @property
     def real_targets(self) -> list[str]:
@@ -66,12 +66,17 @@ def judge_criterion(criterion: Criterion, items: Mapping[str, CheckResult], gate
     findings = _unique(sorted(findings, key=lambda f: ORDER[f.kind]))
     kinds = {f.kind for f in findings}
     verdict = "not_met" if "failed" in kinds else ("not_verified" if findings else "met")
-    judged = "failed" in kinds or "not_selected" not in kinds     # a failure counts whatever was selected
+    judged = "failed" in kinds or "not_selected" not in kinds  # a failure counts whatever was selected
     return CriterionResult(
-        id=criterion.id, text=criterion.text, verdict=verdict, applicable=judged,
-        decided_by=list(criterion.requires) + [f"owner:{c}" for c in criterion.owners_for]
+        id=criterion.id,
+        text=criterion.text,
+        verdict=verdict,
+        applicable=judged,
+        decided_by=list(criterion.requires)
+        + [f"owner:{c}" for c in criterion.owners_for]
         + [f"fixture:{c}" for c in criterion.fixtures_for],
-        reasons=[f.reason for f in findings], evidence=list(_evidence(criterion, items, gate)),
+        reasons=[f.reason for f in findings],
+        evidence=list(_evidence(criterion, items, gate)),
         next_step=findings[0].next_step if findings else None,
     )
 
@@ -85,15 +90,23 @@ def _required(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
         if result is None or not result.selected:
             yield Finding("not_selected", f"{kind} {name} was not selected in this run", gate.run_command())
         elif result.status == "failed":
-            yield Finding("failed", f"{kind} {name} failed", f"fix what {kind} {name} reports, then: {gate.run_command()}")
+            yield Finding(
+                "failed", f"{kind} {name} failed", f"fix what {kind} {name} reports, then: {gate.run_command()}"
+            )
         elif result.status in ("error", "skipped"):
-            yield Finding("unverified", f"{kind} {name} did not run" + (f": {result.reason}" if result.reason else ""),
-                          f"make {kind} {name} runnable, then: {gate.run_command()}")
+            yield Finding(
+                "unverified",
+                f"{kind} {name} did not run" + (f": {result.reason}" if result.reason else ""),
+                f"make {kind} {name} runnable, then: {gate.run_command()}",
+            )
         elif kind == "check" and wrong_target:
             yield Finding("unverified", wrong_target, _target_step(criterion, gate))
         elif kind == "drill" and needs_client and result.drill is not None and result.drill.client == REFERENCE_CLIENT:
-            yield Finding("unverified", "its drills must exercise a client under test, not runbook's reference client",
-                          _client_step(gate))
+            yield Finding(
+                "unverified",
+                "its drills must exercise a client under test, not runbook's reference client",
+                _client_step(gate),
+            )
 
 
 def target_reason(criterion: Criterion, gate: Gate) -> str | None:
@@ -107,8 +120,10 @@ def target_reason(criterion: Criterion, gate: Gate) -> str | None:
     if gate.self_test:
         return gate.self_test
     if target.kind == "simulator":
-        return (f"checks against the simulator ({target.name}) prove the spec, not the provider; "
-                f"run against a real target, or list {target.name} in this criterion's targets")
+        return (
+            f"checks against the simulator ({target.name}) prove the spec, not the provider; "
+            f"run against a real target, or list {target.name} in this criterion's targets"
+        )
     return None
 
 
@@ -132,42 +147,60 @@ def _owners(criterion: Criterion, spec: Spec) -> Iterator[Finding]:
     for name in criterion.owners_for:
         rules = [rule for rule in spec.classification if rule.class_ == name]
         if not rules:
-            yield Finding("failed", f"no classification rule yields class {name}",
-                          f"add a rule for class {name} with an owner")
+            yield Finding(
+                "failed", f"no classification rule yields class {name}", f"add a rule for class {name} with an owner"
+            )
         for rule in rules:
             if not rule.owner:
-                yield Finding("failed", f"rule {rule.id} (class {name}) names no owner",
-                              f"name an owner on rule {rule.id}")
+                yield Finding(
+                    "failed", f"rule {rule.id} (class {name}) names no owner", f"name an owner on rule {rule.id}"
+                )
 
 
 def _fixtures(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate) -> Iterator[Finding]:
     record = f"{gate.run_command(_fixture_target(gate))} --update-fixtures"
     wrong_target = target_reason(criterion, gate)
-    if wrong_target and criterion.fixtures_for:   # a simulator's answer proves nothing about the provider's shape
+    if wrong_target and criterion.fixtures_for:  # a simulator's answer proves nothing about the provider's shape
         yield Finding("unverified", wrong_target, _target_step(criterion, gate))
         return
     for check_id in criterion.fixtures_for:
         result = items.get(check_id)
         fixture = result.fixture if result is not None else None
         if result is None or not result.selected:
-            yield Finding("not_selected", f"check {check_id} was not selected, so its fixture was not compared",
-                          gate.run_command())
+            yield Finding(
+                "not_selected",
+                f"check {check_id} was not selected, so its fixture was not compared",
+                gate.run_command(),
+            )
         elif fixture is None:
-            yield Finding("unverified", f"the fixture of {check_id} was not compared (the check did not run)",
-                          gate.run_command())
+            yield Finding(
+                "unverified", f"the fixture of {check_id} was not compared (the check did not run)", gate.run_command()
+            )
         elif fixture.status == "missing":
-            yield Finding("failed", f"no fixture checked in for {check_id} ({fixture.path})",
-                          f"record it: {record}, then commit {fixture.path}")
+            yield Finding(
+                "failed",
+                f"no fixture checked in for {check_id} ({fixture.path})",
+                f"record it: {record}, then commit {fixture.path}",
+            )
         elif fixture.status == "updated":
-            yield Finding("failed", f"the fixture of {check_id} was written by this run (--update-fixtures): "
-                                    "a run cannot judge the fixtures it wrote itself",
-                          f"commit {fixture.path}, then run again without --update-fixtures")
+            yield Finding(
+                "failed",
+                f"the fixture of {check_id} was written by this run (--update-fixtures): "
+                "a run cannot judge the fixtures it wrote itself",
+                f"commit {fixture.path}, then run again without --update-fixtures",
+            )
         elif fixture.status == "drift":
-            yield Finding("failed", f"{check_id} drifted from its fixture {fixture.path}",
-                          f"review the drift; if the provider changed on purpose: {record}")
+            yield Finding(
+                "failed",
+                f"{check_id} drifted from its fixture {fixture.path}",
+                f"review the drift; if the provider changed on purpose: {record}",
+            )
         elif fixture.git not in (None, "committed"):
-            yield Finding("failed", f"the fixture {fixture.path} is not checked in (git: {fixture.git.replace('_', ' ')})",
-                          f"git add {fixture.path} && git commit")
+            yield Finding(
+                "failed",
+                f"the fixture {fixture.path} is not checked in (git: {fixture.git.replace('_', ' ')})",
+                f"git add {fixture.path} && git commit",
+            )
 
 
 def _fixture_target(gate: Gate) -> str | None:
@@ -181,12 +214,17 @@ def _evidence(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
         yield Evidence(ref=ref, status=status, source=evidence_source(ref, result, gate))
     for name in criterion.owners_for:
         owned = all(rule.owner for rule in gate.spec.classification if rule.class_ == name)
-        yield Evidence(ref=f"owner:{name}", status="met" if owned else "not_met", source="the spec's classification table")
+        yield Evidence(
+            ref=f"owner:{name}", status="met" if owned else "not_met", source="the spec's classification table"
+        )
     for check_id in criterion.fixtures_for:
         result = items.get(check_id)
         fixture = result.fixture if result is not None else None
-        where = f"repository: {fixture.path}" + (f" (git: {fixture.git})" if fixture.git else " (not in a git work tree)") \
-            if fixture else "repository"
+        where = (
+            f"repository: {fixture.path}" + (f" (git: {fixture.git})" if fixture.git else " (not in a git work tree)")
+            if fixture
+            else "repository"
+        )
         yield Evidence(ref=f"fixture:{check_id}", status=fixture.status if fixture else "not compared", source=where)
 
 
@@ -217,15 +255,24 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _counts(items: Sequence[CheckResult]) -> Counts:
-    return Counts(total=len(items), **{s: sum(c.status == s for c in items) for s in ("passed", "failed", "error", "skipped")})
+    return Counts(
+        total=len(items), **{s: sum(c.status == s for c in items) for s in ("passed", "failed", "error", "skipped")}
+    )
 
 
-def summarize(checks: Sequence[CheckResult], drills: Sequence[CheckResult], criteria: Sequence[CriterionResult],
-              interrupted: str | None = None) -> Summary:
+def summarize(
+    checks: Sequence[CheckResult],
+    drills: Sequence[CheckResult],
+    criteria: Sequence[CriterionResult],
+    interrupted: str | None = None,
+) -> Summary:
     """The verdict: ready only when every criterion was judged and met and nothing selected failed or was skipped."""
     applicable = [c for c in criteria if c.applicable]
-    board = CriteriaCounts(total=len(criteria), not_applicable=len(criteria) - len(applicable),
-                           **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")})
+    board = CriteriaCounts(
+        total=len(criteria),
+        not_applicable=len(criteria) - len(applicable),
+        **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")},
+    )
     selected = [item for item in (*checks, *drills) if item.selected]
     notes = [] if criteria else ["the spec defines no readiness criteria, so nothing can be called ready"]
     if interrupted:
@@ -239,5 +286,12 @@ def summarize(checks: Sequence[CheckResult], drills: Sequence[CheckResult], crit
         verdict = "not_verified"
     else:
         verdict = "ready"
-    return Summary(verdict=verdict, checks=_counts(checks), drills=_counts(drills), criteria=board, notes=notes,
-                   blocking=[c.id for c in criteria if c.verdict != "met"], interrupted=interrupted)
+    return Summary(
+        verdict=verdict,
+        checks=_counts(checks),
+        drills=_counts(drills),
+        criteria=board,
+        notes=notes,
+        blocking=[c.id for c in criteria if c.verdict != "met"],
+        interrupted=interrupted,
+    )

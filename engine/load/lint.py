@@ -10,14 +10,14 @@ that no criterion uses; a table with no success rule.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
-from engine.classify import classify
-from engine.errors import Problem
-from engine.results import Observation
+from engine.core.errors import Problem
+from engine.load.loader import LoadedSpec
+from engine.load.yaml_tree import SourceMap
+from engine.spec.classify import classify
 from engine.spec.durations import parse_status_pattern
-from engine.spec.load import LoadedSpec
 from engine.spec.models import CONDITIONS, NEVER_FALL_BACK_ACTIONS, SUCCESS_ACTION, TRANSPORT_KINDS, Rule, When
-from engine.spec.yaml_tree import SourceMap
 
 OWNED_ACTIONS = ("page_owner", "refresh_credentials")
 
@@ -42,9 +42,12 @@ def _shadowed_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Proble
         for earlier_index, earlier in enumerate(rules[:later_index]):
             if not earlier.when.any and covers(earlier.when, later.when):
                 where = source.locate(("classification", earlier_index))
-                yield Problem(source.locate(("classification", later_index)), f"classification[{later_index}]",
-                              f"rule {later.id!r} can never match: rule {earlier.id!r} at {where} matches everything "
-                              f"it matches; move {later.id!r} above {earlier.id!r}")
+                yield Problem(
+                    source.locate(("classification", later_index)),
+                    f"classification[{later_index}]",
+                    f"rule {later.id!r} can never match: rule {earlier.id!r} at {where} matches everything "
+                    f"it matches; move {later.id!r} above {earlier.id!r}",
+                )
                 break
 
 
@@ -62,7 +65,9 @@ def _condition_covers(name: str, wide: list | None, narrow: list | None) -> bool
         return False
     if name == "status":
         spans = [parse_status_pattern(p) for p in wide]
-        return all(any(lo <= n_lo and n_hi <= hi for lo, hi in spans) for n_lo, n_hi in map(parse_status_pattern, narrow))
+        return all(
+            any(lo <= n_lo and n_hi <= hi for lo, hi in spans) for n_lo, n_hi in map(parse_status_pattern, narrow)
+        )
     if name == "content_type":
         return all(any(w.lower() in n.lower() for w in wide) for n in narrow)
     return set(map(str, narrow)) <= set(map(str, wide))
@@ -71,8 +76,11 @@ def _condition_covers(name: str, wide: list | None, narrow: list | None) -> bool
 def _unowned_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
     for index, rule in enumerate(rules):
         if rule.action in OWNED_ACTIONS and not rule.owner:
-            yield Problem(source.locate(("classification", index, "action")), f"classification[{index}].owner",
-                          f"rule {rule.id!r} ({rule.action}) must name an owner: who is paged for class {rule.class_!r}?")
+            yield Problem(
+                source.locate(("classification", index, "action")),
+                f"classification[{index}].owner",
+                f"rule {rule.id!r} ({rule.action}) must name an owner: who is paged for class {rule.class_!r}?",
+            )
 
 
 def _success_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
@@ -81,26 +89,55 @@ def _success_rules(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem
     for index, rule in successes:
         for key in ("retry", "fallback"):
             if getattr(rule, key) != "no":
-                yield Problem(source.locate(("classification", index, key)), f"classification[{index}].{key}",
-                              f"rule {rule.id!r} is a success (action: none), so it cannot also {key}; write {key}: no")
+                yield Problem(
+                    source.locate(("classification", index, key)),
+                    f"classification[{index}].{key}",
+                    f"rule {rule.id!r} is a success (action: none), so it cannot also {key}; write {key}: no",
+                )
     if rules and not successes:
-        yield Problem(source.locate(("classification",)), "classification",
-                      "no rule has action: none, so no answer can ever count as a success", "warning")
+        yield Problem(
+            source.locate(("classification",)),
+            "classification",
+            "no rule has action: none, so no answer can ever count as a success",
+            "warning",
+        )
+
+
+@dataclass(frozen=True)
+class _Probe:
+    """An imagined answer, to see which rule would catch it."""
+
+    status: int | None = None
+    transport_error: str | None = None
+    parser: str = "none"
+    error_code: str | None = None
+    error_type: str | None = None
+    content_type: str | None = None
 
 
 def _default_only_coverage(rules: Sequence[Rule], source: SourceMap) -> Iterator[Problem]:
     default = rules[-1].id if rules and rules[-1].when.any else None
     if default is None:
         return
-    statuses = [s for s in range(400, 600) if classify(Observation(status=s, parser="error_envelope"), rules).rule == default]
-    kinds = [k for k in TRANSPORT_KINDS if classify(Observation(transport_error=k), rules).rule == default]
+    statuses = [
+        s for s in range(400, 600) if classify(_Probe(status=s, parser="error_envelope"), rules).rule == default
+    ]
+    kinds = [k for k in TRANSPORT_KINDS if classify(_Probe(transport_error=k), rules).rule == default]
     where = source.locate(("classification", len(rules) - 1))
     if statuses:
-        yield Problem(where, f"classification[{len(rules) - 1}]",
-                      f"only the default rule catches HTTP {_ranges(statuses)}", "warning")
+        yield Problem(
+            where,
+            f"classification[{len(rules) - 1}]",
+            f"only the default rule catches HTTP {_ranges(statuses)}",
+            "warning",
+        )
     if kinds:
-        yield Problem(where, f"classification[{len(rules) - 1}]",
-                      f"only the default rule catches transport failures: {', '.join(kinds)}", "warning")
+        yield Problem(
+            where,
+            f"classification[{len(rules) - 1}]",
+            f"only the default rule catches transport failures: {', '.join(kinds)}",
+            "warning",
+        )
 
 
 def _ranges(numbers: list[int]) -> str:
@@ -117,29 +154,45 @@ def _unused_checks(loaded: LoadedSpec) -> Iterator[Problem]:
     used = {ref for criterion in loaded.spec.criteria for ref in criterion.requires}
     for index, check in enumerate(loaded.spec.checks):
         if check.id not in used:
-            yield Problem(loaded.source.locate(("checks", index, "id")), f"checks[{index}]",
-                          f"check {check.id!r} is not required by any criterion, so no readiness verdict depends on it",
-                          "warning")
+            yield Problem(
+                loaded.source.locate(("checks", index, "id")),
+                f"checks[{index}]",
+                f"check {check.id!r} is not required by any criterion, so no readiness verdict depends on it",
+                "warning",
+            )
 
 
 def _policy_findings(loaded: LoadedSpec) -> Iterator[Problem]:
     """The source document: one or two bounded retries with jitter; no fallback for the client's own faults."""
     policy, source = loaded.spec.policy, loaded.source
     if policy.retry.max_attempts > 3:
-        yield Problem(source.locate(("policy", "retry", "max_attempts")), "policy.retry.max_attempts",
-                      f"{policy.retry.max_attempts} attempts: more than one or two retries turns an incident into a retry storm",
-                      "warning")
+        yield Problem(
+            source.locate(("policy", "retry", "max_attempts")),
+            "policy.retry.max_attempts",
+            f"{policy.retry.max_attempts} attempts: more than one or two retries turns an incident into a retry storm",
+            "warning",
+        )
     if policy.retry.max_attempts > 1 and policy.retry.jitter == "none":
-        yield Problem(source.locate(("policy", "retry", "jitter")), "policy.retry.jitter",
-                      "retries without jitter synchronise clients; use full, equal or decorrelated", "warning")
+        yield Problem(
+            source.locate(("policy", "retry", "jitter")),
+            "policy.retry.jitter",
+            "retries without jitter synchronise clients; use full, equal or decorrelated",
+            "warning",
+        )
     for index, rule in enumerate(loaded.spec.classification):
         if rule.action in NEVER_FALL_BACK_ACTIONS and rule.fallback != "no":
-            yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
-                          f"rule {rule.id!r} is the client's own fault ({rule.action}), which never falls back; "
-                          "write fallback: no")
+            yield Problem(
+                source.locate(("classification", index, "fallback")),
+                f"classification[{index}].fallback",
+                f"rule {rule.id!r} is the client's own fault ({rule.action}), which never falls back; "
+                "write fallback: no",
+            )
         if rule.class_ in policy.fallback.never_for and rule.fallback != "no":
-            yield Problem(source.locate(("classification", index, "fallback")), f"classification[{index}].fallback",
-                          f"rule {rule.id!r} allows fallback for class {rule.class_!r}, which policy.fallback.never_for excludes")
+            yield Problem(
+                source.locate(("classification", index, "fallback")),
+                f"classification[{index}].fallback",
+                f"rule {rule.id!r} allows fallback for class {rule.class_!r}, which policy.fallback.never_for excludes",
+            )
 
 
 def _client_findings(loaded: LoadedSpec) -> Iterator[Problem]:
@@ -148,7 +201,11 @@ def _client_findings(loaded: LoadedSpec) -> Iterator[Problem]:
     longest = max((drill.deadline or spec.contract.timeouts.deadline for drill in spec.drills), default=0.0)
     for name, client in spec.clients.items():
         if client.timeout < longest * client.time_scale:
-            yield Problem(loaded.source.locate(("clients", name, "timeout")), f"clients.{name}.timeout",
-                          f"{client.timeout:g}s is shorter than the longest drill deadline "
-                          f"({longest * client.time_scale:g}s): a client that keeps that deadline would be killed "
-                          "as hung", "warning")
+            yield Problem(
+                loaded.source.locate(("clients", name, "timeout")),
+                f"clients.{name}.timeout",
+                f"{client.timeout:g}s is shorter than the longest drill deadline "
+                f"({longest * client.time_scale:g}s): a client that keeps that deadline would be killed "
+                "as hung",
+                "warning",
+            )

@@ -9,14 +9,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from engine.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
+from engine.judge.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
 from engine.run.drills import DrillRun
 from engine.run.policy import PolicyAttempt, PolicyCall
 from engine.spec.backoff import allowed_pause
 from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
 
-LOWER_SLACK = 0.001   # seconds: clock granularity between the server's two timestamps
-LATENCY_FACTOR = 2    # timing slack grows by this many times the scheduling latency measured in the drill
+LOWER_SLACK = 0.001  # seconds: clock granularity between the server's two timestamps
+LATENCY_FACTOR = 2  # timing slack grows by this many times the scheduling latency measured in the drill
 
 
 def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
@@ -27,13 +27,25 @@ def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
     mismatches = drill_mismatches(run, spec)
     last = _last_primary(run.calls[-1]) or (run.calls[-1].attempts[-1] if run.calls[-1].attempts else None)
     if last is None:
-        return CheckResult(**common, status="failed" if mismatches else "error", drill=_summary(run, spec),
-                           reason="no attempt could start within the deadline", mismatches=unique(mismatches))
+        return CheckResult(
+            **common,
+            status="failed" if mismatches else "error",
+            drill=_summary(run, spec),
+            reason="no attempt could start within the deadline",
+            mismatches=unique(mismatches),
+        )
     return CheckResult(
-        **common, status="failed" if mismatches else "passed", observed=last.observation,
-        **{"class": last.verdict.class_}, action=last.verdict.action, retry=last.verdict.retry,
-        fallback=last.verdict.fallback, owner=last.verdict.owner, rule=last.verdict.rule,
-        mismatches=unique(mismatches), drill=_summary(run, spec),
+        **common,
+        status="failed" if mismatches else "passed",
+        observed=last.observation,
+        **{"class": last.verdict.class_},
+        action=last.verdict.action,
+        retry=last.verdict.retry,
+        fallback=last.verdict.fallback,
+        owner=last.verdict.owner,
+        rule=last.verdict.rule,
+        mismatches=unique(mismatches),
+        drill=_summary(run, spec),
     )
 
 
@@ -46,8 +58,8 @@ def drill_passed(run: DrillRun, spec: Spec) -> bool:
     return not run.not_run and not drill_mismatches(run, spec) and bool(run.calls) and bool(run.calls[-1].attempts)
 
 
-CLIENT_OVERHEAD = 0.25   # seconds a client process may spend between an answer and its next request (new
-                         # connections, its own scheduling), on top of its pause
+CLIENT_OVERHEAD = 0.25  # seconds a client process may spend between an answer and its next request (new
+# connections, its own scheduling), on top of its pause
 
 
 def timing_slack(run: DrillRun, spec: Spec) -> float:
@@ -64,12 +76,21 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         primary = [a for a in policy_call.attempts if a.target == "primary"]
         last = primary[-1] if primary else None
         if expect.attempts is not None and len(primary) != expect.attempts:
-            yield expectation_missed("attempts", expect.attempts, len(primary), label,
-                        f"policy.retry.max_attempts is {spec.policy.retry.max_attempts}; {_attempts_reason(run, primary)}")
+            yield expectation_missed(
+                "attempts",
+                expect.attempts,
+                len(primary),
+                label,
+                f"policy.retry.max_attempts is {spec.policy.retry.max_attempts}; {_attempts_reason(run, primary)}",
+            )
         if expect.outcome is not None and policy_call.outcome != expect.outcome:
-            yield expectation_missed("outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call))
+            yield expectation_missed(
+                "outcome", expect.outcome, policy_call.outcome, label, _final_decision(policy_call)
+            )
         if expect.fallback_used is not None and policy_call.fallback_used != expect.fallback_used:
-            yield expectation_missed("fallback_used", expect.fallback_used, policy_call.fallback_used, label, _final_decision(policy_call))
+            yield expectation_missed(
+                "fallback_used", expect.fallback_used, policy_call.fallback_used, label, _final_decision(policy_call)
+            )
         if expect.class_ is not None and last is not None and last.verdict.class_ != expect.class_:
             yield expectation_missed("class", expect.class_, last.verdict.class_, label, f"rule {last.verdict.rule}")
         if expect.action is not None and last is not None and last.verdict.action != expect.action:
@@ -78,24 +99,39 @@ def _expectations(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         if expect.stream is not None:
             got = first.observation.stream.outcome if first and first.observation.stream else "not a stream"
             if got != expect.stream:
-                yield expectation_missed("stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}")
+                yield expectation_missed(
+                    "stream", expect.stream, got, label, f"parser {first.observation.parser if first else 'none'}"
+                )
         if expect.regenerated is not None and policy_call.regenerated != expect.regenerated:
-            yield expectation_missed("regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call))
+            yield expectation_missed(
+                "regenerated", expect.regenerated, policy_call.regenerated, label, _final_decision(policy_call)
+            )
         within = _within_deadline(run, index, timing_slack(run, spec))
         if expect.within_deadline is not None and within != expect.within_deadline:
-            yield expectation_missed("within_deadline", expect.within_deadline, within, label,
-                        f"{policy_call.elapsed * 1000:.1f}ms against a {policy_call.deadline * 1000:.1f}ms deadline")
+            yield expectation_missed(
+                "within_deadline",
+                expect.within_deadline,
+                within,
+                label,
+                f"{policy_call.elapsed * 1000:.1f}ms against a {policy_call.deadline * 1000:.1f}ms deadline",
+            )
     if expect.jittered is not None:
         gaps = [gap for index in range(len(run.calls)) if (gap := _first_gap(run, index)) is not None]
         # Jitter shows as a spread wider than scheduling noise: 6% of the first backoff step, and more
         # than the scheduling latency measured in this drill could make of a constant pause.
-        threshold = max(0.002, 0.06 * min(spec.policy.retry.cap, spec.policy.retry.base) * run.scale,
-                        LATENCY_FACTOR * run.lateness)
+        threshold = max(
+            0.002, 0.06 * min(spec.policy.retry.cap, spec.policy.retry.base) * run.scale, LATENCY_FACTOR * run.lateness
+        )
         jittered = len(gaps) >= 2 and max(gaps) - min(gaps) > threshold
         if len(gaps) < 2 or jittered != expect.jittered:
             shown = ", ".join(f"{g * 1000:.1f}ms" for g in gaps) or "none"
-            yield expectation_missed("jittered", expect.jittered, jittered, "",
-                        f"first pauses seen by the simulator: {shown}; policy.retry.jitter is {spec.policy.retry.jitter}")
+            yield expectation_missed(
+                "jittered",
+                expect.jittered,
+                jittered,
+                "",
+                f"first pauses seen by the simulator: {shown}; policy.retry.jitter is {spec.policy.retry.jitter}",
+            )
 
 
 def _first_gap(run: DrillRun, index: int) -> float | None:
@@ -110,33 +146,49 @@ def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
     for index, policy_call in enumerate(run.calls):
         primary = [a for a in policy_call.attempts if a.target == "primary"]
         if len(primary) > policy.retry.max_attempts:
-            yield rule_broken("policy.retry.max_attempts", f"{len(primary)} attempts, at most {policy.retry.max_attempts} allowed")
+            yield rule_broken(
+                "policy.retry.max_attempts", f"{len(primary)} attempts, at most {policy.retry.max_attempts} allowed"
+            )
         if policy.side_effects and len(primary) > 1:
             yield rule_broken("policy.side_effects", "a request with side effects was retried")
         for earlier, later in zip(primary, primary[1:]):
             if earlier.verdict.retry == "no" and earlier.observation.hints.get("x-should-retry") != "true":
-                yield rule_broken(f"classification.{earlier.verdict.rule}.retry",
-                            f"class {earlier.verdict.class_} was retried although its rule says retry: no")
+                yield rule_broken(
+                    f"classification.{earlier.verdict.rule}.retry",
+                    f"class {earlier.verdict.class_} was retried although its rule says retry: no",
+                )
         yield from _fallback_rules(policy_call, spec)
         yield from _pauses(run, index, primary, spec)
         if not _within_deadline(run, index, timing_slack(run, spec)):
-            yield rule_broken("deadline", f"the call took {policy_call.elapsed * 1000:.1f}ms of a "
-                                    f"{policy_call.deadline * 1000:.1f}ms deadline")
+            yield rule_broken(
+                "deadline",
+                f"the call took {policy_call.elapsed * 1000:.1f}ms of a {policy_call.deadline * 1000:.1f}ms deadline",
+            )
         yield from _views_agree(run, index, primary, policy_call)
 
 
-def _views_agree(run: DrillRun, index: int, primary: list[PolicyAttempt], policy_call: PolicyCall) -> Iterator[Mismatch]:
+def _views_agree(
+    run: DrillRun, index: int, primary: list[PolicyAttempt], policy_call: PolicyCall
+) -> Iterator[Mismatch]:
     """The client's account must match what the simulator received."""
     served, served_fallback = len(run.served[index]), len(run.served_fallback[index])
     if run.step.drill.primary == "scripted" and served != len(primary):
-        yield Mismatch(field="simulator", expected=len(primary), observed=served,
-                       message=f"the client reports {len(primary)} attempts but the simulator received {served}")
+        yield Mismatch(
+            field="simulator",
+            expected=len(primary),
+            observed=served,
+            message=f"the client reports {len(primary)} attempts but the simulator received {served}",
+        )
     fallback_attempts = sum(a.target == "fallback" for a in policy_call.attempts)
     if served_fallback != fallback_attempts:
         where = f"target {run.fallback_target}" if run.fallback_target else "no fallback target"
-        yield Mismatch(field="simulator", expected=fallback_attempts, observed=served_fallback,
-                       message=f"the client reports {fallback_attempts} fallback attempts but {where} "
-                               f"(policy.fallback.to) received {served_fallback}")
+        yield Mismatch(
+            field="simulator",
+            expected=fallback_attempts,
+            observed=served_fallback,
+            message=f"the client reports {fallback_attempts} fallback attempts but {where} "
+            f"(policy.fallback.to) received {served_fallback}",
+        )
 
 
 def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
@@ -146,13 +198,18 @@ def _fallback_rules(policy_call: PolicyCall, spec: Spec) -> Iterator[Mismatch]:
     if last is None:
         return
     if last.verdict.action in NEVER_FALL_BACK_ACTIONS:
-        yield rule_broken("fallback", f"fell back after class {last.verdict.class_} ({last.verdict.action}): the client's "
-                                "own faults never fall back, whatever the spec says")
+        yield rule_broken(
+            "fallback",
+            f"fell back after class {last.verdict.class_} ({last.verdict.action}): the client's "
+            "own faults never fall back, whatever the spec says",
+        )
     if spec.policy.side_effects:
         yield rule_broken("policy.side_effects", "a request with side effects was sent to the fallback target")
     if last.verdict.fallback == "no":
-        yield rule_broken(f"classification.{last.verdict.rule}.fallback",
-                    f"fell back on class {last.verdict.class_}, whose rule says fallback: no")
+        yield rule_broken(
+            f"classification.{last.verdict.rule}.fallback",
+            f"fell back on class {last.verdict.class_}, whose rule says fallback: no",
+        )
     if last.verdict.class_ in spec.policy.fallback.never_for:
         yield rule_broken("policy.fallback.never_for", f"fell back on class {last.verdict.class_}")
 
@@ -172,17 +229,22 @@ def pause_violations(served, hints: list[dict[str, str]], run: DrillRun, spec: S
     retry, previous = spec.policy.retry, None
     for k, (answered, arrival) in enumerate(zip(served, served[1:])):
         if answered.answered is None:
-            previous = math.inf   # never answered (a stall): no pause to judge, and the next window may be widest
+            previous = math.inf  # never answered (a stall): no pause to judge, and the next window may be widest
             continue
         pause = arrival.arrived - answered.answered
         window = allowed_pause(retry, k, hints[k] if k < len(hints) else {}, previous, run.scale)
         previous = pause
         if window.rule == "policy.retry.honor_retry_after" and window.low > retry.retry_after_cap * run.scale:
-            yield rule_broken("policy.retry.retry_after_cap", f"retried after {window.text}, above the cap of "
-                                                              f"{retry.retry_after_cap:g}s")
+            yield rule_broken(
+                "policy.retry.retry_after_cap",
+                f"retried after {window.text}, above the cap of {retry.retry_after_cap:g}s",
+            )
         elif pause < window.low - LOWER_SLACK or pause > window.high + 0.25 * window.high + timing_slack(run, spec):
-            yield rule_broken(window.rule, f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
-                                           f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms")
+            yield rule_broken(
+                window.rule,
+                f"the simulator saw a {pause * 1000:.1f}ms pause before attempt {k + 2}; "
+                f"the policy allows {window.low * 1000:.1f}-{window.high * 1000:.1f}ms",
+            )
 
 
 def _within_deadline(run: DrillRun, index: int, slack: float) -> bool:
@@ -214,8 +276,12 @@ def _last_primary(policy_call: PolicyCall) -> PolicyAttempt | None:
 
 
 def expectation_missed(field: str, expected, observed, label: str, why: str) -> Mismatch:
-    return Mismatch(field=field, expected=expected, observed=observed,
-                    message=f"{field}{label}: expected {expected}, observed {observed} ({why})")
+    return Mismatch(
+        field=field,
+        expected=expected,
+        observed=observed,
+        message=f"{field}{label}: expected {expected}, observed {observed} ({why})",
+    )
 
 
 def rule_broken(rule: str, what: str) -> Mismatch:
@@ -232,14 +298,34 @@ def unique(mismatches: list[Mismatch]) -> list[Mismatch]:
 
 
 def _summary(run: DrillRun, spec: Spec) -> DrillSummary:
-    calls = [DrillCall(outcome=c.outcome, elapsed_ms=round(c.elapsed * 1000, 2), deadline_ms=round(c.deadline * 1000, 2),
-                       attempts=[_attempt(a) for a in c.attempts], server_attempts=len(run.served[i]),
-                       server_fallback_attempts=len(run.served_fallback[i]))
-             for i, c in enumerate(run.calls)]
-    earlier = [DrillRound(time_scale=e.scale, scheduling_latency_ms=_ms(e.lateness),
-                          failures=[m.message for m in drill_mismatches(e, spec)]) for e in run.earlier]
-    return DrillSummary(time_scale=run.scale, repeat=len(run.calls), calls=calls, fallback_target=run.fallback_target,
-                        scheduling_latency_ms=_ms(run.lateness), slack_ms=_ms(timing_slack(run, spec)), earlier=earlier)
+    calls = [
+        DrillCall(
+            outcome=c.outcome,
+            elapsed_ms=round(c.elapsed * 1000, 2),
+            deadline_ms=round(c.deadline * 1000, 2),
+            attempts=[_attempt(a) for a in c.attempts],
+            server_attempts=len(run.served[i]),
+            server_fallback_attempts=len(run.served_fallback[i]),
+        )
+        for i, c in enumerate(run.calls)
+    ]
+    earlier = [
+        DrillRound(
+            time_scale=e.scale,
+            scheduling_latency_ms=_ms(e.lateness),
+            failures=[m.message for m in drill_mismatches(e, spec)],
+        )
+        for e in run.earlier
+    ]
+    return DrillSummary(
+        time_scale=run.scale,
+        repeat=len(run.calls),
+        calls=calls,
+        fallback_target=run.fallback_target,
+        scheduling_latency_ms=_ms(run.lateness),
+        slack_ms=_ms(timing_slack(run, spec)),
+        earlier=earlier,
+    )
 
 
 def _ms(seconds: float) -> float:
@@ -248,6 +334,13 @@ def _ms(seconds: float) -> float:
 
 def _attempt(attempt: PolicyAttempt) -> DrillAttempt:
     seen = attempt.observation
-    return DrillAttempt(target=attempt.target, number=attempt.number, started_ms=round(attempt.started * 1000, 2),
-                        status=seen.status, transport_error=seen.transport_error, **{"class": attempt.verdict.class_},
-                        decision=attempt.decision, pause_ms=round(attempt.sleep * 1000, 2) if attempt.sleep else None)
+    return DrillAttempt(
+        target=attempt.target,
+        number=attempt.number,
+        started_ms=round(attempt.started * 1000, 2),
+        status=seen.status,
+        transport_error=seen.transport_error,
+        **{"class": attempt.verdict.class_},
+        decision=attempt.decision,
+        pause_ms=round(attempt.sleep * 1000, 2) if attempt.sleep else None,
+    )

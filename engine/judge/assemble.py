@@ -6,11 +6,11 @@ import shlex
 from typing import Any
 
 from engine import __version__
-from engine.classify import describe_when
-from engine.criteria import target_source
-from engine.evaluate import Evaluation
-from engine.results import Results, RuleRow, SpecRef, TargetRef
+from engine.judge.checks import Evaluation
+from engine.judge.criteria import target_source
+from engine.judge.results import Results, RuleRow, SpecRef, TargetRef
 from engine.run.executor import RunRecord
+from engine.spec.classify import describe_when
 from engine.spec.durations import format_duration
 from engine.spec.models import Spec
 
@@ -21,8 +21,12 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
     return Results(
         tool={"name": "runbook", "version": __version__},
         spec=SpecRef(name=spec.name, path=str(plan.spec_path), title=spec.title),
-        target=TargetRef(name=plan.target.name, kind=plan.target.kind, base_url=record.base_url,
-                         self_test=evaluation.gate.self_test if evaluation.gate else None),
+        target=TargetRef(
+            name=plan.target.name,
+            kind=plan.target.kind,
+            base_url=record.base_url,
+            self_test=evaluation.gate.self_test if evaluation.gate else None,
+        ),
         selection=plan.selection.describe(),
         client=plan.client.name,
         contract=pinned_contract(spec, plan.target.alias),
@@ -47,8 +51,9 @@ def evidence_sources(record: RunRecord, evaluation: Evaluation) -> dict[str, str
         scales = sorted({run.scale for run in record.drills if not run.not_run})
         client = plan.client
         who = "reference client" if client.is_reference else f"client {client.name} ({shlex.join(client.command)})"
-        sources["drills"] = (f"the built-in fault simulator, {who}, time scale "
-                             + ", ".join(f"{scale:g}" for scale in scales or [plan.spec.drill_settings.time_scale]))
+        sources["drills"] = f"the built-in fault simulator, {who}, time scale " + ", ".join(
+            f"{scale:g}" for scale in scales or [plan.spec.drill_settings.time_scale]
+        )
     if any(step.check.fixture for step in plan.steps):
         sources["fixtures"] = f"the repository, next to {plan.spec_path.name} ({plan.spec.fixtures_dir}/)"
     return sources
@@ -75,20 +80,35 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
 
 
 def rule_row(rule) -> RuleRow:
-    return RuleRow(id=rule.id, when=describe_when(rule.when), **{"class": rule.class_}, retry=rule.retry,
-                   fallback=rule.fallback, action=rule.action, owner=rule.owner, notes=rule.notes)
+    return RuleRow(
+        id=rule.id,
+        when=describe_when(rule.when),
+        **{"class": rule.class_},
+        retry=rule.retry,
+        fallback=rule.fallback,
+        action=rule.action,
+        owner=rule.owner,
+        notes=rule.notes,
+    )
 
 
 def describe_policy(spec: Spec) -> dict[str, str]:
     """The declared retry and fallback policy in words (policy drills prove it)."""
     retry, fallback = spec.policy.retry, spec.policy.fallback
-    retry_text = (f"at most {retry.max_attempts} attempts, {retry.backoff} backoff {format_duration(retry.base)}"
-                  f"..{format_duration(retry.cap)}, {retry.jitter} jitter, retry budget {retry.budget:.0%}")
+    retry_text = (
+        f"at most {retry.max_attempts} attempts, {retry.backoff} backoff {format_duration(retry.base)}"
+        f"..{format_duration(retry.cap)}, {retry.jitter} jitter, retry budget {retry.budget:.0%}"
+    )
     if retry.honor_retry_after:
         retry_text += f", Retry-After honoured up to {format_duration(retry.retry_after_cap)}"
-    fallback_text = (f"to {fallback.to} when at least {format_duration(fallback.only_if_remaining)} of the deadline remain"
-                     if fallback.to else "none")
+    fallback_text = (
+        f"to {fallback.to} when at least {format_duration(fallback.only_if_remaining)} of the deadline remain"
+        if fallback.to
+        else "none"
+    )
     if fallback.never_for:
         fallback_text += f"; never for {', '.join(fallback.never_for)}"
-    side_effects = "requests have side effects: never retried" if spec.policy.side_effects else "requests are safe to reissue"
+    side_effects = (
+        "requests have side effects: never retried" if spec.policy.side_effects else "requests are safe to reissue"
+    )
     return {"retry": retry_text, "fallback": fallback_text, "side_effects": side_effects}

@@ -11,57 +11,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine.spec.models import SUCCESS_ACTION
+from engine.run.observation import Observation
+from engine.spec.classify import Tristate
 
 SCHEMA_VERSION = "2.0"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]
 Verdict = Literal["ready", "not_ready", "not_verified", "partial", "interrupted"]
-Tristate = Literal["yes", "maybe", "no"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
-
-
-class StreamSummary(_Frozen):
-    """What a streamed answer added up to; `outcome` is never success for a broken stream."""
-
-    outcome: Literal["success", "partial", "failed"]
-    events: int
-    chunks: int
-    done_events: int
-    keep_alives: int
-    content_chars: int
-    finish_reason: str | None = None
-    usage_seen: bool = False
-    first_token_ms: float | None = None
-    malformed: str | None = None
-    unterminated_event_discarded: bool = False
-
-
-class Observation(_Frozen):
-    """What one HTTP attempt looked like from the client's side."""
-
-    status: int | None = None
-    transport_error: str | None = None       # dns, connect, connect_timeout, read_timeout, ...
-    transport_detail: str | None = None
-    parser: str = "none"                     # ok, invalid_json, missing_field, empty_content, ...
-    missing: list[str] = []                  # required response paths that were absent
-    error_code: str | None = None
-    error_type: str | None = None
-    error_message: str | None = None         # provider's message, truncated
-    content_type: str | None = None
-    request_id: str | None = None
-    response_bytes: int = 0
-    ttfb_ms: float | None = None
-    elapsed_ms: float = 0.0
-    body_excerpt: str | None = None          # sanitized, truncated; never assistant content
-    client_request_id: str | None = None     # the id runbook sent with the request
-    hints: dict[str, str] = {}               # retry-after, retry-after-ms, x-should-retry as sent
-    stream: StreamSummary | None = None      # for streamed answers
-    simulator: str | None = None             # the x-runbook-simulator header: runbook's own simulator answered
 
 
 class LogRecord(_Frozen):
@@ -89,16 +50,16 @@ class FixtureResult(_Frozen):
     name: str
     path: str
     status: Literal["matched", "drift", "missing", "updated"]
-    git: Literal["committed", "untracked", "modified", "not_committed", "ignored"] | None = None   # None: not in git
+    git: Literal["committed", "untracked", "modified", "not_committed", "ignored"] | None = None  # None: not in git
     removed: list[str] = []
     changed: list[str] = []
     added: list[str] = []
 
 
 class DrillAttempt(_Frozen):
-    target: str                  # primary or fallback
+    target: str  # primary or fallback
     number: int
-    started_ms: float            # since the call began, real (scaled) time
+    started_ms: float  # since the call began, real (scaled) time
     status: int | None
     transport_error: str | None
     class_: str = Field(alias="class")
@@ -110,11 +71,11 @@ class ClientReport(_Frozen):
     """What a client under test did in one call: its exit, its last stdout line, any broken contract."""
 
     exit_code: int | None = None
-    outcome: str | None = None           # as the client reported it
+    outcome: str | None = None  # as the client reported it
     served_by: str | None = None
     finish_reason: str | None = None
     error: str | None = None
-    problem: str | None = None           # could not start, crashed, hung, garbage on stdout
+    problem: str | None = None  # could not start, crashed, hung, garbage on stdout
     stderr: str = ""
 
 
@@ -123,9 +84,9 @@ class DrillCall(_Frozen):
     elapsed_ms: float
     deadline_ms: float
     attempts: list[DrillAttempt]
-    server_attempts: int         # what the simulator received on the primary
+    server_attempts: int  # what the simulator received on the primary
     server_fallback_attempts: int
-    client: ClientReport | None = None   # a client under test: what its process did
+    client: ClientReport | None = None  # a client under test: what its process did
 
 
 class DrillRound(_Frozen):
@@ -140,25 +101,11 @@ class DrillSummary(_Frozen):
     time_scale: float
     repeat: int
     calls: list[DrillCall]
-    client: str = "reference"                 # whose behaviour this is: runbook's reference client or a client under test
-    fallback_target: str | None = None        # the target fallback went to (played by its own fault server)
-    scheduling_latency_ms: float = 0.0        # worst loop wake-up delay measured while it ran
-    slack_ms: float = 0.0                     # timing slack used for pauses and the deadline
+    client: str = "reference"  # whose behaviour this is: runbook's reference client or a client under test
+    fallback_target: str | None = None  # the target fallback went to (played by its own fault server)
+    scheduling_latency_ms: float = 0.0  # worst loop wake-up delay measured while it ran
+    slack_ms: float = 0.0  # timing slack used for pauses and the deadline
     earlier: list[DrillRound] = []
-
-
-class Classification(_Frozen):
-    rule: str
-    class_: str = Field(alias="class")
-    retry: Tristate
-    fallback: Tristate
-    action: str
-    owner: str | None = None
-
-    @property
-    def is_success(self) -> bool:
-        """The spec language's definition of a success: the matching rule's action is `none`."""
-        return self.action == SUCCESS_ACTION
 
 
 class Mismatch(_Frozen):
@@ -170,9 +117,9 @@ class Mismatch(_Frozen):
 
 class RequestSummary(_Frozen):
     method: str
-    url: str                                  # base URL alias + path, never a secret
-    auth: str                                 # "bearer $COMETAPI_API_KEY", "none", "invalid"
-    body: str                                 # a one-line summary, not the prompt
+    url: str  # base URL alias + path, never a secret
+    auth: str  # "bearer $COMETAPI_API_KEY", "none", "invalid"
+    body: str  # a one-line summary, not the prompt
 
 
 class CheckResult(_Frozen):
@@ -180,8 +127,8 @@ class CheckResult(_Frozen):
     title: str = ""
     tags: list[str] = []
     status: CheckStatus
-    reason: str | None = None                 # why error/skipped
-    selected: bool = True                     # false: left out by --tags/--only/--skip/--schedule
+    reason: str | None = None  # why error/skipped
+    selected: bool = True  # false: left out by --tags/--only/--skip/--schedule
     request: RequestSummary | None = None
     observed: Observation | None = None
     class_: str | None = Field(default=None, alias="class")
@@ -198,20 +145,20 @@ class CheckResult(_Frozen):
 
 
 class Evidence(_Frozen):
-    ref: str                                  # check id, drill:<id>, owner:<class>, fixture:<check>
-    status: str                               # passed / failed / error / skipped / met / not_met / not_verified
-    source: str                               # where it came from: a target, the fault simulator, the repository
+    ref: str  # check id, drill:<id>, owner:<class>, fixture:<check>
+    status: str  # passed / failed / error / skipped / met / not_met / not_verified
+    source: str  # where it came from: a target, the fault simulator, the repository
 
 
 class CriterionResult(_Frozen):
     id: str
     text: str
     verdict: CriterionVerdict
-    applicable: bool = True                   # false: the selection left out evidence it needs
+    applicable: bool = True  # false: the selection left out evidence it needs
     decided_by: list[str] = []
     reasons: list[str] = []
     evidence: list[Evidence] = []
-    next_step: str | None = None              # the one command or change that would move it to met
+    next_step: str | None = None  # the one command or change that would move it to met
 
 
 class RuleRow(_Frozen):
@@ -247,8 +194,8 @@ class Summary(_Frozen):
     drills: Counts
     criteria: CriteriaCounts
     notes: list[str] = []
-    blocking: list[str] = []                  # criteria that keep the verdict from ready
-    interrupted: str | None = None            # SIGINT / SIGTERM: the run stopped early
+    blocking: list[str] = []  # criteria that keep the verdict from ready
+    interrupted: str | None = None  # SIGINT / SIGTERM: the run stopped early
 
 
 class SpecRef(_Frozen):
@@ -261,7 +208,7 @@ class TargetRef(_Frozen):
     name: str
     kind: Literal["simulator", "http"]
     base_url: str
-    self_test: str | None = None              # why this http target is runbook's own simulator, if it is
+    self_test: str | None = None  # why this http target is runbook's own simulator, if it is
 
 
 class Results(_Frozen):
@@ -270,7 +217,7 @@ class Results(_Frozen):
     spec: SpecRef
     target: TargetRef
     selection: str = "all checks"
-    client: str = "reference"                 # whose behaviour the drills show
+    client: str = "reference"  # whose behaviour the drills show
     contract: dict[str, Any]
     started: str
     finished: str
@@ -280,7 +227,7 @@ class Results(_Frozen):
     drills: list[CheckResult] = []
     criteria: list[CriterionResult]
     classification: list[RuleRow]
-    evidence_sources: dict[str, str] = {}     # checks / drills / repository: where each kind of evidence came from
+    evidence_sources: dict[str, str] = {}  # checks / drills / repository: where each kind of evidence came from
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 
-from engine.errors import UsageError
+from engine.core.errors import UsageError
 from engine.spec.models import Check, Drill, Spec
 
 
@@ -18,8 +18,11 @@ class Selection:
 
     def describe(self) -> str:
         parts = [f"schedule {self.schedule}"] if self.schedule else []
-        parts += [f"--{name} {','.join(values)}" for name, values in
-                  (("tags", self.tags), ("only", self.only), ("skip", self.skip)) if values]
+        parts += [
+            f"--{name} {','.join(values)}"
+            for name, values in (("tags", self.tags), ("only", self.only), ("skip", self.skip))
+            if values
+        ]
         return " ".join(parts) or "all checks"
 
 
@@ -28,9 +31,15 @@ def resolve(spec: Spec, selection: Selection) -> Selection:
     if selection.schedule is not None:
         schedule = spec.schedules.get(selection.schedule)
         if schedule is None:
-            raise UsageError(f"spec {spec.name!r} has no schedule {selection.schedule!r}{_hint(selection.schedule, spec.schedules)}")
-        selection = Selection(tuple(schedule.tags) + selection.tags, tuple(schedule.only) + selection.only,
-                              tuple(schedule.skip) + selection.skip, selection.schedule)
+            raise UsageError(
+                f"spec {spec.name!r} has no schedule {selection.schedule!r}{_hint(selection.schedule, spec.schedules)}"
+            )
+        selection = Selection(
+            tuple(schedule.tags) + selection.tags,
+            tuple(schedule.only) + selection.only,
+            tuple(schedule.skip) + selection.skip,
+            selection.schedule,
+        )
     items = [*spec.checks, *spec.drills]
     ids = [item.id for item in items]
     tags = sorted({tag for item in items for tag in item.tags})

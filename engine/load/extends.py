@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.errors import Problem, SpecError
-from engine.spec.yaml_tree import PathKey, SourceMap, dotted, read_yaml
+from engine.core.errors import Problem, SpecError
+from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 DIRECTIVES = ("drop", "before", "after")
 Display = Callable[[Path], str]
@@ -56,7 +56,9 @@ def _read(path: Path, display: Display, chain: tuple[Path, ...]) -> tuple[Any, S
     base_path = _base_path(path, data["extends"], source, chain + (path.resolve(),), display)
     base, base_source = _read(base_path, display, chain + (path.resolve(),))
     if not isinstance(base, dict):
-        raise SpecError([Problem(base_source.locate(()), "", "a base spec is a YAML mapping (key: value) at the top level")])
+        raise SpecError(
+            [Problem(base_source.locate(()), "", "a base spec is a YAML mapping (key: value) at the top level")]
+        )
     child = {key: value for key, value in data.items() if key != "extends"}
     merge = _Merge(SourceMap(source.file))
     merged = _merge_maps(base, _Side(base_source, ()), child, _Side(source, ()), merge, ())
@@ -71,7 +73,7 @@ def _base_path(path: Path, ref: Any, source: SourceMap, chain: tuple[Path, ...],
         raise SpecError([Problem(where, "extends", "extends takes the relative path of a base spec")])
     base = (path.parent / ref).resolve()
     if base in chain:
-        cycle = " -> ".join(display(p) for p in (*chain[chain.index(base):], base))
+        cycle = " -> ".join(display(p) for p in (*chain[chain.index(base) :], base))
         raise SpecError([Problem(where, "extends", f"extends cycle: {cycle}")])
     if not base.is_file():
         raise SpecError([Problem(where, "extends", f"base spec {ref!r} not found (looked for {display(base)})")])
@@ -99,8 +101,14 @@ def _merge_maps(base: dict, bside: _Side, child: dict, cside: _Side, merge: _Mer
             merge.out.copy_subtree(cside.source, cside.path + (key,), here)
             merged[key] = child[key]
         else:
-            merged[key] = _merge_value(base[key], _Side(bside.source, bside.path + (key,)),
-                                       child[key], _Side(cside.source, cside.path + (key,)), merge, here)
+            merged[key] = _merge_value(
+                base[key],
+                _Side(bside.source, bside.path + (key,)),
+                child[key],
+                _Side(cside.source, cside.path + (key,)),
+                merge,
+                here,
+            )
     return merged
 
 
@@ -137,8 +145,9 @@ def _report_duplicate_ids(items: list, side: _Side, merge: _Merge) -> None:
     seen: set = set()
     for index, item in enumerate(items):
         if item["id"] in seen:
-            merge.problems.append(_problem(_Side(side.source, side.path + (index,)), "id",
-                                           f"duplicate id {item['id']!r} in this file"))
+            merge.problems.append(
+                _problem(_Side(side.source, side.path + (index,)), "id", f"duplicate id {item['id']!r} in this file")
+            )
         seen.add(item["id"])
 
 
@@ -163,6 +172,7 @@ def _apply_child_item(entries: list[_Entry], item: dict, side: _Side, merge: _Me
 
 def _overridden(inherited: _Entry, body: dict, side: _Side) -> _Entry:
     """The inherited item with each key the child names replaced."""
+
     def place(out: SourceMap, at: PathKey) -> None:
         inherited.place(out, at)
         for key in body:

@@ -7,7 +7,7 @@ import os
 import re
 from pathlib import Path
 
-from engine.errors import UsageError
+from engine.core.errors import UsageError
 
 SHARED_BASE = Path("specs/shared/openai-compatible.yaml")
 _PROVIDER = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -37,8 +37,16 @@ targets:
 """
 
 
-def init_spec(provider: str, out: Path | None = None, *, base_url: str | None = None, model: str = "gpt-4o-mini",
-              docs: str | None = None, force: bool = False, shared_base: Path = SHARED_BASE) -> Path:
+def init_spec(
+    provider: str,
+    out: Path | None = None,
+    *,
+    base_url: str | None = None,
+    model: str = "gpt-4o-mini",
+    docs: str | None = None,
+    force: bool = False,
+    shared_base: Path = SHARED_BASE,
+) -> Path:
     """Write the new spec and return its path; never overwrites unless asked."""
     if not _PROVIDER.match(provider):
         raise UsageError(f"provider {provider!r}: use lowercase letters, digits and '-'")
@@ -50,10 +58,17 @@ def init_spec(provider: str, out: Path | None = None, *, base_url: str | None = 
     schema = shared_base.parent.parent / "runbook-spec.schema.json"
     env_prefix = provider.upper().replace("-", "_")
     text = TEMPLATE.format(
-        provider=provider, title=provider.replace("-", " ").title(), path=path, model=model,
-        base=_relative(shared_base, path.parent), schema=_relative(schema, path.parent),
-        docs=docs or f"https://{provider}.example/docs/chat-completions", today=dt.date.today().isoformat(),
-        secret=f"{env_prefix}_API_KEY", env_prefix=env_prefix, base_url=base_url or f"https://api.{provider}.example",
+        provider=provider,
+        title=provider.replace("-", " ").title(),
+        path=path,
+        model=model,
+        base=_relative(shared_base, path.parent),
+        schema=_relative(schema, path.parent),
+        docs=docs or f"https://{provider}.example/docs/chat-completions",
+        today=dt.date.today().isoformat(),
+        secret=f"{env_prefix}_API_KEY",
+        env_prefix=env_prefix,
+        base_url=base_url or f"https://api.{provider}.example",
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")

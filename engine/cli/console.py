@@ -5,23 +5,35 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from engine.evidence import summarize_body
-from engine.plan import Plan, Step
-from engine.results import CheckResult, Results
+from engine.judge.evidence import summarize_body
+from engine.judge.results import CheckResult, Results
+from engine.plan.build import Plan, Step
 from engine.spec.durations import format_duration
 
-_MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP",
-         "met": "met", "not_met": "NOT MET", "not_verified": "not verified"}
-_VERDICT = {"ready": "READY for controlled production traffic",
-            "not_ready": "NOT READY",
-            "not_verified": "NOT VERIFIED (nothing failed, but some criteria could not be checked)",
-            "partial": "PARTIAL (the selection left out evidence some criteria need; no readiness is claimed)",
-            "interrupted": "INTERRUPTED (stopped before the end; what finished is reported, no readiness is claimed)"}
+_MARK = {
+    "passed": "PASS",
+    "failed": "FAIL",
+    "error": "ERR ",
+    "skipped": "SKIP",
+    "met": "met",
+    "not_met": "NOT MET",
+    "not_verified": "not verified",
+}
+_VERDICT = {
+    "ready": "READY for controlled production traffic",
+    "not_ready": "NOT READY",
+    "not_verified": "NOT VERIFIED (nothing failed, but some criteria could not be checked)",
+    "partial": "PARTIAL (the selection left out evidence some criteria need; no readiness is claimed)",
+    "interrupted": "INTERRUPTED (stopped before the end; what finished is reported, no readiness is claimed)",
+}
 
 
 def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
-    lines = [f"runbook {results.tool['version']} · {results.spec.name} · target {results.target.name} "
-             f"({results.target.base_url}) · {results.selection} · {results.duration_ms / 1000:.2f}s", ""]
+    lines = [
+        f"runbook {results.tool['version']} · {results.spec.name} · target {results.target.name} "
+        f"({results.target.base_url}) · {results.selection} · {results.duration_ms / 1000:.2f}s",
+        "",
+    ]
     lines += _item_lines(results.checks)
     if any(d.selected for d in results.drills):
         lines += ["", _drills_heading(results)]
@@ -55,8 +67,10 @@ def _drills_heading(results: Results) -> str:
     slower = [d for d in selected if d.drill is not None and d.drill.earlier]
     if results.client != "reference":
         scale = ", ".join(sorted({f"{d.drill.time_scale:g}" for d in selected if d.drill is not None})) or scale
-    text = (f"Drills (the {'policy' if results.client == 'reference' else f'client {results.client}'} under scripted "
-            f"faults on the built-in fault simulator, time scale {scale}): {drills.passed} of {len(selected)} selected passed")
+    text = (
+        f"Drills (the {'policy' if results.client == 'reference' else f'client {results.client}'} under scripted "
+        f"faults on the built-in fault simulator, time scale {scale}): {drills.passed} of {len(selected)} selected passed"
+    )
     if drills.failed or drills.error:
         text += f", {drills.failed + drills.error} failed (below)"
     if not_run:
@@ -110,7 +124,9 @@ def _check_line(check: CheckResult, width: int) -> str:
         if check.drill is not None:
             call = check.drill.calls[-1]
             seen = f"{sum(a.target == 'primary' for a in call.attempts)}x → {call.outcome}"
-    outcome = f"{check.class_} · retry {check.retry} · fallback {check.fallback} · {check.action}" if check.class_ else ""
+    outcome = (
+        f"{check.class_} · retry {check.retry} · fallback {check.fallback} · {check.action}" if check.class_ else ""
+    )
     return f"  {_MARK[check.status]} {check.id:<{width}}  {seen:<12} {outcome}"
 
 
@@ -118,19 +134,28 @@ def plan_lines(plan: Plan, concurrency: int = 1) -> list[str]:
     """What a run would send, with secrets shown as references. Nothing is sent."""
     target = plan.target
     base = target.base_url or "http://127.0.0.1:<ephemeral port> (built-in simulator, started by run)"
-    lines = [f"plan · {plan.spec.name} · target {target.name} ({target.kind}) · {plan.selection.describe()}",
-             f"base URL: {base}", ""]
+    lines = [
+        f"plan · {plan.spec.name} · target {target.name} ({target.kind}) · {plan.selection.describe()}",
+        f"base URL: {base}",
+        "",
+    ]
     for number, step in enumerate(plan.steps, 1):
         lines += _step_lines(number, step)
     lines += [f"  not selected: {check_id} ({why.removeprefix('not selected: ')})" for check_id, why in plan.skipped]
     if plan.drills:
-        lines += ["", f"drills: {len(plan.drills)} on the built-in fault simulator (whatever the target), reference client, "
-                      f"time scale {plan.spec.drill_settings.time_scale:g}"
-                      + (f"; fallback goes to target {plan.spec.policy.fallback.to}" if plan.spec.policy.fallback.to else "")]
+        lines += [
+            "",
+            f"drills: {len(plan.drills)} on the built-in fault simulator (whatever the target), reference client, "
+            f"time scale {plan.spec.drill_settings.time_scale:g}"
+            + (f"; fallback goes to target {plan.spec.policy.fallback.to}" if plan.spec.policy.fallback.to else ""),
+        ]
     worst = sum(step.timeouts.deadline for step in plan.steps) / max(1, concurrency)
-    lines += ["", f"budget: {len(plan.steps)} request(s), one attempt each, at most {concurrency} in flight; "
-              f"worst case {format_duration(worst) if worst else '0s'} if every request runs to its deadline",
-              "nothing was sent"]
+    lines += [
+        "",
+        f"budget: {len(plan.steps)} request(s), one attempt each, at most {concurrency} in flight; "
+        f"worst case {format_duration(worst) if worst else '0s'} if every request runs to its deadline",
+        "nothing was sent",
+    ]
     return lines
 
 

@@ -8,11 +8,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from engine.errors import UsageError
-from engine.select import Selection, partition, resolve
-from engine.spec.load import LoadedSpec, StoredFixture
+from engine.core.errors import UsageError
+from engine.load.loader import LoadedSpec, StoredFixture
+from engine.plan.select import Selection, partition, resolve
 from engine.spec.models import (
-    REFERENCE_CLIENT, Check, Drill, HttpTarget, RequestSpec, ResponseContract, SimulatorTarget, Spec, Timeouts,
+    REFERENCE_CLIENT,
+    Check,
+    Drill,
+    HttpTarget,
+    RequestSpec,
+    ResponseContract,
+    SimulatorTarget,
+    Spec,
+    Timeouts,
 )
 from engine.spec.paths import delete_path
 
@@ -48,9 +56,8 @@ class Step:
     response_contract: ResponseContract
     request_id_header: str = "X-Client-Request-Id"
     stored_fixture: dict[str, Any] | None = None
-    fixture_path: str | None = None          # as shown to the user (relative to the working directory)
-    fixture_git: str | None = None           # committed / untracked / modified / ...; None: not in git
-    fixture_updated: bool = False            # this run wrote the fixture (--update-fixtures)
+    fixture_path: str | None = None  # as shown to the user (relative to the working directory)
+    fixture_git: str | None = None  # committed / untracked / modified / ...; None: not in git
 
 
 @dataclass(frozen=True)
@@ -76,7 +83,7 @@ class ClientPlan:
 
     name: str = REFERENCE_CLIENT
     command: tuple[str, ...] = ()
-    folder: Path = Path(".")          # the command runs here: the spec's folder
+    folder: Path = Path(".")  # the command runs here: the spec's folder
     timeout: float = 90.0
     env: tuple[tuple[str, str], ...] = ()
     time_scale: float = 1.0
@@ -100,8 +107,9 @@ class Plan:
     client: ClientPlan = ClientPlan()
 
 
-def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection(),
-               client: str = REFERENCE_CLIENT) -> Plan:
+def build_plan(
+    loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection(), client: str = REFERENCE_CLIENT
+) -> Plan:
     """Choose the target, the client and the checks, and turn each selected check into a request step."""
     spec = loaded.spec
     target_plan = _target_plan(spec, target or DEFAULT_TARGET)
@@ -110,10 +118,17 @@ def build_plan(loaded: LoadedSpec, target: str | None = None, selection: Selecti
     chosen, left_out = partition(spec.checks, selection)
     steps = tuple(_step(spec, check, loaded.fixtures.get(check.id)) for check in chosen)
     drills, drills_left_out = partition(spec.drills, selection)
-    return Plan(spec=spec, spec_path=loaded.path, target=target_plan, steps=steps,
-                skipped=tuple(left_out), selection=selection,
-                drills=tuple(DrillStep(drill, _step(spec, drill)) for drill in drills),
-                skipped_drills=tuple(drills_left_out), client=client_plan)
+    return Plan(
+        spec=spec,
+        spec_path=loaded.path,
+        target=target_plan,
+        steps=steps,
+        skipped=tuple(left_out),
+        selection=selection,
+        drills=tuple(DrillStep(drill, _step(spec, drill)) for drill in drills),
+        skipped_drills=tuple(drills_left_out),
+        client=client_plan,
+    )
 
 
 def client_names(spec: Spec) -> list[str]:
@@ -128,10 +143,18 @@ def _client_plan(spec: Spec, name: str, spec_path: Path) -> ClientPlan:
         known = ", ".join(client_names(spec))
         raise UsageError(f"spec {spec.name!r} has no client {name!r} (clients: {known})")
     client = spec.clients[name]
-    command = tuple(sys.executable if i == 0 and part in ("python", "python3") else part
-                    for i, part in enumerate(client.command))
-    return ClientPlan(name, command, spec_path.resolve().parent, client.timeout, tuple(client.env.items()),
-                      client.time_scale, client.concurrency)
+    command = tuple(
+        sys.executable if i == 0 and part in ("python", "python3") else part for i, part in enumerate(client.command)
+    )
+    return ClientPlan(
+        name,
+        command,
+        spec_path.resolve().parent,
+        client.timeout,
+        tuple(client.env.items()),
+        client.time_scale,
+        client.concurrency,
+    )
 
 
 def _target_plan(spec: Spec, name: str) -> TargetPlan:

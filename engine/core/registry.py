@@ -1,0 +1,86 @@
+"""Extension points: report formats, target kinds and client adapters, each registered in one place.
+
+The built-in entries are named here by import path, so this module imports no stage; another
+package adds entries through Python entry points, the way a `runbook-foo` plugin would:
+
+    [project.entry-points."runbook.report_formats"]
+    junit = "runbook_foo:JUNIT"           # an object with name, suffix, render(results) -> str
+
+    [project.entry-points."runbook.target_kinds"]
+    echo = "runbook_foo:ECHO"              # see engine.run.targets.TargetKind
+
+    [project.entry-points."runbook.client_adapters"]
+    inline = "runbook_foo:INLINE"          # see engine.run.client_drills.ClientAdapter
+
+An entry is imported only when it is asked for, so an unused plugin costs nothing but the listing of
+entry points, and a broken one fails only the runs that use it, with a clear message.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+
+class PluginError(Exception):
+    """An entry point that cannot be imported, or is not what its group needs."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    """One extension point: names of built-in entries and of installed plugins' entries."""
+
+    group: str
+    builtin: dict[str, str] = field(default_factory=dict)  # name -> "module:attribute"
+
+    def names(self) -> tuple[str, ...]:
+        """Built-in names first, in their order, then plugins' names, sorted."""
+        plugins = sorted(name for name in _plugin_entries(self.group) if name not in self.builtin)
+        return (*self.builtin, *plugins)
+
+    def is_builtin(self, name: str) -> bool:
+        return name in self.builtin
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and name in self.names()
+
+    def get(self, name: str) -> Any:
+        """The entry called `name`, imported on first use; KeyError for a name nobody registered."""
+        if name in self.builtin:
+            return _import(self.builtin[name])
+        entry = _plugin_entries(self.group).get(name)
+        if entry is None:
+            raise KeyError(name)
+        try:
+            return entry.load()
+        except Exception as exc:  # a plugin's own import error, whatever it is
+            raise PluginError(f"plugin {entry.value!r} ({self.group} {name!r}) cannot be loaded: {exc}") from exc
+
+
+@cache
+def _plugin_entries(group: str) -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group=group)}
+
+
+def _import(target: str) -> Any:
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def refresh() -> None:
+    """Forget the cached plugin listing (after installing a plugin in the same process)."""
+    _plugin_entries.cache_clear()
+
+
+REPORT_FORMATS = Registry(
+    "runbook.report_formats",
+    {"html": "engine.report.formats:HTML", "md": "engine.report.formats:MARKDOWN", "json": "engine.report.formats:JSON"},
+)
+TARGET_KINDS = Registry(
+    "runbook.target_kinds",
+    {"simulator": "engine.run.targets:SIMULATOR", "http": "engine.run.targets:HTTP"},
+)
+CLIENT_ADAPTERS = Registry("runbook.client_adapters", {"command": "engine.run.client_drills:COMMAND"})
