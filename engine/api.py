@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.core.registry import EXTENSION_POINTS
 from engine.core.errors import Problem, SpecError, UsageError
 from engine.core.redact import scrub_tree
 from engine.judge.assemble import assemble
@@ -39,6 +40,7 @@ __all__ = [
     "EXIT_CODES",
     "FORMATS",
     "available_formats",
+    "extension_points",
     "RunOutcome",
     "Selection",
     "exit_code_for",
@@ -69,6 +71,11 @@ class RunOutcome:
 
 
 EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
+
+
+def extension_points() -> dict[str, list[tuple[str, str]]]:
+    """Each extension point's entries: (name, "built-in" or the plugin's module:attribute)."""
+    return {point: registry.origins() for point, registry in EXTENSION_POINTS.items()}
 
 
 def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:

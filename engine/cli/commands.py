@@ -18,6 +18,7 @@ import click
 from engine import __version__, api
 from engine.cli.console import plan_lines, summary_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
+from engine.core.redact import printable
 from engine.load.templating import scalar_from_text
 from engine.run.interrupt import Aborted
 from engine.run.interrupt import exit_code as interrupt_exit_code
@@ -359,6 +360,19 @@ def schema(out_file: Path | None) -> None:
     else:
         out_file.write_text(text, encoding="utf-8")
         click.echo(str(out_file))
+
+
+@main.command()
+def plugins() -> None:
+    """List the report formats, target kinds and client adapters, built in and from plugins.
+
+    A plugin package registers entries under the entry point groups runbook.report_formats,
+    runbook.target_kinds and runbook.client_adapters (see the README's "Extending runbook").
+    """
+    for point, entries in api.extension_points().items():
+        click.echo(f"{point}:")
+        for name, origin in entries:
+            click.echo(f"  {printable(name):<12} {printable(origin)}")
 
 
 @main.command()

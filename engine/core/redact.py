@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 
 REDACTED = "[REDACTED]"
 
@@ -12,6 +12,14 @@ def _variants(secret: str) -> set[str]:
     """The secret as it may appear in text: raw, stripped, or escaped in a message."""
     forms = {secret, secret.strip(), secret.encode("unicode_escape").decode("ascii"), repr(secret)[1:-1]}
     return {form for form in forms if len(form) >= 4}
+
+
+@overload
+def scrub(text: str, secrets: Iterable[str]) -> str: ...
+@overload
+def scrub(text: None, secrets: Iterable[str]) -> None: ...
+@overload
+def scrub(text: str | None, secrets: Iterable[str]) -> str | None: ...
 
 
 def scrub(text: str | None, secrets: Iterable[str]) -> str | None:

@@ -41,6 +41,11 @@ class Registry:
         plugins = sorted(name for name in _plugin_entries(self.group) if name not in self.builtin)
         return (*self.builtin, *plugins)
 
+    def origins(self) -> list[tuple[str, str]]:
+        """(name, where it comes from): "built-in", or the plugin's module:attribute."""
+        entries = _plugin_entries(self.group)
+        return [(name, "built-in" if name in self.builtin else entries[name].value) for name in self.names()]
+
     def is_builtin(self, name: str) -> bool:
         return name in self.builtin
 
@@ -84,3 +89,4 @@ TARGET_KINDS = Registry(
     {"simulator": "engine.run.targets:SIMULATOR", "http": "engine.run.targets:HTTP"},
 )
 CLIENT_ADAPTERS = Registry("runbook.client_adapters", {"command": "engine.run.client_drills:COMMAND"})
+EXTENSION_POINTS = {"report formats": REPORT_FORMATS, "target kinds": TARGET_KINDS, "client adapters": CLIENT_ADAPTERS}

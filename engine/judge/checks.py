@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.core.errors import EngineError
 from engine.core.fingerprint import SIMULATOR_HEADER
 from engine.judge.client_drills import judge_client_drill
 from engine.judge.criteria import Gate, judge_criteria, summarize
@@ -20,15 +21,18 @@ from engine.judge.results import (
     FixtureResult,
     LogRecord,
     Mismatch,
-    Observation,
     RequestSummary,
     Summary,
+    classified,
 )
 from engine.load.fixtures import fixture_path
+from engine.plan.build import Step
 from engine.run.executor import RunRecord, StepOutcome
+from engine.run.http import Attempt
+from engine.run.observation import Observation
 from engine.spec.classify import Classification, classify, status_matches
 from engine.spec.durations import parse_status_pattern
-from engine.spec.models import Expect, Spec
+from engine.spec.models import Check, Drill, Expect, Spec
 from engine.spec.paths import get_path, has_path, parse_path
 
 
@@ -79,18 +83,15 @@ def refreshed_fixtures(record: RunRecord) -> tuple[tuple[Path, dict[str, Any]], 
     """Each check's observed fixture and the file it belongs in, next to the spec."""
     spec, spec_path = record.plan.spec, Path(record.plan.spec_path)
     return tuple(
-        (
-            fixture_path(spec_path, spec.fixtures_dir, outcome.step.check.fixture),
-            observed_fixture(outcome.step, outcome.attempt),
-        )
+        (fixture_path(spec_path, spec.fixtures_dir, name), observed_fixture(outcome.step, outcome.attempt))
         for outcome in record.outcomes
-        if outcome.step.check.fixture and outcome.attempt is not None
+        if (name := check_of(outcome.step).fixture) and outcome.attempt is not None
     )
 
 
 def self_test(record: RunRecord) -> str | None:
     """Why an http target is really runbook's own simulator, when its answers say so."""
-    if record.plan.target.kind != "http":
+    if not record.plan.target.live:
         return None
     seen = next(
         (
@@ -108,7 +109,7 @@ def self_test(record: RunRecord) -> str | None:
     )
 
 
-def _not_selected(items: list, item_id: str, why: str, prefix: str = "") -> CheckResult:
+def _not_selected(items: Sequence[Check | Drill], item_id: str, why: str, prefix: str = "") -> CheckResult:
     item = next(i for i in items if i.id == item_id)
     return CheckResult(
         id=f"{prefix}{item_id}", title=item.title, tags=item.tags, status="skipped", reason=why, selected=False
@@ -119,7 +120,7 @@ def judge_check(
     outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias: str = "", updated_fixture: bool = False
 ) -> CheckResult:
     step = outcome.step
-    check = step.check
+    check = check_of(step)
     request = RequestSummary(
         method=step.method, url=f"{base_url}{step.path}", auth=step.auth.describe(), body=summarize_body(step.body)
     )
@@ -145,15 +146,10 @@ def judge_check(
         **common,
         status="failed" if mismatches else "passed",
         observed=observation,
-        **{"class": verdict.class_},
-        action=verdict.action,
-        retry=verdict.retry,
-        fallback=verdict.fallback,
-        owner=verdict.owner,
-        rule=verdict.rule,
+        **classified(verdict),
         mismatches=mismatches,
         captures=capture(check.expect.capture, document, check.keep_content),
-        log=log_record(outcome, verdict, spec, base_url_alias),
+        log=log_record(step, outcome.attempt, verdict, spec, base_url_alias),
         fixture=fixture,
     )
 
@@ -162,7 +158,7 @@ def judge_fixture(outcome: StepOutcome, spec: Spec, updated: bool = False) -> Fi
     """Compare the response's shape with the fixture checked in for this check (`updated`: this run
     rewrites it, so nothing is compared)."""
     step = outcome.step
-    name = step.check.fixture
+    name = check_of(step).fixture
     if name is None or outcome.attempt is None:
         return None
     path = step.fixture_path or f"{spec.fixtures_dir}/{name}.json"
@@ -182,7 +178,14 @@ def judge_fixture(outcome: StepOutcome, spec: Spec, updated: bool = False) -> Fi
     )
 
 
-def observed_fixture(step, attempt) -> dict[str, Any]:
+def check_of(step: Step) -> Check:
+    """The check a check step sends (a plan's `steps` are its checks; drills have steps of their own)."""
+    if not isinstance(step.check, Check):
+        raise EngineError(f"drill {step.check.id!r} reached the check judge")
+    return step.check
+
+
+def observed_fixture(step: Step, attempt: Attempt) -> dict[str, Any]:
     seen = attempt.observation
     return fixture_document(step.method, step.path, step.body, seen.status, seen.content_type, attempt.document)
 
@@ -196,9 +199,9 @@ def _drift_text(fixture: FixtureResult) -> str:
     return "; ".join(parts)
 
 
-def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_url_alias: str) -> LogRecord:
+def log_record(step: Step, attempt: Attempt, verdict: Classification, spec: Spec, base_url_alias: str) -> LogRecord:
     """The attempt as the source document asks a client to log it (content redacted by omission)."""
-    seen, document, step = outcome.attempt.observation, outcome.attempt.document, outcome.step
+    seen, document = attempt.observation, attempt.document
     usage = get_path(document, "usage") if has_path(document, "usage") else None
     finish = get_path(document, "choices[0].finish_reason") if has_path(document, "choices[0].finish_reason") else None
     model = step.body.get("model") if isinstance(step.body, dict) else None
@@ -225,16 +228,18 @@ def log_record(outcome: StepOutcome, verdict: Classification, spec: Spec, base_u
 def compare(expect: Expect, seen: Observation, verdict: Classification, document: Any) -> Iterator[Mismatch]:
     """Every way the observation differs from the expectation."""
     observed_status = seen.status if seen.status is not None else seen.transport_error
-    if expect.status is not None and not status_matches(seen.status, expect.status):
-        yield _mismatch("status", " or ".join(map(str, expect.status)), observed_status)
-    elif _wants_a_complete_answer(expect) and (broken := _incomplete(seen)):
-        yield Mismatch(
-            field="complete",
-            expected="a complete, parseable answer",
-            observed=broken,
-            message=f"status: expected a complete, parseable {' or '.join(map(str, expect.status))} "
-            f"answer; observed {observed_status} but {broken}",
-        )
+    if expect.status is not None:
+        statuses = " or ".join(map(str, expect.status))
+        if not status_matches(seen.status, expect.status):
+            yield _mismatch("status", statuses, observed_status)
+        elif _wants_a_complete_answer(expect) and (broken := _incomplete(seen)):
+            yield Mismatch(
+                field="complete",
+                expected="a complete, parseable answer",
+                observed=broken,
+                message=f"status: expected a complete, parseable {statuses} answer; "
+                f"observed {observed_status} but {broken}",
+            )
     if expect.json_ is not None and (seen.parser not in ("invalid_json", "none")) != expect.json_:
         yield _mismatch("json", "valid JSON" if expect.json_ else "not JSON", seen.parser)
     if expect.stream is not None:

@@ -26,6 +26,7 @@ from engine.judge.results import (
     DrillCall,
     DrillSummary,
     Mismatch,
+    classified,
 )
 from engine.judge.sent import BROKEN_STREAMS, answered_step, sent_observation
 from engine.run.client_drills import CANNOT_START, HUNG
@@ -95,23 +96,13 @@ def judge_client_drill(run: DrillRun, spec: Spec) -> CheckResult:
         [m for call in calls for m in _call_mismatches(call, run, spec)] + list(_jitter(run, calls, spec))
     )
     last = next((c.verdicts[-1] for c in reversed(calls) if c.verdicts), None)
-    shown = _classified(last)
     return CheckResult(
-        **common, status="failed" if mismatches else "passed", mismatches=mismatches, drill=summary, **shown
+        **common,
+        status="failed" if mismatches else "passed",
+        mismatches=mismatches,
+        drill=summary,
+        **classified(last),
     )
-
-
-def _classified(verdict: Classification | None) -> dict:
-    if verdict is None:
-        return {}
-    return {
-        "class": verdict.class_,
-        "action": verdict.action,
-        "retry": verdict.retry,
-        "fallback": verdict.fallback,
-        "owner": verdict.owner,
-        "rule": verdict.rule,
-    }
 
 
 def _call_mismatches(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
@@ -192,7 +183,7 @@ def _policy(call: _Call, run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
         )
     if policy.side_effects and len(call.primary) > 1:
         yield rule_broken("policy.side_effects", "a request with side effects was retried")
-    for verdict, step in zip(call.verdicts[:-1], call.sent):
+    for verdict, step in zip(call.verdicts[:-1], call.sent[:-1], strict=True):  # every attempt that was retried
         if verdict.retry == "no" and dict(step.headers).get("x-should-retry") != "true":
             yield rule_broken(
                 f"classification.{verdict.rule}.retry",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from engine.judge.results import CheckResult, Counts, CriteriaCounts, CriterionResult, Evidence, Summary
-from engine.plan.build import DEFAULT_TARGET, TargetPlan
+from engine.plan.build import DEFAULT_TARGET, TargetPlan, target_is_live
 from engine.spec.models import REFERENCE_CLIENT, Criterion, SimulatorTarget, Spec
 
 
@@ -36,7 +36,7 @@ class Gate:
 
     @property
     def real_targets(self) -> list[str]:
-        return [name for name, t in self.spec.targets.items() if not isinstance(t, SimulatorTarget)]
+        return [name for name, t in self.spec.targets.items() if target_is_live(t)]
 
     def run_command(self, target: str | None = None) -> str:
         chosen = target or self.target.name
@@ -119,7 +119,7 @@ def target_reason(criterion: Criterion, gate: Gate) -> str | None:
         return gate.self_test if gate.self_test and not simulated else None
     if gate.self_test:
         return gate.self_test
-    if target.kind == "simulator":
+    if not target.live:
         return (
             f"checks against the simulator ({target.name}) prove the spec, not the provider; "
             f"run against a real target, or list {target.name} in this criterion's targets"
@@ -204,7 +204,7 @@ def _fixtures(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
 
 
 def _fixture_target(gate: Gate) -> str | None:
-    return gate.target.name if gate.target.kind == "http" else (gate.real_targets or [None])[0]
+    return gate.target.name if gate.target.live else (gate.real_targets or [None])[0]
 
 
 def _evidence(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate) -> Iterator[Evidence]:
@@ -241,7 +241,7 @@ def evidence_source(ref: str, result: CheckResult | None, gate: Gate) -> str:
 def target_source(target: TargetPlan, self_test: str | None, base_url: str | None = None) -> str:
     """'target live (cometapi-live)': where the checks of a run were sent."""
     where = "the built-in simulator" if target.kind == "simulator" else target.alias
-    if base_url and target.kind == "http":
+    if base_url and target.live:
         where += f", {base_url}"
     return f"target {target.name} ({where})" + (" — runbook's own simulator" if self_test else "")
 

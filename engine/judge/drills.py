@@ -6,12 +6,14 @@ that exercises it with a reason a reviewer can act on.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 
-from engine.judge.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch
+from engine.judge.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch, classified
 from engine.run.drills import DrillRun
 from engine.run.policy import PolicyAttempt, PolicyCall
+from engine.sim.faults import ServedAttempt
 from engine.spec.backoff import allowed_pause
 from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
 
@@ -38,12 +40,7 @@ def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
         **common,
         status="failed" if mismatches else "passed",
         observed=last.observation,
-        **{"class": last.verdict.class_},
-        action=last.verdict.action,
-        retry=last.verdict.retry,
-        fallback=last.verdict.fallback,
-        owner=last.verdict.owner,
-        rule=last.verdict.rule,
+        **classified(last.verdict),
         mismatches=unique(mismatches),
         drill=_summary(run, spec),
     )
@@ -151,7 +148,7 @@ def _policy_envelope(run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
             )
         if policy.side_effects and len(primary) > 1:
             yield rule_broken("policy.side_effects", "a request with side effects was retried")
-        for earlier, later in zip(primary, primary[1:]):
+        for earlier in primary[:-1]:  # every attempt that was followed by a retry
             if earlier.verdict.retry == "no" and earlier.observation.hints.get("x-should-retry") != "true":
                 yield rule_broken(
                     f"classification.{earlier.verdict.rule}.retry",
@@ -219,15 +216,18 @@ def _pauses(run: DrillRun, index: int, primary: list[PolicyAttempt], spec: Spec)
     yield from pause_violations(served, [a.observation.hints for a in primary], run, spec)
 
 
-def pause_violations(served, hints: list[dict[str, str]], run: DrillRun, spec: Spec) -> Iterator[Mismatch]:
+def pause_violations(
+    served: Sequence[ServedAttempt], hints: Sequence[Mapping[str, str]], run: DrillRun, spec: Spec
+) -> Iterator[Mismatch]:
     """Each pause the simulator saw (from its last write of an answer to the next arrival) must fit the policy.
 
     `hints` are the retry headers each attempt was answered with. That measure is never shorter than
     the client's own pause, so "too short" needs no slack; "too long" allows the spec's tolerance, a
     quarter of the window, and the scheduling noise of the run.
     """
-    retry, previous = spec.policy.retry, None
-    for k, (answered, arrival) in enumerate(zip(served, served[1:])):
+    retry = spec.policy.retry
+    previous: float | None = None
+    for k, (answered, arrival) in enumerate(itertools.pairwise(served)):
         if answered.answered is None:
             previous = math.inf  # never answered (a stall): no pause to judge, and the next window may be widest
             continue
@@ -275,7 +275,7 @@ def _last_primary(policy_call: PolicyCall) -> PolicyAttempt | None:
     return primary[-1] if primary else None
 
 
-def expectation_missed(field: str, expected, observed, label: str, why: str) -> Mismatch:
+def expectation_missed(field: str, expected: object, observed: object, label: str, why: str) -> Mismatch:
     return Mismatch(
         field=field,
         expected=expected,
@@ -289,7 +289,8 @@ def rule_broken(rule: str, what: str) -> Mismatch:
 
 
 def unique(mismatches: list[Mismatch]) -> list[Mismatch]:
-    seen, out = set(), []
+    seen: set[str] = set()
+    out: list[Mismatch] = []
     for mismatch in mismatches:
         if mismatch.message not in seen:
             seen.add(mismatch.message)

@@ -7,12 +7,12 @@ SCHEMA_VERSION, renames or removals the major part.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.run.observation import Observation
-from engine.spec.classify import Tristate
+from engine.spec.classify import Classification, Tristate
 
 SCHEMA_VERSION = "2.0"
 
@@ -144,6 +144,31 @@ class CheckResult(_Frozen):
     drill: DrillSummary | None = None
 
 
+class Classified(TypedDict, total=False):
+    """The classification's fields as a CheckResult keeps them, by field name (empty: nothing classified)."""
+
+    class_: str
+    action: str
+    retry: Tristate
+    fallback: Tristate
+    owner: str | None
+    rule: str
+
+
+def classified(verdict: Classification | None) -> Classified:
+    """The fields a CheckResult takes from the rule that matched: `CheckResult(..., **classified(verdict))`."""
+    if verdict is None:
+        return {}
+    return Classified(
+        class_=verdict.class_,
+        action=verdict.action,
+        retry=verdict.retry,
+        fallback=verdict.fallback,
+        owner=verdict.owner,
+        rule=verdict.rule,
+    )
+
+
 class Evidence(_Frozen):
     ref: str  # check id, drill:<id>, owner:<class>, fixture:<check>
     status: str  # passed / failed / error / skipped / met / not_met / not_verified
@@ -206,7 +231,7 @@ class SpecRef(_Frozen):
 
 class TargetRef(_Frozen):
     name: str
-    kind: Literal["simulator", "http"]
+    kind: str  # simulator, http or a plugin's target kind
     base_url: str
     self_test: str | None = None  # why this http target is runbook's own simulator, if it is
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from engine.core.errors import Problem, SpecError
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 DIRECTIVES = ("drop", "before", "after")
 Display = Callable[[Path], str]
+YamlMap = dict[str, Any]  # a YAML mapping as read: keys are always strings
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class _Side:
 
 @dataclass
 class _Entry:
-    value: Any
+    value: YamlMap
     place: Callable[[SourceMap, PathKey], None]
 
 
@@ -89,7 +90,7 @@ def _merge_value(base: Any, bside: _Side, child: Any, cside: _Side, merge: _Merg
     return child
 
 
-def _merge_maps(base: dict, bside: _Side, child: dict, cside: _Side, merge: _Merge, out: PathKey) -> dict:
+def _merge_maps(base: YamlMap, bside: _Side, child: YamlMap, cside: _Side, merge: _Merge, out: PathKey) -> YamlMap:
     _place_node(merge.out, cside, out)
     merged: dict[str, Any] = {}
     for key in [*base, *(k for k in child if k not in base)]:
@@ -119,30 +120,32 @@ def _place_node(out: SourceMap, side: _Side, at: PathKey) -> None:
             mine[at] = table[side.path]
 
 
-def _is_id_list(value: Any) -> bool:
+def _is_id_list(value: Any) -> TypeGuard[list[YamlMap]]:
     return isinstance(value, list) and all(isinstance(item, dict) and "id" in item for item in value)
 
 
-def _merge_id_lists(base: list, bside: _Side, child: list, cside: _Side, merge: _Merge, out: PathKey) -> list:
+def _merge_id_lists(
+    base: list[YamlMap], bside: _Side, child: list[YamlMap], cside: _Side, merge: _Merge, out: PathKey
+) -> list[YamlMap]:
     _report_duplicate_ids(child, cside, merge)
     entries = [_inherited(item, bside, index) for index, item in enumerate(base)]
     for index, item in enumerate(child):
         _apply_child_item(entries, item, _Side(cside.source, cside.path + (index,)), merge)
-    merged = []
+    merged: list[YamlMap] = []
     for index, entry in enumerate(entries):
         entry.place(merge.out, out + (index,))
         merged.append(entry.value)
     return merged
 
 
-def _inherited(item: dict, side: _Side, index: int) -> _Entry:
+def _inherited(item: YamlMap, side: _Side, index: int) -> _Entry:
     path = side.path + (index,)
     return _Entry(item, lambda out, at: out.copy_subtree(side.source, path, at))
 
 
-def _report_duplicate_ids(items: list, side: _Side, merge: _Merge) -> None:
+def _report_duplicate_ids(items: list[YamlMap], side: _Side, merge: _Merge) -> None:
     """The merge would silently fold two items with one id together; say so instead."""
-    seen: set = set()
+    seen: set[object] = set()
     for index, item in enumerate(items):
         if item["id"] in seen:
             merge.problems.append(
@@ -151,7 +154,7 @@ def _report_duplicate_ids(items: list, side: _Side, merge: _Merge) -> None:
         seen.add(item["id"])
 
 
-def _apply_child_item(entries: list[_Entry], item: dict, side: _Side, merge: _Merge) -> None:
+def _apply_child_item(entries: list[_Entry], item: YamlMap, side: _Side, merge: _Merge) -> None:
     ids = [entry.value.get("id") for entry in entries]
     existing = ids.index(item["id"]) if item["id"] in ids else None
     body = {key: value for key, value in item.items() if key not in DIRECTIVES}
@@ -170,7 +173,7 @@ def _apply_child_item(entries: list[_Entry], item: dict, side: _Side, merge: _Me
     entries.insert(_insert_at(entries, ids, item, side, merge), _Entry(body, _placer(side, body)))
 
 
-def _overridden(inherited: _Entry, body: dict, side: _Side) -> _Entry:
+def _overridden(inherited: _Entry, body: YamlMap, side: _Side) -> _Entry:
     """The inherited item with each key the child names replaced."""
 
     def place(out: SourceMap, at: PathKey) -> None:
@@ -181,7 +184,7 @@ def _overridden(inherited: _Entry, body: dict, side: _Side) -> _Entry:
     return _Entry({**inherited.value, **body}, place)
 
 
-def _placer(side: _Side, body: dict) -> Callable[[SourceMap, PathKey], None]:
+def _placer(side: _Side, body: YamlMap) -> Callable[[SourceMap, PathKey], None]:
     def place(out: SourceMap, at: PathKey) -> None:
         _place_node(out, side, at)
         for key in body:
@@ -190,7 +193,7 @@ def _placer(side: _Side, body: dict) -> Callable[[SourceMap, PathKey], None]:
     return place
 
 
-def _insert_at(entries: list[_Entry], ids: list, item: dict, side: _Side, merge: _Merge) -> int:
+def _insert_at(entries: list[_Entry], ids: list[object], item: YamlMap, side: _Side, merge: _Merge) -> int:
     for directive, offset in (("before", 0), ("after", 1)):
         anchor = item.get(directive)
         if anchor is None:

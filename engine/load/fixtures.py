@@ -50,7 +50,8 @@ def git_states(folder: Path, paths: list[Path]) -> dict[Path, str]:
 def _state(path: Path, tracked: set[Path], flags: dict[Path, str], ignored: set[Path]) -> str:
     if path not in tracked:
         return "ignored" if path in ignored else "untracked"
-    index_vs_head, tree_vs_index = flags.get(path, "  ")
+    flag = flags.get(path, "  ")  # git's two-letter XY status code
+    index_vs_head, tree_vs_index = flag[0], flag[1]
     if tree_vs_index != " ":
         return "modified"
     return "not_committed" if index_vs_head != " " else "committed"

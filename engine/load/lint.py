@@ -58,7 +58,7 @@ def covers(wide: When, narrow: When) -> bool:
     return all(_condition_covers(name, getattr(wide, name), getattr(narrow, name)) for name in CONDITIONS)
 
 
-def _condition_covers(name: str, wide: list | None, narrow: list | None) -> bool:
+def _condition_covers(name: str, wide: Sequence[int | str] | None, narrow: Sequence[int | str] | None) -> bool:
     if wide is None:
         return True
     if narrow is None:
@@ -69,7 +69,7 @@ def _condition_covers(name: str, wide: list | None, narrow: list | None) -> bool
             any(lo <= n_lo and n_hi <= hi for lo, hi in spans) for n_lo, n_hi in map(parse_status_pattern, narrow)
         )
     if name == "content_type":
-        return all(any(w.lower() in n.lower() for w in wide) for n in narrow)
+        return all(any(str(w).lower() in str(n).lower() for w in wide) for n in narrow)
     return set(map(str, narrow)) <= set(map(str, wide))
 
 

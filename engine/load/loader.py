@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from engine.core.errors import Problem, SpecError
 from engine.load.extends import read_spec_tree
@@ -21,7 +22,7 @@ from engine.load.pydantic_errors import describe_error
 from engine.load.semantics import check_document
 from engine.load.templating import Environ, TemplateProblem, render_tree
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
-from engine.spec.models import FaultScript, Spec
+from engine.spec.models import TARGET_MODELS, FaultScript, Spec
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,8 @@ def _display_path(path: Path) -> str:
 
 
 def _render(
-    data: dict, variables: dict[str, Any], environ: Mapping[str, str] | None, source: SourceMap
-) -> tuple[dict, list[Problem]]:
+    data: dict[str, Any], variables: dict[str, Any], environ: Mapping[str, str] | None, source: SourceMap
+) -> tuple[dict[str, Any], list[Problem]]:
     secrets, secret_problem = _secret_names(data)
     if secret_problem:  # nothing may render before we know which names are secret
         where = ("contract", "auth", "secret") if "template" in secret_problem else ("contract", "auth")
@@ -120,7 +121,7 @@ def _render(
     return {key: rendered[key] for key in [*data, *rendered] if key in rendered}, problems
 
 
-def _secret_names(data: dict) -> tuple[set[str], str | None]:
+def _secret_names(data: dict[str, Any]) -> tuple[set[str], str | None]:
     """The env var name that holds the secret, read before anything renders.
 
     `contract.auth` must be written out literally: if it came from a template, the loader could not
@@ -138,7 +139,7 @@ def _secret_names(data: dict) -> tuple[set[str], str | None]:
     return {secret}, None
 
 
-def _validate(data: dict, source: SourceMap, problems: list[Problem]) -> Spec:
+def _validate(data: dict[str, Any], source: SourceMap, problems: list[Problem]) -> Spec:
     problems += [Problem(source.locate(path), dotted(path), message) for path, message in check_document(data)]
     try:
         spec = Spec.model_validate(data)
@@ -151,11 +152,11 @@ def _validate(data: dict, source: SourceMap, problems: list[Problem]) -> Spec:
     return spec
 
 
-def _drop_missing_explained_by_typo(errors: list[dict]) -> list[dict]:
+def _drop_missing_explained_by_typo(errors: list[ErrorDetails]) -> list[ErrorDetails]:
     """`retyr: no` yields 'missing retry' and 'unknown retyr'; the second says it all."""
     unknown = {(e["loc"][:-1], str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"}
 
-    def explained(error: dict) -> bool:
+    def explained(error: ErrorDetails) -> bool:
         parent, name = error["loc"][:-1], str(error["loc"][-1])
         siblings = [key for where, key in unknown if where == parent]
         return error["type"] == "missing" and bool(difflib.get_close_matches(name, siblings, n=1, cutoff=0.6))
@@ -163,25 +164,29 @@ def _drop_missing_explained_by_typo(errors: list[dict]) -> list[dict]:
     return [error for error in errors if not explained(error)]
 
 
-def _problem_from_error(error: dict, data: dict, source: SourceMap, root: type = Spec) -> Problem:
+def _problem_from_error(error: ErrorDetails, data: Any, source: SourceMap, root: type[BaseModel] = Spec) -> Problem:
     path = _data_path(error["loc"], data)
     is_key = error["type"] == "extra_forbidden"
     return Problem(source.locate(path, key=is_key), dotted(path), describe_error(error, root))
 
 
-def _data_path(loc: tuple, data: Any) -> PathKey:
+def _data_path(loc: tuple[int | str, ...], data: Any) -> PathKey:
     """Keep the parts of a pydantic error location that exist in the document (drops union tags)."""
     path: list[str | int] = []
     node = data
     for part in loc:
-        if (isinstance(node, dict) and part in node) or (
-            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        if _has_child(node, part):
             node = node[part]
             path.append(part)
-        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1] and part not in TARGET_MODELS:
             path.append(part)
     return tuple(path)
+
+
+def _has_child(node: Any, part: int | str) -> bool:
+    if isinstance(node, dict):
+        return part in node
+    return isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
 
 
 def load_fault_script(path: Path) -> FaultScript:

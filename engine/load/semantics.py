@@ -13,6 +13,8 @@ from typing import Any
 from engine.load.yaml_tree import PathKey
 
 Finding = tuple[PathKey, str]
+Item = dict[str, Any]  # a mapping in a list of the document, as written
+Items = list[tuple[int, Item]]  # (index in the list, item)
 
 
 def check_document(document: dict[str, Any]) -> list[Finding]:
@@ -21,8 +23,9 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
     checks = _items(document, "checks")
     drills = _items(document, "drills")
     criteria = _items(document, "criteria")
-    classes = {rule.get("class") for _, rule in rules if isinstance(rule.get("class"), str)}
-    targets = document.get("targets") if isinstance(document.get("targets"), dict) else {}
+    classes: set[str] = {rule["class"] for _, rule in rules if isinstance(rule.get("class"), str)}
+    declared = document.get("targets")
+    targets: set[str] = set(declared) if isinstance(declared, dict) else set()
     return [
         *_unique_ids("classification", rules),
         *_unique_ids("checks", checks),
@@ -34,10 +37,10 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
             criteria,
             {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
             classes,
-            set(targets),
+            targets,
             {c.get("id") for _, c in checks if c.get("fixture")},
         ),
-        *_policy_references(document.get("policy"), classes, set(targets)),
+        *_policy_references(document.get("policy"), classes, targets),
         *_client_names(document.get("clients")),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
@@ -46,14 +49,14 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
     ]
 
 
-def _items(document: dict[str, Any], section: str) -> list[tuple[int, dict]]:
+def _items(document: dict[str, Any], section: str) -> Items:
     items = document.get(section)
     if not isinstance(items, list):
         return []
     return [(index, item) for index, item in enumerate(items) if isinstance(item, dict)]
 
 
-def _unique_ids(section: str, items: list[tuple[int, dict]]) -> Iterator[Finding]:
+def _unique_ids(section: str, items: Items) -> Iterator[Finding]:
     seen: dict[str, int] = {}
     for index, item in items:
         item_id = item.get("id")
@@ -64,12 +67,12 @@ def _unique_ids(section: str, items: list[tuple[int, dict]]) -> Iterator[Finding
         seen.setdefault(item_id, index)
 
 
-def _is_catch_all(rule: dict) -> bool:
+def _is_catch_all(rule: Item) -> bool:
     when = rule.get("when")
     return isinstance(when, dict) and when.get("any") is True
 
 
-def _default_rule_last(rules: list[tuple[int, dict]], has_table: bool) -> Iterator[Finding]:
+def _default_rule_last(rules: Items, has_table: bool) -> Iterator[Finding]:
     if not rules:
         return
     catch_all = [index for index, rule in rules if _is_catch_all(rule)]
@@ -85,7 +88,7 @@ def _default_rule_last(rules: list[tuple[int, dict]], has_table: bool) -> Iterat
             )
 
 
-def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Iterator[Finding]:
+def _expected_classes_exist(checks: Items, classes: set[str]) -> Iterator[Finding]:
     for index, check in checks:
         expect = check.get("expect")
         wanted = expect.get("class") if isinstance(expect, dict) else None
@@ -97,7 +100,7 @@ def _expected_classes_exist(checks: list[tuple[int, dict]], classes: set) -> Ite
 
 
 def _criteria_references(
-    criteria: list[tuple[int, dict]], check_ids: set, classes: set, targets: set, fixture_checks: set
+    criteria: Items, check_ids: set[object], classes: set[str], targets: set[str], fixture_checks: set[object]
 ) -> Iterator[Finding]:
     for index, criterion in criteria:
         for ref_index, ref in _strings(criterion.get("requires")):
@@ -129,7 +132,7 @@ def _strings(value: Any) -> Iterator[tuple[int, str]]:
         yield from ((i, item) for i, item in enumerate(value) if isinstance(item, str))
 
 
-def _leftover_directives(section: str, items: list[tuple[int, dict]]) -> Iterator[Finding]:
+def _leftover_directives(section: str, items: Items) -> Iterator[Finding]:
     """drop/before/after only mean something when this spec `extends` a base that has the list."""
     for index, item in items:
         for key in ("drop", "before", "after"):
@@ -140,7 +143,7 @@ def _leftover_directives(section: str, items: list[tuple[int, dict]]) -> Iterato
                 )
 
 
-def _policy_references(policy: Any, classes: set, targets: set) -> Iterator[Finding]:
+def _policy_references(policy: Any, classes: set[str], targets: set[str]) -> Iterator[Finding]:
     fallback = policy.get("fallback") if isinstance(policy, dict) else None
     if not isinstance(fallback, dict):
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +91,7 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     return data, source
 
 
-def _walk(node: Any, path: PathKey):
+def _walk(node: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
     yield path, node
     if isinstance(node, dict):
         for key, value in node.items():
@@ -146,9 +148,9 @@ def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
     if isinstance(node, CommentedMap):
         return _plain_map(node, path, source)
     if isinstance(node, CommentedSeq):
-        out = []
+        out: list[Any] = []
         for index, item in enumerate(node):
-            source.record(path + (index,), _position(lambda: node.lc.item(index), source, path))
+            source.record(path + (index,), _position(functools.partial(node.lc.item, index), source, path))
             out.append(_plain(item, path + (index,), source))
         return out
     if isinstance(node, (set, frozenset)) or (hasattr(node, "tag") and getattr(node.tag, "value", None)):
@@ -172,26 +174,29 @@ class _Unsupported(str):
         return super().__new__(cls, f"<{names.get(kind, 'YAML type ' + kind)}>")
 
 
-def _position(read, source: SourceMap, parent: PathKey) -> tuple[int, int]:
+def _position(read: Callable[[], Any], source: SourceMap, parent: PathKey) -> tuple[int, int]:
     """A node's position, or its parent's when ruamel has none (merge keys `<<`, tags)."""
     try:
-        position = read()
+        position = read()  # ruamel's (line, column) pair
     except (KeyError, IndexError, AttributeError, TypeError):
         position = None
     if position is None or None in position:
         _, line, col = source.values.get(parent, (source.file, 0, 0))
         return line, col
-    return tuple(position)
+    line, col = position
+    return line, col
 
 
-def _plain_map(node: CommentedMap, path: PathKey, source: SourceMap) -> dict:
-    out = {}
+def _plain_map(node: CommentedMap, path: PathKey, source: SourceMap) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, value in node.items():
         name = str(key)
-        key_position = _position(lambda: node.lc.key(key), source, path)
+        key_position = _position(functools.partial(node.lc.key, key), source, path)
         source.record(path + (name,), key_position, key=True)
         # An empty value has no position of its own: ruamel gives the next token's; use the key's.
-        value_position = key_position if value is None else _position(lambda: node.lc.value(key), source, path)
+        value_position = (
+            key_position if value is None else _position(functools.partial(node.lc.value, key), source, path)
+        )
         source.record(path + (name,), value_position)
         out[name] = _plain(value, path + (name,), source)
     return out

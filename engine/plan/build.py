@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from engine.core.errors import UsageError
+from engine.core.registry import TARGET_KINDS
 from engine.load.loader import LoadedSpec, StoredFixture
 from engine.plan.select import Selection, partition, resolve
 from engine.spec.models import (
@@ -16,10 +19,12 @@ from engine.spec.models import (
     Check,
     Drill,
     HttpTarget,
+    PluginTarget,
     RequestSpec,
     ResponseContract,
     SimulatorTarget,
     Spec,
+    Target,
     Timeouts,
 )
 from engine.spec.paths import delete_path
@@ -70,11 +75,15 @@ class DrillStep:
 
 @dataclass(frozen=True)
 class TargetPlan:
+    """Where the checks go. `live` targets are real providers: their checks are live evidence."""
+
     name: str
-    kind: Literal["simulator", "http"]
+    kind: str  # simulator, http, or a plugin's kind (engine.core.registry.TARGET_KINDS)
     base_url: str | None
     alias: str
     simulator: SimulatorTarget | None = None
+    live: bool = True
+    settings: BaseModel | None = None  # a plugin kind's validated settings
 
 
 @dataclass(frozen=True)
@@ -88,6 +97,7 @@ class ClientPlan:
     env: tuple[tuple[str, str], ...] = ()
     time_scale: float = 1.0
     concurrency: int = 1
+    adapter: str = "command"  # engine.core.registry.CLIENT_ADAPTERS: how one call is made
 
     @property
     def is_reference(self) -> bool:
@@ -154,7 +164,15 @@ def _client_plan(spec: Spec, name: str, spec_path: Path) -> ClientPlan:
         tuple(client.env.items()),
         client.time_scale,
         client.concurrency,
+        client.adapter,
     )
+
+
+def target_is_live(target: Target) -> bool:
+    """A real provider: an http target, or a plugin's target whose kind says it is live."""
+    if isinstance(target, PluginTarget):
+        return bool(TARGET_KINDS.get(target.kind).live)
+    return isinstance(target, HttpTarget)
 
 
 def _target_plan(spec: Spec, name: str) -> TargetPlan:
@@ -163,9 +181,12 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
         raise UsageError(f"spec {spec.name!r} has no target {name!r} (targets: {known})")
     target = spec.targets[name]
     if isinstance(target, SimulatorTarget):
-        return TargetPlan(name, "simulator", None, f"{name} (built-in simulator)", simulator=target)
-    assert isinstance(target, HttpTarget)
-    return TargetPlan(name, "http", target.base_url, target.alias or name)
+        return TargetPlan(name, "simulator", None, f"{name} (built-in simulator)", simulator=target, live=False)
+    if isinstance(target, HttpTarget):
+        return TargetPlan(name, "http", target.base_url, target.alias or name)
+    assert isinstance(target, PluginTarget)
+    kind = TARGET_KINDS.get(target.kind)
+    return TargetPlan(name, target.kind, None, target.alias or name, live=bool(kind.live), settings=target.settings)
 
 
 def _step(spec: Spec, check: Check | Drill, fixture: StoredFixture | None = None) -> Step:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from engine.core.errors import UsageError
 from engine.spec.models import Check, Drill, Spec
+
+Item = TypeVar("Item", Check, Drill)  # what a selection picks from: the checks, or the drills
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def resolve(spec: Spec, selection: Selection) -> Selection:
             tuple(schedule.skip) + selection.skip,
             selection.schedule,
         )
-    items = [*spec.checks, *spec.drills]
+    items: list[Check | Drill] = [*spec.checks, *spec.drills]
     ids = [item.id for item in items]
     tags = sorted({tag for item in items for tag in item.tags})
     for check_id in (*selection.only, *selection.skip):
@@ -52,9 +56,10 @@ def resolve(spec: Spec, selection: Selection) -> Selection:
     return selection
 
 
-def partition(items: list, selection: Selection) -> tuple[list, list[tuple[str, str]]]:
+def partition(items: Sequence[Item], selection: Selection) -> tuple[list[Item], list[tuple[str, str]]]:
     """(selected checks or drills, [(id, why not selected)]) in spec order."""
-    chosen, left_out = [], []
+    chosen: list[Item] = []
+    left_out: list[tuple[str, str]] = []
     for check in items:
         why = _why_not(check, selection)
         if why:
@@ -74,6 +79,6 @@ def _why_not(check: Check | Drill, selection: Selection) -> str | None:
     return None
 
 
-def _hint(name: str, known) -> str:
+def _hint(name: str, known: Collection[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1)
     return f" (did you mean {close[0]!r}?)" if close else f" (known: {', '.join(known) or 'none'})"

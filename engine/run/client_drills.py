@@ -18,14 +18,15 @@ import json
 import os
 import signal
 import tempfile
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 
 from engine.core.latency import LatencyProbe
 from engine.core.redact import printable
 from engine.plan.build import ClientPlan, DrillStep, Plan
-from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, fault_steps, primary_url
-from engine.sim.faults import FaultServer
+from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, ReportLine, fault_steps, primary_url
+from engine.sim.faults import FaultServer, ServedAttempt
 
 CLIENT_JITTER_CALLS = 12  # calls of a jitter drill: enough to tell a full-jitter client from a constant one
 EXIT_POLL = 0.02  # seconds between looks at whether the client exited
@@ -45,7 +46,7 @@ async def run_client_drills(plan: Plan, done: Finished) -> None:
         servers = _Servers(primary, fallback, plan.spec.policy.fallback.to, LatencyProbe().start())
         gate = asyncio.Semaphore(client.concurrency)
         timed, others = _jitter_drills_apart(plan.drills)
-        tasks: list[asyncio.Task] = []
+        tasks: list[asyncio.Task[DrillRun]] = []
         try:
             # Jitter is told from noise on a quiet machine: those drills run first, one call at a time.
             for step in timed:
@@ -99,7 +100,7 @@ async def _drill(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.S
     )
 
 
-def _on_primary_clock(servers: _Servers, scope: str) -> tuple:
+def _on_primary_clock(servers: _Servers, scope: str) -> tuple[ServedAttempt, ...]:
     if servers.fallback is None:
         return ()
     return tuple(
@@ -152,7 +153,7 @@ def call_environment(
     }
 
 
-async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clock) -> ClientCall:
+async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clock: Callable[[], float]) -> ClientCall:
     """Run the client command once; never raises for anything the command does."""
     started = clock()
     try:
@@ -214,18 +215,17 @@ def _judge_output(
     """The call as the contract sees it: a valid last line and exit 0 or 1, or what went wrong."""
     tail = printable(" ".join(stderr.decode("utf-8", "replace").split()))[-STDERR_KEPT:]
     report, why = parse_report(stdout)
+    problem: str | None = None
     if code not in (0, 1):
         problem = f"crashed (exit {code})" + (f": {tail[-160:]}" if tail else "")
-    elif why:
+    elif report is None:
         problem = why
     elif (code == 0) != (report["outcome"] == "success"):
         problem = f"exit {code} but the reported outcome is {report['outcome']} (exit 0 means success, 1 failed)"
-    else:
-        problem = None
     return ClientCall(started, ended, deadline, code, report, problem, tail)
 
 
-def parse_report(stdout: bytes) -> tuple[dict | None, str | None]:
+def parse_report(stdout: bytes) -> tuple[ReportLine | None, str | None]:
     """The client's last stdout line as a report, or why it is not one."""
     lines = [line for line in stdout.decode("utf-8", "replace").split("\n") if line.strip()]
     if not lines:
@@ -239,5 +239,5 @@ def parse_report(stdout: bytes) -> tuple[dict | None, str | None]:
     return {key: _short(report.get(key)) for key in REPORT_KEYS}, None
 
 
-def _short(value):
+def _short(value: object) -> str | None:
     return printable(value)[:200] if isinstance(value, str) else None

@@ -13,7 +13,6 @@ the earlier runs are kept and reported. A failure on a quiet machine is final at
 
 from __future__ import annotations
 
-import json
 import random
 import socket
 from collections.abc import Callable
@@ -25,7 +24,7 @@ import httpx
 from engine.core.latency import LatencyProbe
 from engine.plan.build import DrillStep, Plan
 from engine.run.client import new_client
-from engine.run.http import Outgoing, stream_flags
+from engine.run.http import Outgoing
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
 from engine.sim.faults import FaultServer, FaultStep, ServedAttempt
 from engine.spec.models import Fault
@@ -37,6 +36,9 @@ MAX_SCALE = 1.0  # ... up to real time
 MAX_RUNS = 3
 
 
+ReportLine = dict[str, str | None]  # a client's last stdout line: each report key, as short printable text
+
+
 @dataclass(frozen=True)
 class ClientCall:
     """One call of a client under test: what its process did, on the primary server's clock."""
@@ -45,7 +47,7 @@ class ClientCall:
     ended: float  # when it exited (or was killed)
     deadline: float  # seconds, as given in RUNBOOK_DEADLINE
     exit_code: int | None = None  # None: it could not start, or was killed
-    report: dict | None = None  # its last stdout line, parsed
+    report: ReportLine | None = None  # its last stdout line, parsed
     problem: str | None = None  # why the call broke the contract: could not start, crashed, hung, garbage
     stderr: str = ""  # the end of what it wrote to stderr (one line, printable)
 
@@ -158,7 +160,14 @@ async def _run_drill(
             servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else None
         )
         calls.append(
-            await call(client, _outgoing(step, primary), fallback and _outgoing(step, fallback), settings, budget, rng)
+            await call(
+                client,
+                _outgoing(step, primary),
+                _outgoing(step, fallback) if fallback else None,
+                settings,
+                budget,
+                rng,
+            )
         )
         served.append(tuple(servers.primary.attempts(scope)))
         served_fallback.append(tuple(servers.fallback.attempts(scope)) if servers.fallback else ())
@@ -212,30 +221,19 @@ def fault_steps(faults: list[Fault], scale: float) -> list[FaultStep]:
 
 
 def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
+    """The drill's request; the policy bounds each attempt's timeouts by the (scaled) call settings."""
     request = step.request
     headers = {"content-type": "application/json", "accept-encoding": "identity", **request.headers}
     if request.auth.mode != "none":
         headers[request.auth.header] = f"{request.auth.scheme} {DRILL_KEY}"
-    body = json.dumps(request.body).encode() if request.body is not None else None
-    return Outgoing(
-        method=request.method,
-        url=base_url + request.path,
-        headers=headers,
-        body=body,
-        connect_timeout=1.0,
-        read_timeout=1.0,
-        deadline=1.0,
-        max_response_bytes=request.max_response_bytes,
-        **stream_flags(request.body),
-    )
+    return Outgoing.for_step(request, base_url, headers)
 
 
 def closed_port() -> int:
     """A loopback port with nothing listening (bound, then released): connect attempts are refused."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]  # (host, port) for an AF_INET socket
     return port
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import json
 import secrets as token
 import uuid
 from collections.abc import Mapping
@@ -18,7 +17,7 @@ from engine.core.redact import header_safe, one_line, scrub
 from engine.plan.build import Plan, Step
 from engine.run.client import new_client
 from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
-from engine.run.http import Attempt, Outgoing, send, stream_flags
+from engine.run.http import Attempt, Outgoing, send
 from engine.run.interrupt import Interruption
 
 USER_AGENT = f"runbook/{__version__}"
@@ -105,6 +104,7 @@ async def _execute(
     started = dt.datetime.now(dt.UTC)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
+    assert task is not None, "asyncio.run runs this coroutine as a task"
     with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
         try:
             await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token)
@@ -120,7 +120,7 @@ async def _execute(
         base_url,
         started,
         finished,
-        tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps)),
+        tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps, strict=True)),
         not_run(plan, drills.runs, why) if stop.signal else tuple(drills.runs),
         stop.name,
     )
@@ -135,7 +135,7 @@ async def _run_checks(
     invalid_token: str,
 ) -> None:
     pending = iter(enumerate(plan.steps))
-    async with new_client(trust_env=plan.target.kind == "http", headers={"user-agent": USER_AGENT}) as client:
+    async with new_client(trust_env=plan.target.live, headers={"user-agent": USER_AGENT}) as client:
 
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
@@ -178,17 +178,11 @@ async def _run_step(
         headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"
     client_request_id = f"rb-{uuid.uuid4().hex[:24]}"
     headers.setdefault(step.request_id_header, client_request_id)
-    outgoing = Outgoing(
-        method=step.method,
-        url=base_url + step.path,
-        headers=headers,
-        body=json.dumps(step.body).encode() if step.body is not None else None,
-        connect_timeout=step.timeouts.connect,
-        read_timeout=step.timeouts.read,
-        deadline=step.timeouts.deadline,
-        max_response_bytes=step.max_response_bytes,
+    outgoing = Outgoing.for_step(
+        step,
+        base_url,
+        headers,
         secrets=tuple(v for v in (*secrets.values(), invalid_token) if v),
         client_request_id=headers[step.request_id_header],
-        **stream_flags(step.body),
     )
     return StepOutcome(step, attempt=await send(client, outgoing, step.response_contract))

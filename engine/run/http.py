@@ -15,7 +15,8 @@ import httpx
 
 from engine.core.fingerprint import SIMULATOR_HEADER
 from engine.core.redact import one_line, scrub
-from engine.run.observation import Observation, StreamSummary
+from engine.plan.build import Step
+from engine.run.observation import Observation, StreamOutcome, StreamSummary
 from engine.run.stream import StreamState, assembled_document, stream_outcome
 from engine.spec.backoff import HINT_HEADERS
 from engine.spec.models import ResponseContract
@@ -42,13 +43,41 @@ class Outgoing:
     stream: bool = False  # the body asks for `stream: true`
     wants_usage: bool = False  # ... with stream_options.include_usage
 
+    @classmethod
+    def for_step(
+        cls,
+        step: Step,
+        base_url: str,
+        headers: dict[str, str],
+        *,
+        secrets: tuple[str, ...] = (),
+        client_request_id: str | None = None,
+    ) -> Outgoing:
+        """The step's request sent to `base_url` with `headers`: its body as JSON, its timeouts and size
+        cap, and whether the body asks for a stream."""
+        stream, wants_usage = _stream_flags(step.body)
+        return cls(
+            method=step.method,
+            url=base_url + step.path,
+            headers=headers,
+            body=json.dumps(step.body).encode() if step.body is not None else None,
+            connect_timeout=step.timeouts.connect,
+            read_timeout=step.timeouts.read,
+            deadline=step.timeouts.deadline,
+            max_response_bytes=step.max_response_bytes,
+            secrets=secrets,
+            client_request_id=client_request_id,
+            stream=stream,
+            wants_usage=wants_usage,
+        )
 
-def stream_flags(body: Any) -> dict[str, bool]:
+
+def _stream_flags(body: Any) -> tuple[bool, bool]:
     """Whether a request body asks for a stream, and for the usage chunk at its end."""
     if not isinstance(body, dict) or body.get("stream") is not True:
-        return {"stream": False, "wants_usage": False}
+        return False, False
     options = body.get("stream_options")
-    return {"stream": True, "wants_usage": isinstance(options, dict) and options.get("include_usage") is True}
+    return True, isinstance(options, dict) and options.get("include_usage") is True
 
 
 @dataclass(frozen=True)
@@ -105,16 +134,16 @@ async def _exchange(client: httpx.AsyncClient, request: Outgoing, received: _Rec
         received.ttfb = (time.perf_counter() - started) * 1000
         received.status, received.headers = response.status_code, response.headers
         streamed = request.stream and "text/event-stream" in response.headers.get("content-type", "")
-        if streamed:
-            received.stream = StreamState()
+        stream = StreamState() if streamed else None
+        received.stream = stream
         # A stream is judged as it arrives and not kept, so only its duration bounds it.
         limit = 1 << 62 if streamed else request.max_response_bytes
         decoder = _BoundedDecoder(response.headers.get("content-encoding", ""), limit, keep=not streamed)
         async for chunk in response.aiter_raw():
             if not decoder.feed(chunk):
                 break
-            if streamed:
-                received.stream.feed(decoder.last, _ms(started))
+            if stream is not None:
+                stream.feed(decoder.last, _ms(started))
         received.raw = decoder.finish()
         if decoder.problem:
             received.error, received.detail = decoder.problem
@@ -131,13 +160,17 @@ class _BoundedDecoder:
 
     def __init__(self, content_encoding: str, limit: int, keep: bool = True):
         codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip().lower() not in ("", "identity")]
-        self.limit, self.size, self.parts, self.keep, self.last = limit, 0, [], keep, b""
-        self.problem: tuple[str, str] | None = None
-        self._zlib = None
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            self.problem = ("protocol", f"unsupported content-encoding {content_encoding!r}")
-        elif codings:
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 32 if "gzip" in codings[0] else zlib.MAX_WBITS)
+        self.limit, self.size, self.keep, self.last = limit, 0, keep, b""
+        self.parts: list[bytes] = []
+        unsupported = len(codings) > 1 or (bool(codings) and codings[0] not in ("gzip", "x-gzip", "deflate"))
+        self.problem: tuple[str, str] | None = (
+            ("protocol", f"unsupported content-encoding {content_encoding!r}") if unsupported else None
+        )
+        self._zlib = (
+            zlib.decompressobj(zlib.MAX_WBITS | 32 if "gzip" in codings[0] else zlib.MAX_WBITS)
+            if codings and not unsupported
+            else None
+        )
 
     def feed(self, chunk: bytes) -> bool:
         """Keep what fits; False once the body must not be read any further."""
@@ -205,6 +238,7 @@ def _describe(
 ) -> Attempt:
     secrets = request.secrets
     summary = None
+    document: Any
     if received.stream is not None:
         outcome, parser, missing = stream_outcome(received.stream, received.error, request.wants_usage)
         document, parsed = assembled_document(received.stream), True
@@ -244,7 +278,7 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _stream_summary(state: StreamState, outcome: str) -> StreamSummary:
+def _stream_summary(state: StreamState, outcome: StreamOutcome) -> StreamSummary:
     return StreamSummary(
         outcome=outcome,
         events=state.events,
@@ -284,7 +318,7 @@ def _parser_outcome(
     return ("empty_content" if get_path(document, contract.content) == "" else "ok"), []
 
 
-def _error_object(document: Any) -> dict | None:
+def _error_object(document: Any) -> dict[str, Any] | None:
     error = document.get("error") if isinstance(document, dict) else None
     return error if isinstance(error, dict) and error else None
 

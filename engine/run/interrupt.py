@@ -13,9 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 REPEAT_WINDOW = 1.0  # seconds: a repeat this soon is the same request delivered twice
+
+# What `signal.signal` takes and gives back (typeshed's private `_HANDLER`).
+Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 
 
 class Interruption:
@@ -23,8 +28,8 @@ class Interruption:
 
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None
-        self._on_signal: Callable[[], None] | None = None
-        self._previous: dict[int, object] = {}
+        self._on_signal: Callable[[], object] | None = None
+        self._previous: dict[signal.Signals, Handler] = {}
         self._first_at = 0.0
 
     @property
@@ -36,12 +41,12 @@ class Interruption:
             self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         for sig, handler in self._previous.items():
-            signal.signal(sig, handler)  # type: ignore[arg-type]
+            signal.signal(sig, handler)
 
     @contextmanager
-    def calling(self, on_signal: Callable[[], None], loop: asyncio.AbstractEventLoop | None = None) -> Iterator[None]:
+    def calling(self, on_signal: Callable[[], object], loop: asyncio.AbstractEventLoop | None = None) -> Iterator[None]:
         """While inside, a signal also calls `on_signal` (for example: cancel the running task).
 
         With `loop`, the signals are delivered through the loop's own wake-up (as asyncio's
@@ -55,22 +60,23 @@ class Interruption:
             yield
         finally:
             self._on_signal = None
-            if watched:
-                self._unwatch(loop)
+            if watched is not None:
+                self._unwatch(watched)
 
-    def _watch(self, loop: asyncio.AbstractEventLoop | None) -> bool:
+    def _watch(self, loop: asyncio.AbstractEventLoop | None) -> asyncio.AbstractEventLoop | None:
+        """The loop now delivering the signals (None: none does)."""
         if loop is None or not self._previous:  # not installed: not the main thread
-            return False
+            return None
         for sig in SIGNALS:
             loop.add_signal_handler(sig, self._handle, sig, None)
-        return True
+        return loop
 
-    def _unwatch(self, loop) -> None:
+    def _unwatch(self, loop: asyncio.AbstractEventLoop) -> None:
         for sig in SIGNALS:
             loop.remove_signal_handler(sig)  # resets to the default handler ...
             signal.signal(sig, self._handle)  # ... so ours goes back until __exit__
 
-    def _handle(self, signum: int, _frame) -> None:
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
         if self.signal is not None:
             if time.monotonic() - self._first_at > REPEAT_WINDOW:
                 raise Aborted(self.signal.name)  # asked again: stop waiting for a clean end

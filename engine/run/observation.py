@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+StreamOutcome = Literal["success", "partial", "failed"]
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True)
@@ -18,7 +20,7 @@ class _Frozen(BaseModel):
 class StreamSummary(_Frozen):
     """What a streamed answer added up to; `outcome` is never success for a broken stream."""
 
-    outcome: Literal["success", "partial", "failed"]
+    outcome: StreamOutcome
     events: int
     chunks: int
     done_events: int

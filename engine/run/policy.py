@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import httpx
@@ -121,7 +121,7 @@ async def call(
 
 
 async def _attempt(
-    client, outgoing: Outgoing, target: str, number: int, settings: CallSettings, state: _State
+    client: httpx.AsyncClient, outgoing: Outgoing, target: str, number: int, settings: CallSettings, state: _State
 ) -> PolicyAttempt | None:
     remaining = settings.deadline - _elapsed(state)
     if remaining < settings.connect:
@@ -138,19 +138,12 @@ async def _attempt(
 
 def _bounded(outgoing: Outgoing, settings: CallSettings, remaining: float) -> Outgoing:
     """The attempt may not outlive the call's deadline."""
-    return Outgoing(
-        method=outgoing.method,
-        url=outgoing.url,
-        headers=outgoing.headers,
-        body=outgoing.body,
+    return replace(
+        outgoing,
         connect_timeout=min(settings.connect, remaining),
         read_timeout=min(settings.read, remaining),
         deadline=remaining,
         max_response_bytes=settings.max_response_bytes,
-        secrets=outgoing.secrets,
-        client_request_id=outgoing.client_request_id,
-        stream=outgoing.stream,
-        wants_usage=outgoing.wants_usage,
     )
 
 
@@ -188,24 +181,28 @@ def _header(attempt: PolicyAttempt, name: str) -> str | None:
     return attempt.observation.hints.get(name)
 
 
-async def _maybe_fall_back(client, fallback: Outgoing | None, settings: CallSettings, state: _State) -> PolicyCall:
+async def _maybe_fall_back(
+    client: httpx.AsyncClient, fallback: Outgoing | None, settings: CallSettings, state: _State
+) -> PolicyCall:
     last = state.attempts[-1] if state.attempts else None
     why_not = _why_no_fallback(fallback, last, settings, state)
-    if why_not:
+    if why_not or fallback is None:  # no fallback always has a reason
         if last is not None:
             state.attempts[-1] = _decided(last, f"{last.decision}; no fallback: {why_not}")
         return _result(state, settings, "failed")
     attempt = await _attempt(client, fallback, "fallback", 1, settings, state)
     if attempt is None:
         return _result(state, settings, "failed")
-    outcome = "fell_back" if attempt.verdict.is_success else "failed"
+    outcome: Outcome = "fell_back" if attempt.verdict.is_success else "failed"
     state.attempts.append(
         _decided(attempt, "done: fallback answered" if outcome == "fell_back" else "fallback failed too")
     )
     return _result(state, settings, outcome)
 
 
-def _why_no_fallback(fallback, last: PolicyAttempt | None, settings: CallSettings, state: _State) -> str:
+def _why_no_fallback(
+    fallback: Outgoing | None, last: PolicyAttempt | None, settings: CallSettings, state: _State
+) -> str:
     policy = settings.policy
     if fallback is None or not policy.fallback.to:
         return "the policy has no fallback target"
@@ -229,17 +226,7 @@ def _why_no_fallback(fallback, last: PolicyAttempt | None, settings: CallSetting
 
 
 def _decided(attempt: PolicyAttempt, decision: str, sleep: float | None = None, rule: str = "") -> PolicyAttempt:
-    return PolicyAttempt(
-        attempt.target,
-        attempt.number,
-        attempt.started,
-        attempt.ended,
-        attempt.observation,
-        attempt.verdict,
-        decision,
-        sleep,
-        rule,
-    )
+    return replace(attempt, decision=decision, sleep=sleep, sleep_rule=rule)
 
 
 def _finish(

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.run.observation import StreamOutcome
 from engine.run.sse import Event, SSEParser
 
 CONTENT_CAP = 65_536
@@ -95,7 +96,9 @@ class StreamState:
             self.finish_reason = choice["finish_reason"]
 
 
-def stream_outcome(state: StreamState, transport_error: str | None, wants_usage: bool) -> tuple[str, str, list[str]]:
+def stream_outcome(
+    state: StreamState, transport_error: str | None, wants_usage: bool
+) -> tuple[StreamOutcome, str, list[str]]:
     """(outcome, parser outcome, missing fields)."""
     got_content = state.content_chars > 0
     if state.error is not None:

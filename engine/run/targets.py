@@ -1,35 +1,87 @@
-"""The endpoint a plan's checks are sent to, for as long as the run lasts: an http target's base URL
-and its secret from the environment, or the built-in simulator started on loopback with a fresh key.
+"""Target kinds: how the endpoint a plan's checks are sent to comes to exist for the length of a run.
+
+Each kind is registered in engine.core.registry.TARGET_KINDS: `http` (a provider's base URL and its
+secret from the environment) and `simulator` (the built-in simulator, started on loopback with a
+fresh key) are built in; a plugin adds its own kind by registering an object shaped like
+`TargetKind` under the `runbook.target_kinds` entry point group.
 """
 
 from __future__ import annotations
 
 import secrets as token
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydantic import BaseModel
 
 from engine.core.errors import EngineError, UsageError
-from engine.plan.build import Plan
+from engine.core.registry import TARGET_KINDS, PluginError
+from engine.plan.build import Plan, TargetPlan
+
+Endpoint = tuple[str, dict[str, str]]  # base URL, {secret name: value} to scrub from everything written
+
+
+class TargetKind(Protocol):
+    """What a target kind provides. `settings` checks the target's keys besides `kind` and `alias`;
+    `live` says whether its checks are evidence about a real provider; `endpoint` yields the base URL
+    and secrets for one run and cleans up after it."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def settings(self) -> type[BaseModel]: ...
+    @property
+    def live(self) -> bool: ...
+    def endpoint(
+        self, target: TargetPlan, secret_name: str, environ: Mapping[str, str]
+    ) -> AbstractContextManager[Endpoint]: ...
+
+
+@dataclass(frozen=True)
+class BuiltinKind:
+    name: str
+    settings: type[BaseModel]
+    live: bool
+    endpoint: Callable[[TargetPlan, str, Mapping[str, str]], AbstractContextManager[Endpoint]]
+
+
+class _NoSettings(BaseModel):
+    """The built-in kinds are checked by the spec's own models."""
 
 
 @contextmanager
-def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
-    """(base URL, {secret name: value}) for the plan's target; a simulator is stopped on exit."""
-    secret_name = the_plan.spec.contract.auth.secret
+def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[Endpoint]:
+    """(base URL, {secret name: value}) for the plan's target, for as long as the block runs."""
     target = the_plan.target
-    if target.kind == "http":
-        needs_secret = any(step.auth.mode == "default" for step in the_plan.steps)
-        if needs_secret and not environ.get(secret_name):
-            raise UsageError(
-                f"target {target.name!r} needs {secret_name} in the environment "
-                f"(export it, or run against the simulator with --target sim)"
-            )
-        yield target.base_url or "", {secret_name: environ.get(secret_name, "")}
-        return
+    try:
+        kind: TargetKind = TARGET_KINDS.get(target.kind)
+    except (KeyError, PluginError) as exc:
+        raise UsageError(f"target {target.name!r}: kind {target.kind!r} is not available ({exc})") from None
+    secret_name = the_plan.spec.contract.auth.secret
+    needs_secret = any(step.auth.mode == "default" for step in the_plan.steps)
+    if target.live and needs_secret and not environ.get(secret_name):
+        raise UsageError(
+            f"target {target.name!r} needs {secret_name} in the environment "
+            f"(export it, or run against the simulator with --target sim)"
+        )
+    with kind.endpoint(target, secret_name, environ) as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def _http_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, str]) -> Iterator[Endpoint]:
+    yield target.base_url or "", {secret_name: environ.get(secret_name, "")}
+
+
+@contextmanager
+def _simulator_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, str]) -> Iterator[Endpoint]:
     from engine.sim import DEFAULT_MODELS, SimConfig, SimServer
 
     key = f"sk-runbook-sim-{token.token_hex(16)}"
     sim = target.simulator
+    assert sim is not None, "a simulator target plan carries its simulator settings"
     config = SimConfig(keys=(key,), models=tuple(sim.models or DEFAULT_MODELS), context_tokens=sim.context_tokens)
     try:
         server = SimServer(config).start()
@@ -39,3 +91,7 @@ def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[tupl
         yield server.base_url, {secret_name: key}
     finally:
         server.stop()
+
+
+HTTP = BuiltinKind("http", _NoSettings, True, _http_endpoint)
+SIMULATOR = BuiltinKind("simulator", _NoSettings, False, _simulator_endpoint)

@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from engine.core.fingerprint import SIMULATOR_HEADER, SIMULATOR_VALUE
+from engine.sim import wire
 from engine.sim.auth import check_auth
 from engine.sim.completion import completion_body, make_reply, stream_events
 from engine.sim.config import SimConfig
@@ -31,7 +32,7 @@ MODELS_CREATED = 1_700_000_000
 MODELS_OWNER = "runbook-sim"
 
 
-def create_app(config: SimConfig) -> Starlette:
+def create_app(config: SimConfig) -> ASGIApp:
     """Build the simulator app for `config`."""
     routes = [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
@@ -50,16 +51,16 @@ class _Fingerprinted:
         self.app = app
         self.state = app.state
 
-    async def __call__(self, scope, receive, send) -> None:
-        async def send_with_header(message) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), _FINGERPRINT]}
+                message = {**message, "headers": [*message.get("headers", []), *_FINGERPRINT]}
             await send(message)
 
         await self.app(scope, receive, send_with_header)
 
 
-_FINGERPRINT = (SIMULATOR_HEADER.encode("latin-1"), SIMULATOR_VALUE.encode("latin-1"))
+_FINGERPRINT = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in wire.SIMULATOR_HEADERS]
 
 
 async def chat_completions(request: Request) -> Response:
@@ -76,7 +77,7 @@ async def chat_completions(request: Request) -> Response:
     if chat.stream:
         events = _encoded(stream_events(chat, reply))
         headers["cache-control"] = "no-cache"
-        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+        return StreamingResponse(events, media_type=wire.SSE_TYPE, headers=headers)
     return JSONResponse(completion_body(chat, reply), headers=headers)
 
 
@@ -88,10 +89,8 @@ async def list_models(request: Request) -> Response:
         check_auth(request.headers.get("authorization"), config.keys)
     except SimError as error:
         return error_response(error, request_id)
-    data = [
-        {"id": model, "object": "model", "created": MODELS_CREATED, "owned_by": MODELS_OWNER} for model in config.models
-    ]
-    return JSONResponse({"object": "list", "data": data}, headers={REQUEST_ID_HEADER: request_id})
+    models = wire.model_list(config.models, MODELS_CREATED, MODELS_OWNER)
+    return JSONResponse(models, headers={REQUEST_ID_HEADER: request_id})
 
 
 async def unknown_route(request: Request) -> Response:

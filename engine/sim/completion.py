@@ -7,13 +7,13 @@ max_tokens * 4 characters with finish_reason "length".
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from engine.sim import wire
 from engine.sim.tokens import content_text, estimate_tokens
 from engine.sim.validate import ChatRequest
 
@@ -60,33 +60,12 @@ def _asks_status(request: ChatRequest) -> bool:
 
 def usage(reply: Reply) -> dict[str, Any]:
     """The OpenAI `usage` object for `reply`."""
-    return {
-        "prompt_tokens": reply.prompt_tokens,
-        "completion_tokens": reply.completion_tokens,
-        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0},
-        "completion_tokens_details": {"reasoning_tokens": 0},
-    }
+    return wire.token_usage(reply.prompt_tokens, reply.completion_tokens, details=True)
 
 
 def completion_body(request: ChatRequest, reply: Reply) -> dict[str, Any]:
     """A non-streaming `chat.completion` object."""
-    message = {"role": "assistant", "content": reply.content, "refusal": None}
-    choice = {
-        "index": 0,
-        "message": message,
-        "logprobs": None,
-        "finish_reason": reply.finish_reason,
-    }
-    return {
-        "id": reply.id,
-        "object": "chat.completion",
-        "created": reply.created,
-        "model": request.model,
-        "system_fingerprint": FINGERPRINT,
-        "choices": [choice],
-        "usage": usage(reply),
-    }
+    return wire.completion(_answer(request, reply), reply.content, reply.finish_reason, usage(reply))
 
 
 def stream_events(request: ChatRequest, reply: Reply) -> Iterator[str]:
@@ -95,40 +74,26 @@ def stream_events(request: ChatRequest, reply: Reply) -> Iterator[str]:
     A role delta, a few content deltas, a finish chunk, then (if asked) a usage
     chunk with no choices.
     """
-    deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
-    deltas += [{"content": piece} for piece in _pieces(reply.content, STREAM_PIECES)]
-    for delta in deltas:
-        yield _event(_chunk(request, reply, [_stream_choice(delta, None)]))
-    yield _event(_chunk(request, reply, [_stream_choice({}, reply.finish_reason)]))
-    if request.include_usage:
-        yield _event({**_chunk(request, reply, []), "usage": usage(reply)})
-    yield "data: [DONE]\n\n"
+    pieces = _pieces(reply.content, STREAM_PIECES)
+    counts = usage(reply) if request.include_usage else None
+    for chunk in wire.stream_chunks(_answer(request, reply), pieces, reply.finish_reason, counts):
+        yield wire.sse_event(wire.to_json(chunk))
+    yield wire.sse_event(wire.DONE)
 
 
-def _chunk(request: ChatRequest, reply: Reply, choices: list[dict[str, Any]]) -> dict[str, Any]:
-    """One `chat.completion.chunk`; `usage` is null on every chunk when usage is asked for."""
-    chunk = {
-        "id": reply.id,
-        "object": "chat.completion.chunk",
-        "created": reply.created,
-        "model": request.model,
-        "system_fingerprint": FINGERPRINT,
-        "choices": choices,
-    }
-    if request.include_usage:
-        chunk["usage"] = None
-    return chunk
-
-
-def _stream_choice(delta: dict[str, Any], finish_reason: str | None) -> dict[str, Any]:
-    return {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
+def _answer(request: ChatRequest, reply: Reply) -> wire.Answer:
+    """OpenAI's full shape; with usage asked for, every chunk carries `usage` (null until the last)."""
+    return wire.Answer(
+        id=reply.id,
+        model=request.model,
+        created=reply.created,
+        system_fingerprint=FINGERPRINT,
+        openai_nulls=True,
+        usage_on_every_chunk=request.include_usage,
+    )
 
 
 def _pieces(text: str, count: int) -> list[str]:
     """`text` split into at most `count` non-empty pieces of near-equal size."""
     size = max(1, -(-len(text) // count))
     return [text[start : start + size] for start in range(0, len(text), size)]
-
-
-def _event(payload: dict[str, Any]) -> str:
-    return f"data: {json.dumps(payload, separators=(',', ':'))}\n\n"

@@ -15,7 +15,9 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-ERROR_TYPE = "comet_api_error"
+from engine.sim import wire
+
+ERROR_TYPE = wire.COMET_ERROR_TYPE
 REQUEST_ID_HEADER = "x-request-id"
 
 
@@ -42,14 +44,8 @@ def invalid_request(message: str, param: str = "") -> SimError:
 
 def error_body(error: SimError, request_id: str) -> dict[str, Any]:
     """The JSON envelope for `error`, with the request id inside the message."""
-    return {
-        "error": {
-            "message": f"{error.message} (request id: {request_id})",
-            "type": ERROR_TYPE,
-            "param": error.param,
-            "code": error.code,
-        }
-    }
+    message = f"{error.message} (request id: {request_id})"
+    return wire.error_envelope(message, error.code, ERROR_TYPE, error.param)
 
 
 def error_response(error: SimError, request_id: str) -> JSONResponse:

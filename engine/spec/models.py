@@ -24,6 +24,7 @@ from pydantic import (
     Tag,
     ValidationError,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -437,10 +438,20 @@ class ClientSpec(Strict):
     """A client under test: a command run once per drill call, judged from the fault simulator's log."""
 
     command: list[str] = Field(min_length=1)  # run in the spec's folder; `python` is runbook's interpreter
+    adapter: str = "command"  # how a call is made: a command per call, or a plugin's client adapter
     timeout: Duration = 90.0  # hard stop for one call: killed and recorded as a hang
     env: dict[EnvName, str] = {}
     time_scale: float = Field(default=1.0, gt=0, le=1)  # below 1 only for a client that scales its own sleeps
     concurrency: int = Field(default=8, ge=1, le=32)  # drill calls in flight at once
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_is_registered(cls, adapter: str) -> str:
+        from engine.core.registry import CLIENT_ADAPTERS
+
+        if adapter not in CLIENT_ADAPTERS:
+            raise ValueError(f"unknown client adapter {adapter!r}; use one of: {', '.join(CLIENT_ADAPTERS.names())}")
+        return adapter
 
 
 TRIGGERS = ("release", "sdk_change", "credential_rotation", "model_config_change", "reference_change", "incident")

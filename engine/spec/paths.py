@@ -33,13 +33,17 @@ def get_path(document: Any, path: str) -> Any:
 
 def _walk(node: Any, parts: tuple[str | int, ...]) -> Any:
     for part in parts:
-        if isinstance(part, int) and isinstance(node, list) and -len(node) <= part < len(node):
-            node = node[part]
-        elif isinstance(part, str) and isinstance(node, dict) and part in node:
-            node = node[part]
-        else:
-            return _MISSING
+        node = _child(node, part)
+        if node is _MISSING:
+            break
     return node
+
+
+def _child(node: Any, part: str | int) -> Any:
+    """An index into a list or a key of a mapping, or MISSING."""
+    if isinstance(part, int):
+        return node[part] if isinstance(node, list) and -len(node) <= part < len(node) else _MISSING
+    return node[part] if isinstance(node, dict) and part in node else _MISSING
 
 
 def has_path(document: Any, path: str) -> bool:

@@ -234,7 +234,7 @@ def _cells(line: str) -> int:
 
 
 def test_public_surface_is_exported():
-    public = {"FORMATS", "render_html", "render_markdown", "write_reports"}
+    public = {"FORMATS", "ReportFormat", "available_formats", "render_html", "render_markdown", "write_reports"}
     assert set(engine.report.__all__) == public
     assert all(hasattr(engine.report, name) for name in public)
     assert FORMATS == ("html", "md", "json")

@@ -1,0 +1,151 @@
+"""Extension points: a plugin package, built and installed here, adds a report format and a target kind
+through entry points, and `runbook run` uses both without any change to the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PLUGIN = '''
+"""A tiny runbook plugin: a one-line-per-item report, and a target kind that serves runbook's
+simulator under a name of its own (the way a team would wrap its staging gateway)."""
+
+import secrets
+from contextlib import contextmanager
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.report import ReportFormat
+
+
+def _lines(results):
+    head = f"{results['spec']['name']} on {results['target']['kind']}: {results['summary']['verdict']}"
+    return "\\n".join([head, *(f"{item['id']} {item['status']}" for item in results["checks"])]) + "\\n"
+
+
+SUMMARY = ReportFormat("summary", "summary.txt", _lines, "one line per check")
+
+
+class StagingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    models: list[str]
+
+
+class StagingKind:
+    name = "staging"
+    settings = StagingSettings
+    live = False
+
+    @contextmanager
+    def endpoint(self, target, secret_name, environ):
+        from engine.sim import SimConfig, SimServer
+
+        key = "sk-staging-" + secrets.token_hex(8)
+        server = SimServer(SimConfig(keys=(key,), models=tuple(target.settings.models))).start()
+        try:
+            yield server.base_url, {secret_name: key}
+        finally:
+            server.stop()
+
+
+STAGING = StagingKind()
+'''
+
+ENTRY_POINTS = """
+[runbook.report_formats]
+summary = runbook_staging:SUMMARY
+
+[runbook.target_kinds]
+staging = runbook_staging:STAGING
+"""
+
+
+SPEC_TARGETS = """
+targets:
+  staging:
+    kind: staging
+    models: [gpt-4o-mini]
+"""
+
+
+@pytest.fixture(scope="module")
+def plugin_site(tmp_path_factory) -> Path:
+    """The plugin installed into a folder of its own, as pip lays out an installed distribution: the
+    module, and a dist-info folder whose entry_points.txt names what it adds."""
+    site = tmp_path_factory.mktemp("plugin-site")
+    (site / "runbook_staging.py").write_text(PLUGIN)
+    info = site / "runbook_staging-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: runbook-staging\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(ENTRY_POINTS)
+    return site
+
+
+def runbook(site: Path | None, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site) if site else ""}
+    return subprocess.run(
+        [sys.executable, "-m", "engine", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def spec_with(folder: Path, corpus: Path, targets: str = SPEC_TARGETS) -> Path:
+    minimal = (corpus / "valid" / "minimal.yaml").read_text()
+    spec = folder / "staging.yaml"
+    minimal = minimal.replace("targets:\n  sim:\n    simulator: cometapi\n", textwrap.dedent(targets))
+    messages = '      messages: [{role: user, content: "Say ok"}]\n'
+    spec.write_text(minimal.replace('      max_tokens: "{{ vars.limit }}"\n', f'      max_tokens: "{{{{ vars.limit }}}}"\n{messages}'))
+    return spec
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return Path(__file__).resolve().parents[1] / "corpus"
+
+
+def test_a_plugin_adds_a_report_format_and_a_target_kind_that_run_uses(plugin_site, corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus)
+    done = runbook(plugin_site, "run", str(spec), "--target", "staging", "--format", "summary,json",
+                   "--out", str(tmp_path / "out"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode in (0, 4), done.stderr
+    summary = (tmp_path / "out" / "minimal.summary.txt").read_text().splitlines()
+    results = json.loads((tmp_path / "out" / "minimal.json").read_text())
+    assert summary[0] == f"minimal on staging: {results['summary']['verdict']}"
+    assert summary[1:] == ["happy-path passed", "missing-auth passed"]
+    assert results["target"]["kind"] == "staging"
+    assert results["checks"][0]["observed"]["status"] == 200  # the plugin's endpoint really answered
+    # a target kind that is not live proves the spec, not a provider: readiness is not claimed
+    assert results["summary"]["verdict"] == "not_verified"
+
+
+def test_plugins_lists_every_extension_point(plugin_site, tmp_path):
+    done = runbook(plugin_site, "plugins", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "summary      runbook_staging:SUMMARY" in done.stdout
+    assert "staging      runbook_staging:STAGING" in done.stdout
+    assert "html         built-in" in done.stdout and "command      built-in" in done.stdout
+
+
+def test_without_the_plugin_its_kind_and_format_are_clear_errors(corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus)
+    done = runbook(None, "validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "staging.yaml:17:5" in done.stdout + done.stderr
+    assert "unknown target kind 'staging'; use one of: simulator, http" in done.stdout + done.stderr
+    done = runbook(None, "run", str(spec), "--format", "summary", cwd=tmp_path)
+    assert done.returncode == 2 and "choose from html, md, json" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_plugin_target_with_bad_settings_is_located(plugin_site, corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus, "targets:\n  staging:\n    kind: staging\n    model: [x]\n")
+    done = runbook(plugin_site, "validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 2
+    output = done.stdout + done.stderr
+    assert "staging.yaml:16:5" in output
+    assert "target kind 'staging': models: Field required; model: Extra inputs are not permitted" in output
