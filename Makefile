@@ -4,17 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPEC   ?= specs/cometapi/chat-completions.yaml
 
-.PHONY: demo test bench install dev clean
+LOCK   := requirements/lock.txt
+
+.PHONY: demo test check bench install dev lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+## Installs take the tested versions from the lock; pyproject.toml states the ranges users get.
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -c $(LOCK) -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+$(VENV)/.installed-dev: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(VENV)/.installed $@
 
 install: $(VENV)/.installed
@@ -28,9 +32,21 @@ demo: $(VENV)/.installed
 	echo "runbook exit code $$code (0 ready, 1 not ready, 2 invalid spec, 3 engine failure, 4 not verified or partial)"; \
 	[ $$code -le 1 ] || [ $$code -eq 4 ]
 
-## Run the whole test suite.
-test: $(VENV)/.installed-dev
+## The gate, then the whole test suite.
+test: check
 	$(BIN)/pytest
+
+## The gate: ruff (lint and format), mypy --strict over engine/, and the pipeline's import layers.
+check: $(VENV)/.installed-dev
+	$(BIN)/ruff check engine tests bench
+	$(BIN)/ruff format --check engine tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Re-resolve the newest versions the ranges in pyproject.toml allow; then run make test and commit.
+lock: $(VENV)/.installed-dev
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet \
+		--custom-compile-command "make lock" -o $(LOCK)
 
 ## Benchmarks (not timed tests): runbook vs a plain httpx loop, medians of one run.
 bench: $(VENV)/.installed-dev

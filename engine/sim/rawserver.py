@@ -11,6 +11,7 @@ resets included, and says whether the connection may carry another request. The 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 from typing import Self
@@ -18,6 +19,7 @@ from typing import Self
 from engine.sim.incoming import BadRequest, Incoming, RequestReader
 
 START_TIMEOUT = 5.0
+STALL_LIMIT = 300.0  # seconds a connection is held without an answer at the most
 
 
 class RawServer:
@@ -116,3 +118,9 @@ def _close(loop: asyncio.AbstractEventLoop, server: asyncio.Server) -> None:
     loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.run_until_complete(server.wait_closed())
     loop.close()
+
+
+async def until_client_leaves(reader: asyncio.StreamReader, limit: float = STALL_LIMIT) -> None:
+    """Hold a connection without answering until the client gives up (or `limit` passes)."""
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        await asyncio.wait_for(reader.read(), limit)

@@ -96,7 +96,9 @@ class Scripts:
             self.steps[scope] = list(steps) or [FaultStep()]
             self.served[scope] = 0
 
-    def serve_any_client(self, steps: list[FaultStep], on_request: OnRequest | None, on_answered: OnAttempt | None) -> None:
+    def serve_any_client(
+        self, steps: list[FaultStep], on_request: OnRequest | None, on_answered: OnAttempt | None
+    ) -> None:
         """`steps` for the default scope (one shared sequence) and, from its first step, for every call."""
         with self.lock:
             self.template = list(steps) or [FaultStep()]

@@ -23,13 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-from engine.sim.faults import (
-    DEFAULT_SCOPE,
-    FaultServer,
-    FaultStep,
-    ServedAttempt,
-    _Scripts,
-)
+from engine.sim.faults import CALL_SCOPE, DEFAULT_SCOPE, FaultServer, FaultStep, ServedAttempt
 
 
 def serve_script(
@@ -52,9 +46,7 @@ def serve_script(
     try:
         server = FaultServer(host, port)
         # Configured before it listens, so no request can arrive to a half-installed script.
-        server._scripts.serve_any_client(
-            steps, attempt_log.attempt if log else None, attempt_log.answered if log else None
-        )
+        server.serve_any_client(steps, attempt_log.attempt if log else None, attempt_log.answered if log else None)
         with server:
             on_ready(server.base_url)
             stop.wait()
@@ -65,7 +57,7 @@ def serve_script(
 
 def call_of(scope: str) -> str:
     """The call id a log line names: the id of a `call:<id>` scope, else the scope ("default")."""
-    return scope.removeprefix(_Scripts.CALL) if scope != DEFAULT_SCOPE else DEFAULT_SCOPE
+    return scope.removeprefix(CALL_SCOPE) if scope != DEFAULT_SCOPE else DEFAULT_SCOPE
 
 
 class _AttemptLog:
@@ -97,7 +89,7 @@ class _AttemptLog:
             }
         )
 
-    def _write(self, record: dict) -> None:
+    def _write(self, record: dict[str, object]) -> None:
         if self._log is None:
             return
         with self._lock:
