@@ -15,7 +15,6 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,58 +23,34 @@ from httpx_sse import aconnect_sse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.run.http import Outgoing, send
+from engine.sim import wire
+from engine.sim.rawserver import RawServer
 from engine.spec.models import ResponseContract
 
-EVENT = (
-    "data: "
-    + json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {"content": "token "}, "finish_reason": None}],
-        }
-    )
-    + "\n\n"
-).encode()
-END = (
-    "data: "
-    + json.dumps(
-        {
-            "id": "chatcmpl-bench",
-            "object": "chat.completion.chunk",
-            "created": 1,
-            "model": "m",
-            "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-        }
-    )
-    + "\n\ndata: [DONE]\n\n"
-).encode()
+BENCH = wire.Answer(id="chatcmpl-bench", model="m", created=1)
 
 
-class StreamServer:
+def _event(delta: dict, finish_reason: str | None = None) -> str:
+    return wire.sse_event(
+        wire.to_json(wire.chunk(BENCH, [wire.stream_choice(BENCH, delta, finish_reason)]), spaced=True)
+    )
+
+
+EVENT = _event({"content": "token "}).encode()
+END = (_event({}, "stop") + wire.sse_event(wire.DONE)).encode()
+HEAD = wire.http_head(200, (("content-type", wire.SSE_TYPE), ("connection", "close")))
+
+
+class StreamServer(RawServer):
     """Streams `size` bytes of events to every request (HTTP/1.0 style: the body ends at close)."""
 
     def __init__(self, size: int):
-        self.size, self.port = size, 0
-        self._ready = threading.Event()
-        threading.Thread(target=lambda: asyncio.run(self._main()), daemon=True).start()
-        self._ready.wait(5)
+        super().__init__()
+        self.size = size
+        self.port = int(self.start().base_url.rsplit(":", 1)[1])
 
-    async def _main(self) -> None:
-        server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        await server.serve_forever()
-
-    async def _handle(self, reader, writer) -> None:
-        head = await reader.readuntil(b"\r\n\r\n")
-        length = next(
-            (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
-        )
-        await reader.readexactly(length)  # unread request bytes would turn our close into a reset
-        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n")
+    async def answer(self, request, reader, writer) -> bool:
+        writer.write(HEAD)
         block = EVENT * (65536 // len(EVENT))
         sent = 0
         while sent < self.size:
@@ -84,7 +59,7 @@ class StreamServer:
             await writer.drain()
         writer.write(END)
         await writer.drain()
-        writer.close()
+        return False
 
 
 async def runbook_stream(url: str) -> int:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.core.registry import EXTENSION_POINTS
 from engine.core.errors import Problem, SpecError, UsageError
 from engine.core.redact import scrub_tree
+from engine.core.registry import EXTENSION_POINTS
 from engine.judge.assemble import assemble
 from engine.judge.checks import evaluate
 from engine.judge.drills import drill_passed
@@ -39,11 +39,11 @@ from engine.spec.schema import spec_json_schema_text
 __all__ = [
     "EXIT_CODES",
     "FORMATS",
-    "available_formats",
-    "extension_points",
     "RunOutcome",
     "Selection",
+    "available_formats",
     "exit_code_for",
+    "extension_points",
     "init_spec",
     "load",
     "load_checked",

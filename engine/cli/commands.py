@@ -11,7 +11,9 @@ import os
 import secrets
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -20,6 +22,7 @@ from engine.cli.console import plan_lines, summary_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
 from engine.core.redact import printable
 from engine.load.templating import scalar_from_text
+from engine.run.drills import DrillRun
 from engine.run.interrupt import Aborted
 from engine.run.interrupt import exit_code as interrupt_exit_code
 
@@ -28,10 +31,13 @@ EXIT_USAGE, EXIT_ENGINE = 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("SIGTERM")
 
 
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
 class _Group(click.Group):
     """Turns engine errors into clean messages and documented exit codes."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except SpecError as exc:
@@ -58,8 +64,8 @@ class _Group(click.Group):
             sys.exit(EXIT_ENGINE)
 
 
-def _parse_vars(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
-    parsed = {}
+def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
     for item in values:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -68,7 +74,7 @@ def _parse_vars(_ctx, _param, values: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def _parse_formats(_ctx, _param, value: str) -> list[str]:
+def _parse_formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
     formats = [f.strip() for f in value.split(",") if f.strip()]
     known = api.available_formats()
     unknown = [f for f in formats if f not in known]
@@ -77,11 +83,11 @@ def _parse_formats(_ctx, _param, value: str) -> list[str]:
     return formats
 
 
-def _split_names(_ctx, _param, values: tuple[str, ...]) -> tuple[str, ...]:
+def _split_names(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
 
 
-def selection_options(command):
+def selection_options(command: Command) -> Command:
     """--tags / --only / --skip / --schedule, shared by run and plan."""
     for option in reversed(
         (
@@ -140,7 +146,7 @@ def main() -> None:
     """
 
 
-def _report_problems(specs: tuple[Path, ...], variables: dict, strict: bool) -> None:
+def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict: bool) -> None:
     problems = api.validate_specs(list(specs), variables)
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
@@ -259,7 +265,7 @@ def run(
     sys.exit(api.worst_exit_code(outcomes))
 
 
-def _show_client_progress(run, finished: int, total: int) -> None:
+def _show_client_progress(run: DrillRun, finished: int, total: int) -> None:
     """Client drills run in real time (a minute or more): say on stderr as each one ends."""
     if run.client_calls:
         seconds = max((c.ended - c.started for c in run.client_calls), default=0.0)
@@ -368,6 +374,10 @@ def plugins() -> None:
 
     A plugin package registers entries under the entry point groups runbook.report_formats,
     runbook.target_kinds and runbook.client_adapters (see the README's "Extending runbook").
+
+    \b
+    Example:
+      runbook plugins
     """
     for point, entries in api.extension_points().items():
         click.echo(f"{point}:")

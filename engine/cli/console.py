@@ -9,6 +9,7 @@ from engine.judge.evidence import summarize_body
 from engine.judge.results import CheckResult, Results
 from engine.plan.build import Plan, Step
 from engine.spec.durations import format_duration
+from engine.spec.models import Check
 
 _MARK = {
     "passed": "PASS",
@@ -159,7 +160,7 @@ def plan_lines(plan: Plan, concurrency: int = 1) -> list[str]:
     return lines
 
 
-def _step_lines(number: int, step: Step) -> list[str]:
+def _step_lines(number: int, step: Step[Check]) -> list[str]:
     timeouts = step.timeouts
     headers = {"content-type": "application/json"} if step.body is not None else {}
     headers.update(step.headers)

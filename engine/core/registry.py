@@ -82,7 +82,11 @@ def refresh() -> None:
 
 REPORT_FORMATS = Registry(
     "runbook.report_formats",
-    {"html": "engine.report.formats:HTML", "md": "engine.report.formats:MARKDOWN", "json": "engine.report.formats:JSON"},
+    {
+        "html": "engine.report.formats:HTML",
+        "md": "engine.report.formats:MARKDOWN",
+        "json": "engine.report.formats:JSON",
+    },
 )
 TARGET_KINDS = Registry(
     "runbook.target_kinds",

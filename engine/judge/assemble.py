@@ -12,7 +12,7 @@ from engine.judge.results import Results, RuleRow, SpecRef, TargetRef
 from engine.run.executor import RunRecord
 from engine.spec.classify import describe_when
 from engine.spec.durations import format_duration
-from engine.spec.models import Spec
+from engine.spec.models import Rule, Spec
 
 
 def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
@@ -79,7 +79,7 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
     }
 
 
-def rule_row(rule) -> RuleRow:
+def rule_row(rule: Rule) -> RuleRow:
     return RuleRow(
         id=rule.id,
         when=describe_when(rule.when),

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import EngineError
 from engine.core.fingerprint import SIMULATOR_HEADER
 from engine.judge.client_drills import judge_client_drill
 from engine.judge.criteria import Gate, judge_criteria, summarize
@@ -85,7 +84,7 @@ def refreshed_fixtures(record: RunRecord) -> tuple[tuple[Path, dict[str, Any]], 
     return tuple(
         (fixture_path(spec_path, spec.fixtures_dir, name), observed_fixture(outcome.step, outcome.attempt))
         for outcome in record.outcomes
-        if (name := check_of(outcome.step).fixture) and outcome.attempt is not None
+        if (name := outcome.step.check.fixture) and outcome.attempt is not None
     )
 
 
@@ -120,7 +119,7 @@ def judge_check(
     outcome: StepOutcome, spec: Spec, base_url: str, base_url_alias: str = "", updated_fixture: bool = False
 ) -> CheckResult:
     step = outcome.step
-    check = check_of(step)
+    check = step.check
     request = RequestSummary(
         method=step.method, url=f"{base_url}{step.path}", auth=step.auth.describe(), body=summarize_body(step.body)
     )
@@ -158,7 +157,7 @@ def judge_fixture(outcome: StepOutcome, spec: Spec, updated: bool = False) -> Fi
     """Compare the response's shape with the fixture checked in for this check (`updated`: this run
     rewrites it, so nothing is compared)."""
     step = outcome.step
-    name = check_of(step).fixture
+    name = step.check.fixture
     if name is None or outcome.attempt is None:
         return None
     path = step.fixture_path or f"{spec.fixtures_dir}/{name}.json"
@@ -178,14 +177,7 @@ def judge_fixture(outcome: StepOutcome, spec: Spec, updated: bool = False) -> Fi
     )
 
 
-def check_of(step: Step) -> Check:
-    """The check a check step sends (a plan's `steps` are its checks; drills have steps of their own)."""
-    if not isinstance(step.check, Check):
-        raise EngineError(f"drill {step.check.id!r} reached the check judge")
-    return step.check
-
-
-def observed_fixture(step: Step, attempt: Attempt) -> dict[str, Any]:
+def observed_fixture(step: Step[Check], attempt: Attempt) -> dict[str, Any]:
     seen = attempt.observation
     return fixture_document(step.method, step.path, step.body, seen.status, seen.content_type, attempt.document)
 
@@ -199,7 +191,9 @@ def _drift_text(fixture: FixtureResult) -> str:
     return "; ".join(parts)
 
 
-def log_record(step: Step, attempt: Attempt, verdict: Classification, spec: Spec, base_url_alias: str) -> LogRecord:
+def log_record(
+    step: Step[Check], attempt: Attempt, verdict: Classification, spec: Spec, base_url_alias: str
+) -> LogRecord:
     """The attempt as the source document asks a client to log it (content redacted by omission)."""
     seen, document = attempt.observation, attempt.document
     usage = get_path(document, "usage") if has_path(document, "usage") else None

@@ -204,7 +204,9 @@ def _fixtures(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
 
 
 def _fixture_target(gate: Gate) -> str | None:
-    return gate.target.name if gate.target.live else (gate.real_targets or [None])[0]
+    if gate.target.live:
+        return gate.target.name
+    return gate.real_targets[0] if gate.real_targets else None
 
 
 def _evidence(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate) -> Iterator[Evidence]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,7 +24,7 @@ _PATTERN_HINTS = {
 }
 
 
-def describe_error(error: dict, root: type[BaseModel] = Spec) -> str:
+def describe_error(error: Mapping[str, Any], root: type[BaseModel] = Spec) -> str:
     """One readable sentence for one pydantic error."""
     kind, loc = error["type"], error["loc"]
     if kind == "missing":
@@ -57,7 +58,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def allowed_keys(loc: tuple, root: type[BaseModel] = Spec) -> list[str]:
+def allowed_keys(loc: tuple[str | int, ...], root: type[BaseModel] = Spec) -> list[str]:
     """The keys the model at `loc` accepts (aliases where they exist)."""
     models = _models_at(root, list(loc))
     keys: list[str] = []
@@ -66,7 +67,7 @@ def allowed_keys(loc: tuple, root: type[BaseModel] = Spec) -> list[str]:
     return keys
 
 
-def _models_at(annotation: Any, loc: list) -> list[type[BaseModel]]:
+def _models_at(annotation: Any, loc: list[str | int]) -> list[type[BaseModel]]:
     models = _models_in(annotation)
     if not loc:
         return models

@@ -6,7 +6,7 @@ import copy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -48,9 +48,14 @@ class AuthPlan:
         return f"{self.scheme} ${self.secret}"
 
 
+Item = TypeVar("Item", Check, Drill)
+
+
 @dataclass(frozen=True)
-class Step:
-    check: Check | Drill
+class Step(Generic[Item]):
+    """One fully resolved request: a contract check's (Step[Check]) or a drill's calls' (Step[Drill])."""
+
+    check: Item
     method: str
     path: str
     headers: dict[str, str]
@@ -70,7 +75,7 @@ class DrillStep:
     """A drill and the request its calls send (the default request, changed by the drill's own)."""
 
     drill: Drill
-    request: Step
+    request: Step[Drill]
 
 
 @dataclass(frozen=True)
@@ -109,9 +114,9 @@ class Plan:
     spec: Spec
     spec_path: Path
     target: TargetPlan
-    steps: tuple[Step, ...]
+    steps: tuple[Step[Check], ...]
     skipped: tuple[tuple[str, str], ...] = field(default=())
-    selection: Selection = Selection()
+    selection: Selection = field(default_factory=Selection)
     drills: tuple[DrillStep, ...] = ()
     skipped_drills: tuple[tuple[str, str], ...] = field(default=())
     client: ClientPlan = ClientPlan()
@@ -189,7 +194,7 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
     return TargetPlan(name, target.kind, None, target.alias or name, live=bool(kind.live), settings=target.settings)
 
 
-def _step(spec: Spec, check: Check | Drill, fixture: StoredFixture | None = None) -> Step:
+def _step(spec: Spec, check: Item, fixture: StoredFixture | None = None) -> Step[Item]:
     base, own = spec.defaults.request, check.request
     auth = spec.contract.auth
     return Step(

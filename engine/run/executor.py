@@ -19,13 +19,14 @@ from engine.run.client import new_client
 from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send
 from engine.run.interrupt import Interruption
+from engine.spec.models import Check
 
 USER_AGENT = f"runbook/{__version__}"
 
 
 @dataclass(frozen=True)
 class StepOutcome:
-    step: Step
+    step: Step[Check]
     attempt: Attempt | None = None
     error: str | None = None  # the step could not be run at all (not a server failure)
     not_run: str | None = None  # the run stopped before this step (interrupted)
@@ -146,7 +147,7 @@ async def _run_checks(
 
 
 async def _guarded_step(
-    client: httpx.AsyncClient, step: Step, base_url: str, secrets: Mapping[str, str], invalid_token: str
+    client: httpx.AsyncClient, step: Step[Check], base_url: str, secrets: Mapping[str, str], invalid_token: str
 ) -> StepOutcome:
     """One step; an unexpected failure is recorded against this step and the run goes on."""
     try:
@@ -157,7 +158,7 @@ async def _guarded_step(
 
 
 async def _run_step(
-    client: httpx.AsyncClient, step: Step, base_url: str, secrets: Mapping[str, str], invalid_token: str
+    client: httpx.AsyncClient, step: Step[Check], base_url: str, secrets: Mapping[str, str], invalid_token: str
 ) -> StepOutcome:
     headers = {"accept-encoding": "identity"}
     if step.body is not None:

@@ -19,7 +19,7 @@ from engine.plan.build import Step
 from engine.run.observation import Observation, StreamOutcome, StreamSummary
 from engine.run.stream import StreamState, assembled_document, stream_outcome
 from engine.spec.backoff import HINT_HEADERS
-from engine.spec.models import ResponseContract
+from engine.spec.models import Check, Drill, ResponseContract
 from engine.spec.paths import get_path, has_path
 
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
@@ -46,7 +46,7 @@ class Outgoing:
     @classmethod
     def for_step(
         cls,
-        step: Step,
+        step: Step[Check] | Step[Drill],
         base_url: str,
         headers: dict[str, str],
         *,

@@ -169,8 +169,8 @@ def _one_or_many(value: Any) -> Any:
     return value if isinstance(value, list) else [value]
 
 
-def OneOrMany(item: Any) -> Any:
-    return Annotated[list[item], BeforeValidator(_one_or_many, json_schema_input_type=item | list[item])]
+# One value or a list of them; read as a list. (Spelled out per item type, so type checkers see them.)
+Texts = Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])]
 
 
 class Strict(BaseModel):
@@ -297,7 +297,9 @@ class UntypedTarget(Strict):
 
     @model_validator(mode="after")
     def _needs_a_kind(self) -> UntypedTarget:
-        raise ValueError("a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key")
+        raise ValueError(
+            "a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key"
+        )
 
 
 def _brief(error: Any) -> str:
@@ -339,15 +341,26 @@ Target = Annotated[
 CONDITIONS = ("status", "error_code", "error_type", "transport", "parser", "content_type")
 
 
+StatusPatterns = Annotated[
+    list[StatusPattern], BeforeValidator(_one_or_many, json_schema_input_type=StatusPattern | list[StatusPattern])
+]
+TransportKinds = Annotated[
+    list[TransportKind], BeforeValidator(_one_or_many, json_schema_input_type=TransportKind | list[TransportKind])
+]
+ParserOutcomes = Annotated[
+    list[ParserOutcome], BeforeValidator(_one_or_many, json_schema_input_type=ParserOutcome | list[ParserOutcome])
+]
+
+
 class When(Strict):
     """Conditions of a classification rule: all given keys must match; a list means any of."""
 
-    status: OneOrMany(StatusPattern) | None = None
-    error_code: OneOrMany(str) | None = None
-    error_type: OneOrMany(str) | None = None
-    transport: OneOrMany(TransportKind) | None = None
-    parser: OneOrMany(ParserOutcome) | None = None
-    content_type: OneOrMany(str) | None = None  # substring of the Content-Type, case-insensitive
+    status: StatusPatterns | None = None
+    error_code: Texts | None = None
+    error_type: Texts | None = None
+    transport: TransportKinds | None = None
+    parser: ParserOutcomes | None = None
+    content_type: Texts | None = None  # substring of the Content-Type, case-insensitive
     any: bool = False
 
     @model_validator(mode="after")
@@ -389,9 +402,9 @@ class RequestSpec(Strict):
 
 
 class Expect(Strict):
-    status: OneOrMany(StatusPattern) | None = None
+    status: StatusPatterns | None = None
     json_: bool | None = Field(default=None, alias="json")
-    parser: OneOrMany(ParserOutcome) | None = None
+    parser: ParserOutcomes | None = None
     require: list[JsonPath] = []
     capture: list[JsonPath] = []
     class_: Slug | None = Field(default=None, alias="class")
@@ -503,7 +516,7 @@ class Fault(Strict):
         return self
 
 
-FaultItem = Annotated[Fault, BeforeValidator(_fault_shorthand, json_schema_input_type=Literal[FAULT_KINDS] | Fault)]  # type: ignore[valid-type]
+FaultItem = Annotated[Fault, BeforeValidator(_fault_shorthand, json_schema_input_type=Literal[FAULT_KINDS] | Fault)]
 
 
 class FaultScript(Strict):

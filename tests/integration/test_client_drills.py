@@ -6,23 +6,24 @@ crashes, hangs, prints garbage or cannot start is recorded as that, and the run 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine import api
 
-SPEC = Path("specs/cometapi/chat-completions.yaml").resolve()
-CLIENTS = Path("tests/clients").resolve()
+CLIENTS = Path(__file__).resolve().parents[1] / "clients"  # tests/clients: the deliberately bad clients
 
 
-def drills_against(tmp_path: Path, client: str, only: tuple[str, ...], timeout: str = "40s", extra: str = "") -> dict:
+def drills_against(
+    child_spec: Callable[..., Path], client: str, only: tuple[str, ...], timeout: str = "40s", extra: str = ""
+) -> dict:
     """Run the selected drills against tests/clients/<client>.py; {drill id: result}."""
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n"
-        f"  {client.replace('_', '-')}:\n    command: [python, {CLIENTS / (client + '.py')}]\n"
-        f"    timeout: {timeout}\n{extra}"
+    spec = child_spec(
+        f"clients:\n  {client.replace('_', '-')}:\n    command: [python, {CLIENTS / (client + '.py')}]\n"
+        f"    timeout: {timeout}\n{extra}",
+        name="client-test",
     )
     outcome = api.run(spec, out_dir=None, client=client.replace("_", "-"), selection=api.Selection(only=only))
     return {d.id.removeprefix("drill:"): d for d in outcome.results.drills if d.selected}
@@ -32,8 +33,8 @@ def messages(drill) -> list[str]:
     return [m.message for m in drill.mismatches]
 
 
-def test_a_client_that_retries_a_401_fails_the_auth_drill_only(tmp_path):
-    drills = drills_against(tmp_path, "retries_401", ("auth-401-no-fallback", "server-503-then-success"))
+def test_a_client_that_retries_a_401_fails_the_auth_drill_only(child_spec):
+    drills = drills_against(child_spec, "retries_401", ("auth-401-no-fallback", "server-503-then-success"))
     assert drills["server-503-then-success"].status == "passed", messages(drills["server-503-then-success"])
     auth = drills["auth-401-no-fallback"]
     assert auth.status == "failed"
@@ -43,8 +44,8 @@ def test_a_client_that_retries_a_401_fails_the_auth_drill_only(tmp_path):
     assert auth.drill.client == "retries-401" and auth.drill.calls[0].server_attempts == 3
 
 
-def test_a_client_that_sleeps_a_constant_fails_jitter_and_retry_after(tmp_path):
-    drills = drills_against(tmp_path, "sleeps_constant", ("retry-jitter", "throttled-429-retry-after"))
+def test_a_client_that_sleeps_a_constant_fails_jitter_and_retry_after(child_spec):
+    drills = drills_against(child_spec, "sleeps_constant", ("retry-jitter", "throttled-429-retry-after"))
     jitter = drills["retry-jitter"]
     assert jitter.status == "failed" and any(
         m.startswith("jittered: expected True, observed False") for m in messages(jitter)
@@ -54,10 +55,10 @@ def test_a_client_that_sleeps_a_constant_fails_jitter_and_retry_after(tmp_path):
     assert any(m.startswith("policy.retry.honor_retry_after violated: the simulator saw a") for m in messages(waited))
 
 
-def test_a_client_without_a_deadline_fails_the_deadline_drill(tmp_path):
+def test_a_client_without_a_deadline_fails_the_deadline_drill(child_spec):
     shorter = "drills:\n  - {id: stall-cut-by-the-deadline, deadline: 3s}\n"  # the shipped 20s, shortened
     drills = drills_against(
-        tmp_path, "no_deadline", ("stall-cut-by-the-deadline", "server-503-then-success"), timeout="8s", extra=shorter
+        child_spec, "no_deadline", ("stall-cut-by-the-deadline", "server-503-then-success"), timeout="8s", extra=shorter
     )
     assert drills["server-503-then-success"].status == "passed", messages(drills["server-503-then-success"])
     stalled = drills["stall-cut-by-the-deadline"]
@@ -68,9 +69,9 @@ def test_a_client_without_a_deadline_fails_the_deadline_drill(tmp_path):
     )
 
 
-def test_a_client_that_calls_a_cut_stream_complete_is_the_dangerous_state(tmp_path):
+def test_a_client_that_calls_a_cut_stream_complete_is_the_dangerous_state(child_spec):
     drills = drills_against(
-        tmp_path, "trusts_truncated_stream", ("stream-clean-cut-is-partial", "stream-keepalive-comments-ignored")
+        child_spec, "trusts_truncated_stream", ("stream-clean-cut-is-partial", "stream-keepalive-comments-ignored")
     )
     assert drills["stream-keepalive-comments-ignored"].status == "passed"
     cut = drills["stream-clean-cut-is-partial"]
@@ -89,24 +90,21 @@ def test_a_client_that_calls_a_cut_stream_complete_is_the_dangerous_state(tmp_pa
         ("hangs", "hung: still running after its 2s timeout; killed"),
     ],
 )
-def test_a_broken_client_is_recorded_as_broken_and_the_run_goes_on(tmp_path, client, problem):
-    drills = drills_against(tmp_path, client, ("bad-request-not-retried", "auth-401-no-fallback"), timeout="2s")
+def test_a_broken_client_is_recorded_as_broken_and_the_run_goes_on(child_spec, client, problem):
+    drills = drills_against(child_spec, client, ("bad-request-not-retried", "auth-401-no-fallback"), timeout="2s")
     for drill in drills.values():
         assert drill.status == "failed" and any(m.startswith(f"client: {problem}") for m in messages(drill))
 
 
-def test_a_client_that_cannot_start_leaves_its_drills_not_verified(tmp_path):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n  missing:\n    command: [./no-such-client]\n"
-    )
+def test_a_client_that_cannot_start_leaves_its_drills_not_verified(child_spec):
+    spec = child_spec("clients:\n  missing:\n    command: [./no-such-client]\n", name="client-test")
     outcome = api.run(spec, out_dir=None, client="missing", selection=api.Selection(only=("bad-request-not-retried",)))
     (drill,) = [d for d in outcome.results.drills if d.selected]
     assert drill.status == "error" and drill.reason.startswith("the client command cannot be started: No such file")
     assert outcome.results.summary.verdict == "partial" and outcome.exit_code == 4
 
 
-def test_the_contract_reaches_the_client(tmp_path):
+def test_the_contract_reaches_the_client(tmp_path, child_spec):
     echo = tmp_path / "echo_env.py"
     echo.write_text(
         "import json, os, sys\n"
@@ -116,10 +114,7 @@ def test_the_contract_reaches_the_client(tmp_path):
         "body = json.load(open(os.environ['RUNBOOK_REQUEST_FILE']))\n"
         "print(json.dumps({'outcome': 'failed', 'error': body['model']}))\nsys.exit(1)\n"
     )
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n  echo:\n    command: [python, echo_env.py]\n"
-    )
+    spec = child_spec("clients:\n  echo:\n    command: [python, echo_env.py]\n", name="client-test")
     outcome = api.run(spec, out_dir=None, client="echo", selection=api.Selection(only=("auth-401-no-fallback",)))
     (drill,) = [d for d in outcome.results.drills if d.selected]
     call = drill.drill.calls[0]
@@ -130,22 +125,22 @@ def test_the_contract_reaches_the_client(tmp_path):
     assert messages(drill) == ["attempts: expected 1, observed 0 (the simulator's log; policy.retry.max_attempts is 3)"]
 
 
-def inline_client(tmp_path: Path, name: str, program: str, drill: str, extra: str = "", timeout: str = "40s"):
-    """Run one drill against a client written here as `program`; the judged drill."""
-    (tmp_path / f"{name}.py").write_text(program)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {SPEC}\nversion: 1\nname: client-test\nclients:\n  {name}:\n"
-        f"    command: [python, {name}.py]\n    timeout: {timeout}\n{extra}"
+def inline_client(
+    child_spec: Callable[..., Path], name: str, program: str, drill: str, extra: str = "", timeout: str = "40s"
+):
+    """Run one drill against a client written here as `program` (next to the spec); the judged drill."""
+    spec = child_spec(
+        f"clients:\n  {name}:\n    command: [python, {name}.py]\n    timeout: {timeout}\n{extra}", name="client-test"
     )
+    (spec.parent / f"{name}.py").write_text(program)
     outcome = api.run(spec, out_dir=None, client=name, selection=api.Selection(only=(drill,)))
     (judged,) = [d for d in outcome.results.drills if d.selected]
     return judged
 
 
-def test_a_client_that_falls_back_too_late_from_an_unreachable_primary_is_caught(tmp_path):
+def test_a_client_that_falls_back_too_late_from_an_unreachable_primary_is_caught(child_spec):
     drill = inline_client(
-        tmp_path,
+        child_spec,
         "late",
         "import json, os, sys, time, httpx\ntime.sleep(3)\n"
         "body = json.load(open(os.environ['RUNBOOK_REQUEST_FILE']))\n"
@@ -160,9 +155,9 @@ def test_a_client_that_falls_back_too_late_from_an_unreachable_primary_is_caught
     )
 
 
-def test_a_client_whose_child_keeps_its_output_open_is_not_a_hang(tmp_path):
+def test_a_client_whose_child_keeps_its_output_open_is_not_a_hang(child_spec):
     drill = inline_client(
-        tmp_path,
+        child_spec,
         "forks",
         "import json, subprocess, sys\n"
         "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)'])   # inherits stdout\n"

@@ -3,34 +3,24 @@ fails the drill that exercises it with a message naming the violated rule."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from engine import api
 
-SPEC = Path("specs/cometapi/chat-completions.yaml").resolve()
 
-
-def run_drills(tmp_path: Path, body: str = "", only: tuple[str, ...] = ()) -> dict:
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: drills\n{body}")
-    selection = api.Selection(only=only) if only else api.Selection(tags=("drill",))
-    outcome = api.run(spec, out_dir=None, selection=selection)
+def run_drills(child_spec: Callable[..., Path], body: str = "", *, only: tuple[str, ...]) -> dict:
+    """Just the named drills of the shipped spec extended by `body`; {drill id: result}."""
+    outcome = api.run(child_spec(body, name="drills"), out_dir=None, selection=api.Selection(only=only))
     return {d.id.removeprefix("drill:"): d for d in outcome.results.drills if d.selected}
 
 
 @pytest.fixture
-def at_the_written_scale(monkeypatch):
-    """Judge at the drill's own time scale even on a busy machine (no slower re-run)."""
-    import engine.run.drills as drills
-
-    monkeypatch.setattr(drills, "QUIET_LATENCY", float("inf"))
-
-
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    return run_drills(tmp_path_factory.mktemp("drills"))
+def shipped(cometapi_run):
+    """The shipped drills, from the session's one full run of the shipped spec."""
+    return {d.id.removeprefix("drill:"): d for d in cometapi_run.outcome.results.drills if d.selected}
 
 
 def test_every_shipped_drill_passes(shipped):
@@ -63,16 +53,16 @@ def test_drills_pass_for_the_right_reason(shipped):
     assert {a.transport_error for a in unreachable.attempts if a.target == "primary"} == {"connect"}
 
 
-def test_no_jitter_fails_the_jitter_drill(tmp_path):
-    drills = run_drills(tmp_path, "policy: {retry: {jitter: none}}\n", only=("retry-jitter",))
+def test_no_jitter_fails_the_jitter_drill(child_spec, at_the_written_scale):
+    drills = run_drills(child_spec, "policy: {retry: {jitter: none}}\n", only=("retry-jitter",))
     messages = [m.message for m in drills["retry-jitter"].mismatches if m.field == "jittered"]
     assert len(messages) == 1 and messages[0].startswith("jittered: expected True, observed False")
     assert "policy.retry.jitter is none" in messages[0]
 
 
-def test_too_many_attempts_fail_the_exhaustion_drill(tmp_path):
+def test_too_many_attempts_fail_the_exhaustion_drill(child_spec):
     drills = run_drills(
-        tmp_path,
+        child_spec,
         "policy: {retry: {max_attempts: 50, base: 1ms, cap: 1ms}}\n",
         only=("server-503-exhausts-then-falls-back",),
     )
@@ -80,19 +70,19 @@ def test_too_many_attempts_fail_the_exhaustion_drill(tmp_path):
     assert any(m.startswith("attempts: expected 3, observed") and "policy.retry.max_attempts" in m for m in messages)
 
 
-def test_fallback_allowed_on_401_fails_the_auth_drill(tmp_path):
+def test_fallback_allowed_on_401_fails_the_auth_drill(child_spec):
     body = "classification:\n  - {id: auth, fallback: yes}\npolicy: {fallback: {never_for: [request_invalid]}}\n"
-    drills = run_drills(tmp_path, body, only=("auth-401-no-fallback",))
+    drills = run_drills(child_spec, body, only=("auth-401-no-fallback",))
     messages = [m.message for m in drills["auth-401-no-fallback"].mismatches]
     assert drills["auth-401-no-fallback"].status == "failed"
     assert "fallback_used: expected False, observed True (done: fallback answered)" in messages
 
 
-def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(tmp_path, monkeypatch):
+def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(child_spec, monkeypatch):
     import engine.run.policy as policy
 
     monkeypatch.setattr(policy, "_why_no_fallback", lambda *_args: "")  # a client that always falls back
-    drills = run_drills(tmp_path, only=("bad-request-not-retried",))
+    drills = run_drills(child_spec, only=("bad-request-not-retried",))
     messages = [m.message for m in drills["bad-request-not-retried"].mismatches]
     assert any(
         m.startswith(
@@ -103,14 +93,14 @@ def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(tmp_path, mo
     )
 
 
-def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_path, monkeypatch, at_the_written_scale):
+def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(child_spec, monkeypatch, at_the_written_scale):
     import engine.run.policy as policy
 
     def far_too_long(*_args, **_kwargs):
         return 0.4, "a pause the policy does not allow"
 
     monkeypatch.setattr(policy, "_backoff", far_too_long)
-    drills = run_drills(tmp_path, only=("server-500-retried",))
+    drills = run_drills(child_spec, only=("server-500-retried",))
     messages = [m.message for m in drills["server-500-retried"].mismatches]
     assert any(
         m.startswith("policy.retry.exponential backoff with full jitter violated: the simulator saw a")
@@ -119,7 +109,7 @@ def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(tmp_pa
     )
 
 
-def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(tmp_path, monkeypatch):
+def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(child_spec, monkeypatch):
     import engine.run.policy as policy
 
     real_sleep = policy._sleep
@@ -128,11 +118,11 @@ def test_a_client_that_reports_jitter_but_sleeps_a_constant_is_caught(tmp_path, 
         await real_sleep(0.05)  # always 50ms (the client still *reports* jittered pauses)
 
     monkeypatch.setattr(policy, "_sleep", constant)
-    drills = run_drills(tmp_path, only=("retry-jitter",))
+    drills = run_drills(child_spec, only=("retry-jitter",))
     assert any(m.field == "jittered" for m in drills["retry-jitter"].mismatches)
 
 
-def test_an_attempt_that_outlives_the_deadline_is_a_violation(tmp_path, monkeypatch):
+def test_an_attempt_that_outlives_the_deadline_is_a_violation(child_spec, monkeypatch, at_the_written_scale):
     import engine.run.policy as policy
 
     monkeypatch.setattr(
@@ -149,20 +139,20 @@ def test_an_attempt_that_outlives_the_deadline_is_a_violation(tmp_path, monkeypa
             max_response_bytes=settings.max_response_bytes,
         ),
     )
-    drills = run_drills(tmp_path, only=("stall-cut-by-the-deadline",))
+    drills = run_drills(child_spec, only=("stall-cut-by-the-deadline",))
     assert any(
         m.message.startswith("deadline violated: the call took") for m in drills["stall-cut-by-the-deadline"].mismatches
     )
 
 
-def test_drills_run_on_the_fault_simulator_whatever_target_the_checks_use(tmp_path, monkeypatch):
+def test_drills_run_on_the_fault_simulator_whatever_target_the_checks_use(monkeypatch, cometapi_spec):
     from support.provider import WellBehavedProvider
 
     with WellBehavedProvider(keys=("sk-live-0123456789",), models=("gpt-4o-mini",)) as provider:
         monkeypatch.setenv("COMETAPI_BASE_URL", provider.base_url)
         monkeypatch.setenv("COMETAPI_API_KEY", "sk-live-0123456789")
         outcome = api.run(
-            SPEC,
+            cometapi_spec,
             target="live",
             out_dir=None,
             selection=api.Selection(only=("happy-path", "auth-401-no-fallback", "server-503-exhausts-then-falls-back")),
@@ -175,33 +165,33 @@ def test_drills_run_on_the_fault_simulator_whatever_target_the_checks_use(tmp_pa
     assert exhausted.fallback_target == "backup" and exhausted.calls[0].server_fallback_attempts == 1
 
 
-def test_fallback_goes_to_the_target_the_policy_names(tmp_path):
+def test_fallback_goes_to_the_target_the_policy_names(child_spec):
     body = "targets:\n  spare: {simulator: cometapi}\npolicy: {fallback: {to: spare}}\n"
-    drills = run_drills(tmp_path, body, only=("server-503-exhausts-then-falls-back",))
+    drills = run_drills(child_spec, body, only=("server-503-exhausts-then-falls-back",))
     drill = drills["server-503-exhausts-then-falls-back"]
     assert drill.status == "passed" and drill.drill.fallback_target == "spare"
     assert drill.drill.calls[0].server_fallback_attempts == 1
 
 
-def test_a_drill_that_fails_on_a_busy_machine_runs_again_slower_and_keeps_the_earlier_runs(tmp_path, monkeypatch):
+def test_a_drill_that_fails_on_a_busy_machine_runs_again_slower_and_keeps_the_earlier_runs(child_spec, monkeypatch):
     import engine.run.drills as drills
 
     monkeypatch.setattr(drills, "QUIET_LATENCY", 0.0)  # every failure counts as "the machine was busy"
-    result = run_drills(tmp_path, "policy: {retry: {max_attempts: 2}}\n", only=("server-503-then-success",))
+    result = run_drills(child_spec, "policy: {retry: {max_attempts: 2}}\n", only=("server-503-then-success",))
     drill = result["server-503-then-success"]
     assert drill.status == "failed"  # a real break fails at every scale
     assert [run.time_scale for run in drill.drill.earlier] == [0.02, 0.1] and drill.drill.time_scale == 0.5
     assert all(any("attempts: expected 3, observed 2" in f for f in run.failures) for run in drill.drill.earlier)
 
 
-def test_a_retry_after_a_hint_above_the_cap_is_a_violation():
+def test_a_retry_after_a_hint_above_the_cap_is_a_violation(cometapi_loaded):
     import asyncio
 
     from engine.judge.drills import drill_mismatches
     from engine.plan.build import build_plan
     from engine.run.drills import Finished, run_drills
 
-    loaded = api.load(SPEC)
+    loaded = cometapi_loaded
     plan = build_plan(loaded, selection=api.Selection(only=("throttled-429-retry-after",)))
     done = Finished(1)
     asyncio.run(run_drills(plan, lambda _run: True, done))  # the client waits Retry-After: 2 and retries

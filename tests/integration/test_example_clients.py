@@ -5,18 +5,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from engine import api
 
-SPEC = Path("examples/clients/cometapi-clients.yaml")
+
+@pytest.fixture(scope="module")
+def examples_spec(repo_root: Path) -> Path:
+    return repo_root / "examples" / "clients" / "cometapi-clients.yaml"
 
 
-def drilled(client: str, only: tuple[str, ...]) -> dict:
-    outcome = api.run(SPEC, out_dir=None, client=client, selection=api.Selection(only=only))
+def drilled(spec: Path, client: str, only: tuple[str, ...]) -> dict:
+    outcome = api.run(spec, out_dir=None, client=client, selection=api.Selection(only=only))
     return {d.id.removeprefix("drill:"): d for d in outcome.results.drills if d.selected}
 
 
-def test_the_sdk_with_default_settings_trusts_a_cut_stream_and_retries_cometapis_invalid_request():
+def test_the_sdk_with_default_settings_trusts_a_cut_stream_and_retries_cometapis_invalid_request(examples_spec):
     drills = drilled(
+        examples_spec,
         "openai-default",
         (
             "stream-clean-cut-is-partial",
@@ -36,7 +42,7 @@ def test_the_sdk_with_default_settings_trusts_a_cut_stream_and_retries_cometapis
     )
 
 
-def test_the_tuned_sdk_keeps_the_policy_except_full_jitter():
+def test_the_tuned_sdk_keeps_the_policy_except_full_jitter(examples_spec):
     only = (
         "stream-clean-cut-is-partial",
         "cometapi-500-invalid-request-not-retried",
@@ -46,7 +52,7 @@ def test_the_tuned_sdk_keeps_the_policy_except_full_jitter():
         "throttled-429-retry-after",
         "retry-jitter",
     )
-    drills = drilled("openai-tuned", only)
+    drills = drilled(examples_spec, "openai-tuned", only)
     failed = {name: [m.message for m in d.mismatches] for name, d in drills.items() if d.status != "passed"}
     assert list(failed) == ["retry-jitter"], failed  # the SDK's jitter is 0.75-1x, not full
     assert failed["retry-jitter"][0].startswith("jittered: expected True, observed False")

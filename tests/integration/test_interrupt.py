@@ -7,11 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-
 import pytest
 
-SPEC = Path("specs/cometapi/chat-completions.yaml").resolve()
 # A drill that waits a full minute on a stalled server: the run is surely still going when signalled.
 SLOW = """
 drills:
@@ -25,9 +22,8 @@ drills:
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, sig, code):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(f"extends: {SPEC}\nversion: 1\nname: stopped\n{SLOW}")
+def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, child_spec, sig, code):
+    spec = child_spec(SLOW, name="stopped")
     out = tmp_path / "out"
     process = subprocess.Popen(
         [sys.executable, "-m", "engine", "run", str(spec), "--out", str(out)],

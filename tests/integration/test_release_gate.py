@@ -38,10 +38,10 @@ def runbook(repo: Path, base_url: str, *args: str) -> subprocess.CompletedProces
 
 
 @pytest.fixture(scope="module")
-def repo(tmp_path_factory, provider) -> Path:
+def repo(tmp_path_factory, provider, repo_root) -> Path:
     """A checkout with the shipped specs whose fixtures were recorded against the provider and committed."""
     root = tmp_path_factory.mktemp("checkout")
-    shutil.copytree("specs", root / "specs")
+    shutil.copytree(repo_root / "specs", root / "specs")
     write_renamed_copy(root / "specs", root / "renamed")
     git(root, "init", "-q")
     for spec in (SPEC, "renamed/cometapi/chat-completions.yaml"):

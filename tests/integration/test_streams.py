@@ -7,19 +7,15 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
-
 import httpx
 import openai
 import pytest
 
-from engine.load.loader import load_spec
+from engine.spec.models import ResponseContract
 from engine.run.http import Outgoing, send
 from engine.sim.faults import FaultServer, FaultStep
 from engine.spec.classify import classify
 
-RULES = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec.classification
-CONTRACT = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec.contract.response
 BROKEN = {
     "stream_disconnect": ("partial", "truncated", "partial_stream"),
     "stream_no_done": ("partial", None, "partial_stream"),
@@ -30,7 +26,17 @@ BROKEN = {
 WELL_FORMED = ["stream_ok", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom", "stream_slow_first_token"]
 
 
-def stream_once(kind: str, wants_usage: bool = True):
+@pytest.fixture(scope="module")
+def rules(cometapi_loaded):
+    return cometapi_loaded.spec.classification
+
+
+@pytest.fixture(scope="module")
+def contract(cometapi_loaded) -> ResponseContract:
+    return cometapi_loaded.spec.contract.response
+
+
+def stream_once(kind: str, contract: ResponseContract, wants_usage: bool = True):
     with FaultServer() as server:
         url = server.script("s", [FaultStep(kind, body_delay=0.05)])
 
@@ -48,33 +54,33 @@ def stream_once(kind: str, wants_usage: bool = True):
                     stream=True,
                     wants_usage=wants_usage,
                 )
-                return await send(client, request, CONTRACT)
+                return await send(client, request, contract)
 
         return asyncio.run(go())
 
 
 @pytest.mark.parametrize("kind", sorted(BROKEN))
-def test_a_broken_stream_is_never_a_success(kind):
-    attempt = stream_once(kind)
+def test_a_broken_stream_is_never_a_success(kind, rules, contract):
+    attempt = stream_once(kind, contract)
     outcome, transport, klass = BROKEN[kind]
     seen = attempt.observation
-    assert (seen.stream.outcome, seen.transport_error, classify(seen, RULES).class_) == (outcome, transport, klass)
+    assert (seen.stream.outcome, seen.transport_error, classify(seen, rules).class_) == (outcome, transport, klass)
     assert seen.stream.content_chars > 0  # what arrived is kept as evidence
-    assert classify(seen, RULES).class_ != "success"
+    assert classify(seen, rules).class_ != "success"
 
 
 @pytest.mark.parametrize("kind", WELL_FORMED)
-def test_well_formed_variations_are_complete_answers(kind):
-    attempt = stream_once(kind)
+def test_well_formed_variations_are_complete_answers(kind, rules, contract):
+    attempt = stream_once(kind, contract)
     seen = attempt.observation
-    assert seen.stream.outcome == "success" and seen.parser == "ok" and classify(seen, RULES).class_ == "success"
+    assert seen.stream.outcome == "success" and seen.parser == "ok" and classify(seen, rules).class_ == "success"
     assert attempt.document["choices"][0]["message"]["content"] == "Hello, world."
     assert seen.stream.first_token_ms is not None and seen.stream.done_events == 1 and seen.stream.usage_seen
 
 
-def test_keep_alives_are_counted_and_slow_first_tokens_measured():
-    assert stream_once("stream_keepalive").observation.stream.keep_alives > 0
-    assert stream_once("stream_slow_first_token").observation.stream.first_token_ms >= 45
+def test_keep_alives_are_counted_and_slow_first_tokens_measured(contract):
+    assert stream_once("stream_keepalive", contract).observation.stream.keep_alives > 0
+    assert stream_once("stream_slow_first_token", contract).observation.stream.first_token_ms >= 45
 
 
 def test_a_missing_usage_chunk_or_finish_reason_is_reported():
@@ -91,7 +97,7 @@ def test_a_missing_usage_chunk_or_finish_reason_is_reported():
     assert stream_outcome(state, None, wants_usage=False) == ("partial", "missing_field", ["finish_reason"])
 
 
-def test_the_openai_sdk_calls_a_truncated_stream_complete_and_runbook_does_not(tmp_path):
+def test_the_openai_sdk_calls_a_truncated_stream_complete_and_runbook_does_not(tmp_path, contract):
     script = tmp_path / "faults.yaml"
     script.write_text("faults: [stream_no_done]\n")
     process = subprocess.Popen(
@@ -114,5 +120,5 @@ def test_the_openai_sdk_calls_a_truncated_stream_complete_and_runbook_does_not(t
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
     assert "".join(pieces) == "Hello, world."  # the SDK: no error, a complete-looking answer
-    seen = stream_once("stream_no_done").observation  # runbook, same fault: partial
+    seen = stream_once("stream_no_done", contract).observation  # runbook, same fault: partial
     assert seen.stream.outcome == "partial" and seen.parser == "stream_truncated"

@@ -2,229 +2,137 @@
 
 Used to prove that a broken server becomes recorded data, never an exception or a hang.
 Loopback only, ephemeral port, stopped by the fixture.
+
+The paths that are fault kinds (FAULTS) are played from a `FaultStep` by the fault simulator's own
+code (engine.sim.playback), on the same raw-socket server base, so every path lives under one base
+URL as a provider's would. The other behaviours (BEHAVIOURS) are not fault kinds: a close with no
+answer, huge, deep or gzipped bodies, echoes of request headers, an error with a numeric code, a
+completion whose content is a secret. Their OpenAI JSON is built by engine.sim.wire. Unlike the
+simulators, this server sends no fingerprint header: it stands for somebody else's server.
 """
 
 from __future__ import annotations
 
-import json
-import socket
-import socketserver
-import struct
-import threading
-import time
+import asyncio
+import functools
+import gzip
+from collections.abc import Callable
+
+from engine.run.drills import closed_port  # one helper for engine and tests
+from engine.sim import wire
+from engine.sim.faults import FaultStep
+from engine.sim.incoming import Incoming
+from engine.sim.playback import play
+from engine.sim.rawserver import RawServer
+
+__all__ = ["SECRET_ECHO_PATH", "HostileServer", "closed_port"]
 
 SECRET_ECHO_PATH = "/echo-auth"
 
-
-def _response(status: str, body: bytes, content_type: str = "application/json", extra: str = "") -> bytes:
-    head = (
-        f"HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {len(body)}\r\n"
-        f"connection: close\r\n{extra}\r\n"
-    )
-    return head.encode() + body
-
-
-def _chat(content: str) -> bytes:
-    return json.dumps(
-        {
-            "id": "x",
-            "object": "chat.completion",
-            "model": "m",
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        }
-    ).encode()
+FAULTS = {
+    "reset": FaultStep("reset"),
+    "html502": FaultStep("html_502"),
+    "truncated": FaultStep("close_mid_body"),
+    "stall": FaultStep("stall"),
+    "drip": FaultStep("slow_body", body_delay=0.1),  # a valid body, 16 bytes every 0.1 s
+    "invalid-json": FaultStep("invalid_json"),
+    "redirect": FaultStep("redirect"),
+    "schema-drift": FaultStep("schema_drift"),
+    "empty-content": FaultStep("empty_content"),
+}
 
 
-class _Handler(socketserver.BaseRequestHandler):
-    def handle(self) -> None:
-        head, body = self._read_request()
-        path = head.split(b" ", 2)[1].decode() if head.count(b" ") >= 2 else "/"
-        action = getattr(self, "do_" + path.strip("/").replace("-", "_"), self.do_missing_route)
-        try:
-            action(head)
-        except OSError:
-            pass
-
-    def _read_request(self) -> tuple[bytes, bytes]:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = self.request.recv(65536)
-            if not chunk:
-                return data, b""
-            data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
-                length = int(line.split(b":")[1])
-        while len(body) < length:
-            chunk = self.request.recv(65536)
-            if not chunk:
-                break
-            body += chunk
-        return head, body
-
-    def _send(self, data: bytes) -> None:
-        self.request.sendall(data)
-
-    def do_reset(self, _head: bytes) -> None:
-        self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        self.request.close()
-
-    def do_close(self, _head: bytes) -> None:
-        self.request.shutdown(socket.SHUT_RDWR)
-
-    def do_html502(self, _head: bytes) -> None:
-        self._send(
-            _response(
-                "502 Bad Gateway",
-                b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>",
-                "text/html",
-            )
-        )
-
-    def do_truncated(self, _head: bytes) -> None:
-        self._send(b'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"id": "x"')
-        self.request.shutdown(socket.SHUT_RDWR)
-
-    def do_stall(self, _head: bytes) -> None:
-        time.sleep(3)
-
-    def do_drip(self, _head: bytes) -> None:
-        self._send(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n")
-        for _ in range(100):
-            time.sleep(0.05)
-            self._send(b" ")
-
-    def do_huge(self, _head: bytes) -> None:
-        self._send(_response("200 OK", b"[" + b"0," * 1_500_000 + b"0]"))
-
-    def do_invalid_json(self, _head: bytes) -> None:
-        self._send(_response("200 OK", b"{not json"))
-
-    def do_redirect(self, _head: bytes) -> None:
-        self._send(_response("301 Moved Permanently", b"", "text/html", "location: /v1/chat/completions\r\n"))
-
-    def do_error_in_200(self, _head: bytes) -> None:
-        self._send(
-            _response(
-                "200 OK",
-                json.dumps({"error": {"message": "upstream failed", "type": "server_error", "code": 500}}).encode(),
-            )
-        )
-
-    def do_schema_drift(self, _head: bytes) -> None:
-        self._send(_response("200 OK", json.dumps({"id": "x", "object": "chat.completion"}).encode()))
-
-    def do_empty_content(self, _head: bytes) -> None:
-        self._send(_response("200 OK", _chat("")))
-
-    def do_ok(self, _head: bytes) -> None:
-        self._send(_response("200 OK", _chat("the secret prompt answer"), extra="x-request-id: req_hostile_1\r\n"))
-
-    def do_echo_auth(self, head: bytes) -> None:
-        auth = next(
-            (
-                line.split(b":", 1)[1].strip()
-                for line in head.split(b"\r\n")
-                if line.lower().startswith(b"authorization:")
-            ),
-            b"",
-        )
-        message = b"bad key " + auth
-        self._send(
-            _response(
-                "401 Unauthorized",
-                json.dumps(
-                    {"error": {"message": message.decode(), "type": "auth", "code": "invalid_api_key"}}
-                ).encode(),
-            )
-        )
-
-    def do_missing_route(self, _head: bytes) -> None:
-        self._send(_response("404 Not Found", b'{"error": {"message": "no route", "code": "not_found"}}'))
-
-
-class HostileServer:
+class HostileServer(RawServer):
     """Context manager: `with HostileServer() as server: server.url('/reset')`."""
 
-    def __init__(self) -> None:
-        socketserver.ThreadingTCPServer.allow_reuse_address = True
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    def __enter__(self) -> HostileServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+    thread_name = "runbook-hostile"
 
     def url(self, path: str) -> str:
         return self.base_url + path
 
+    async def answer(self, request: Incoming, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        name = request.target.strip("/")
+        if name in FAULTS:
+            return await play(FAULTS[name], reader, writer, mark=lambda: None)
+        writer.write(BEHAVIOURS.get(name, _missing_route)(request))
+        await writer.drain()
+        return False  # each answer here ends its connection
 
-from engine.run.drills import closed_port  # noqa: E402,F401 - one helper for engine and tests
+
+def _response(status: int, body: bytes, content_type: str = wire.JSON_TYPE, headers: wire.Headers = ()) -> bytes:
+    return wire.http_response(status, body, content_type, (("connection", "close"), *headers))
 
 
-def _gzip_bomb() -> bytes:
-    import gzip
+def _json(document: object) -> bytes:
+    return wire.to_json(document, spaced=True).encode()
 
+
+def _chat(content: str) -> bytes:
+    """A completion with no `created` and no `usage`: what a client needs, and less."""
+    return _json(wire.completion(wire.Answer(id="x", model="m"), content))
+
+
+def _close(_request: Incoming) -> bytes:
+    return b""  # the connection ends with no answer
+
+
+def _ok(_request: Incoming) -> bytes:
+    return _response(200, _chat("the secret prompt answer"), headers=(("x-request-id", "req_hostile_1"),))
+
+
+def _huge(_request: Incoming) -> bytes:
+    return _response(200, b"[" + b"0," * 1_500_000 + b"0]")
+
+
+def _error_in_200(_request: Incoming) -> bytes:
+    """Unlike the fault kind error_in_200, its code is a number."""
+    return _response(200, _json(wire.error_envelope("upstream failed", 500, "server_error")))
+
+
+def _echo_auth(request: Incoming) -> bytes:
+    message = "bad key " + request.headers.get("authorization", "")
+    return _response(401, _json(wire.error_envelope(message, "invalid_api_key", "auth")))
+
+
+def _missing_route(_request: Incoming) -> bytes:
+    return _response(404, _json(wire.error_envelope("no route", "not_found")))
+
+
+def _deep_json(_request: Incoming) -> bytes:
+    return _response(200, b"[" * 200_000)
+
+
+def _gzip(_request: Incoming) -> bytes:
+    return _response(200, gzip.compress(_chat("zipped")), headers=(("content-encoding", "gzip"),))
+
+
+@functools.cache
+def _bomb() -> bytes:
     return gzip.compress(b"\0" * 50_000_000, compresslevel=9)
 
 
-_BOMB = None
+def _gzip_bomb(_request: Incoming) -> bytes:
+    return _response(200, _bomb(), headers=(("content-encoding", "gzip"),))
 
 
-def _bomb() -> bytes:
-    global _BOMB
-    if _BOMB is None:
-        _BOMB = _gzip_bomb()
-    return _BOMB
+def _double_gzip(_request: Incoming) -> bytes:
+    return _response(200, b"x" * 10, headers=(("content-encoding", "gzip, gzip"),))
 
 
-def _deep_json(_self, _head: bytes) -> None:
-    _self._send(_response("200 OK", b"[" * 200_000))
+def _echo_request_id(request: Incoming) -> bytes:
+    value = request.headers.get("x-client-request-id", "none")
+    return _response(200, _chat("x"), headers=(("x-request-id", value),))
 
 
-def _gzip(_self, _head: bytes) -> None:
-    import gzip
-
-    _self._send(_response("200 OK", gzip.compress(_chat("zipped")), extra="content-encoding: gzip\r\n"))
-
-
-def _gzip_bomb_route(_self, _head: bytes) -> None:
-    _self._send(_response("200 OK", _bomb(), extra="content-encoding: gzip\r\n"))
-
-
-def _double_gzip(_self, _head: bytes) -> None:
-    _self._send(_response("200 OK", b"x" * 10, extra="content-encoding: gzip, gzip\r\n"))
-
-
-_Handler.do_deep_json = _deep_json
-_Handler.do_gzip = _gzip
-_Handler.do_gzip_bomb = _gzip_bomb_route
-_Handler.do_double_gzip = _double_gzip
-
-
-def _echo_request_id(_self, head: bytes) -> None:
-    value = next(
-        (
-            line.split(b":", 1)[1].strip()
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"x-client-request-id:")
-        ),
-        b"none",
-    )
-    _self._send(_response("200 OK", _chat("x"), extra=f"x-request-id: {value.decode()}\r\n"))
-
-
-_Handler.do_echo_request_id = _echo_request_id
+BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
+    "close": _close,
+    "ok": _ok,
+    "huge": _huge,
+    "error-in-200": _error_in_200,
+    SECRET_ECHO_PATH.strip("/"): _echo_auth,
+    "deep-json": _deep_json,
+    "gzip": _gzip,
+    "gzip-bomb": _gzip_bomb,
+    "double-gzip": _double_gzip,
+    "echo-request-id": _echo_request_id,
+}

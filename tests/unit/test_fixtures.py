@@ -37,11 +37,11 @@ def test_drift_removed_and_changed_break_added_is_tolerated():
     assert not only_added.breaking and only_added.added == ("body.x",)
 
 
-def test_fixtures_round_trip_through_a_live_target(tmp_path, provider):
+def test_fixtures_round_trip_through_a_live_target(tmp_path, provider, repo_root):
     from conftest import PROVIDER_KEY
 
     spec_dir = tmp_path / "specs"
-    shutil.copytree("specs", spec_dir)
+    shutil.copytree(repo_root / "specs", spec_dir)
     spec = spec_dir / "cometapi" / "chat-completions.yaml"
     env = {"COMETAPI_BASE_URL": provider.base_url, "COMETAPI_API_KEY": PROVIDER_KEY}
 

@@ -1,18 +1,22 @@
-from pathlib import Path
-
 import pytest
 
 from engine.core.errors import UsageError
-from engine.load.loader import load_spec
 from engine.plan.build import build_plan
 from engine.plan.select import Selection
 
-LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
-ALL = [c.id for c in LOADED.spec.checks]
+@pytest.fixture(scope="module")
+def chosen(cometapi_loaded):
+    """chosen(**selection): the ids of the checks a selection of the shipped spec runs."""
+
+    def ids(**selection) -> list[str]:
+        return [step.check.id for step in build_plan(cometapi_loaded, selection=Selection(**selection)).steps]
+
+    return ids
 
 
-def chosen(**selection) -> list[str]:
-    return [step.check.id for step in build_plan(LOADED, selection=Selection(**selection)).steps]
+@pytest.fixture(scope="module")
+def all_checks(cometapi_loaded) -> list[str]:
+    return [c.id for c in cometapi_loaded.spec.checks]
 
 
 def test_no_selection_runs_everything():
