@@ -75,7 +75,7 @@ async def httpx_sse_stream(url: str) -> int:
     async with httpx.AsyncClient(timeout=60) as client:
         async with aconnect_sse(client, "POST", url, content=b'{"stream": true}') as source:
             async for event in source.aiter_sse():
-                if event.data != "[DONE]":
+                if event.data != wire.DONE:
                     json.loads(event.data)
                     chunks += 1
     return chunks

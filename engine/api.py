@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.core.errors import Problem, SpecError, UsageError
+from engine.core.loopback import loopback_address
 from engine.core.redact import scrub_tree
 from engine.core.registry import EXTENSION_POINTS
 from engine.judge.assemble import assemble
@@ -244,8 +245,10 @@ def serve_fault_script(
     from engine.sim.standalone import open_log, serve_script
 
     loaded = load_fault_script(Path(script))
-    if host not in ("127.0.0.1", "::1", "localhost"):
-        raise UsageError(f"the fault simulator listens on loopback only, not {host!r}")
+    try:
+        host = loopback_address(host, "the fault simulator")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     try:
         log = open_log(log_path)
     except OSError as exc:

@@ -70,6 +70,18 @@ def child_spec(tmp_path: Path, cometapi_spec: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
+def cwd_elsewhere(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run from an empty directory that holds none of the test's files.
+
+    runbook shows a spec's path relative to the working directory when the file is inside it, and in
+    full otherwise: from here, the files of tmp_path are always shown in full.
+    """
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    monkeypatch.chdir(elsewhere)
+    return elsewhere
+
+
+@pytest.fixture
 def at_the_written_scale(monkeypatch: pytest.MonkeyPatch) -> None:
     """Judge a drill at its own time scale even on a busy machine (no slower re-run).
 

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
-from conftest import SIM_KEY
+from conftest import REPO_ROOT, SIM_KEY
 from engine import api
 from engine.cli.commands import main
 from support.provider import WellBehavedProvider
 
-README = Path("README.md").read_text(encoding="utf-8")
+
+def blocks(readme: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", readme, flags=re.S)
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+def documented_commands(readme: str) -> list[str]:
+    """The README's command synopses: lines such as `runbook run SPEC [--target NAME] ...`."""
+    return [line for line in readme.splitlines() if line.startswith("runbook ") and "[" in line]
 
 
-def test_the_example_spec_validates_and_runs(tmp_path):
-    (spec_text,) = blocks("yaml")
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "documented_command" in metafunc.fixturenames:
+        commands = documented_commands((REPO_ROOT / "README.md").read_text(encoding="utf-8"))
+        metafunc.parametrize("documented_command", commands)
+
+
+@pytest.fixture(scope="module")
+def readme(repo_root) -> str:
+    return (repo_root / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_example_spec_validates_and_runs(tmp_path, readme):
+    (spec_text,) = blocks(readme, "yaml")
     spec = tmp_path / "example.yaml"
     spec.write_text(spec_text)
     assert api.validate_specs([spec]) == []
@@ -33,29 +46,33 @@ def test_the_example_spec_validates_and_runs(tmp_path):
     assert on_live.results.summary.verdict == "ready" and on_live.exit_code == 0
 
 
-def test_the_openai_sdk_example_runs_against_the_simulator(sim_server):
-    (snippet,) = blocks("python")
+def test_the_openai_sdk_example_runs_against_the_simulator(sim_server, readme):
+    (snippet,) = blocks(readme, "python")
+    assert "http://127.0.0.1:8787" in snippet and '"sk-test"' in snippet  # what is replaced below
     code = snippet.replace("http://127.0.0.1:8787", sim_server.base_url).replace('"sk-test"', f'"{SIM_KEY}"')
     scope: dict = {}
     exec(compile(code, "README.md", "exec"), scope)
     assert scope["reply"].choices[0].message.content == '{"status":"ok"}'
 
 
-def test_the_quickstart_names_exactly_the_two_setup_commands():
-    quickstart = README.split("## Quickstart", 1)[1].split("##", 1)[0]
-    commands = [line.split("#")[0].strip() for line in blocks("sh")[0].splitlines() if line.strip()]
+def test_the_quickstart_names_exactly_the_two_setup_commands(readme):
+    quickstart = readme.split("## Quickstart", 1)[1].split("##", 1)[0]
+    commands = [line.split("#")[0].strip() for line in blocks(readme, "sh")[0].splitlines() if line.strip()]
     assert commands == ["make demo", "make test"] and "make demo" in quickstart
 
 
-@pytest.mark.parametrize("line", [l for l in README.splitlines() if l.startswith("runbook ") and "[" in l])
-def test_every_documented_option_exists(line):
-    command = main.commands[line.split()[1]]
+def test_the_readme_documents_commands(readme):
+    assert len(documented_commands(readme)) >= 3
+
+
+def test_every_documented_option_exists(documented_command):
+    command = main.commands[documented_command.split()[1]]
     options = {opt for param in command.params for opt in getattr(param, "opts", [])}
-    documented = set(re.findall(r"(--[a-z-]+)", line))
+    documented = set(re.findall(r"(--[a-z-]+)", documented_command))
     assert documented <= options, f"README documents {documented - options} for {command.name}"
 
 
-def test_every_exit_code_is_documented():
+def test_every_exit_code_is_documented(readme):
     from engine import cli
 
     for code in (
@@ -67,16 +84,12 @@ def test_every_exit_code_is_documented():
         cli.EXIT_SIGINT,
         cli.EXIT_SIGTERM,
     ):
-        assert re.search(rf"^\| {code} \|", README, flags=re.M)
+        assert re.search(rf"^\| {code} \|", readme, flags=re.M)
 
 
-def test_the_quoted_drill_failure_is_what_runbook_reports(tmp_path):
-    quoted = next(line for line in README.splitlines() if line.startswith("drill:retry-jitter: "))
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-        "policy: {retry: {jitter: none}}\n"
-    )
+def test_the_quoted_drill_failure_is_what_runbook_reports(readme, child_spec):
+    quoted = next(line for line in readme.splitlines() if line.startswith("drill:retry-jitter: "))
+    spec = child_spec("policy: {retry: {jitter: none}}\n", name="x")
     outcome = api.run(spec, out_dir=None, selection=api.Selection(only=("retry-jitter",)))
     (drill,) = [d for d in outcome.results.drills if d.selected]
 
@@ -86,23 +99,19 @@ def test_the_quoted_drill_failure_is_what_runbook_reports(tmp_path):
     assert [shape(f"{drill.id}: {m.message}") for m in drill.mismatches if m.field == "jittered"] == [shape(quoted)]
 
 
-def test_the_fault_script_example_is_valid(tmp_path):
+def test_the_fault_script_example_is_valid(tmp_path, readme):
     from engine.load.loader import load_fault_script
 
-    script_block = README.split("serve a fault script", 1)[1].split("```", 2)[1]
+    script_block = readme.split("serve a fault script", 1)[1].split("```", 2)[1]
     script = tmp_path / "faults.yaml"
     script.write_text(script_block.lstrip("\n"))
     assert [f.kind for f in load_fault_script(script).faults] == ["status", "reset", "ok"]
 
 
-def test_the_example_client_passes_the_drills_it_is_written_for(tmp_path):
-    (client,) = blocks("py")
-    (tmp_path / "app_probe.py").write_text(client)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-        "clients:\n  app:\n    command: [python, app_probe.py]\n"
-    )
+def test_the_example_client_passes_the_drills_it_is_written_for(readme, child_spec):
+    (client,) = blocks(readme, "py")
+    spec = child_spec("clients:\n  app:\n    command: [python, app_probe.py]\n", name="x")
+    (spec.parent / "app_probe.py").write_text(client)
     only = ("server-503-then-success", "auth-401-no-fallback", "bad-request-not-retried", "throttled-429-retry-after")
     outcome = api.run(spec, out_dir=None, client="app", selection=api.Selection(only=only))
     drills = {d.id: (d.status, [m.message for m in d.mismatches]) for d in outcome.results.drills if d.selected}

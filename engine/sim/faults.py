@@ -19,7 +19,7 @@ from engine.core.latency import LatencyProbe
 from engine.sim import wire
 from engine.sim.incoming import Incoming
 from engine.sim.playback import comet_error_response, play
-from engine.sim.rawserver import RawServer
+from engine.sim.rawserver import Channel, RawServer
 from engine.sim.scripts import (
     CALL_SCOPE,
     DEFAULT_SCOPE,
@@ -83,9 +83,11 @@ class FaultServer(RawServer):
         step, attempt = found
         if step.delay:
             await asyncio.sleep(step.delay)
-        return await play(
-            step, reader, writer, lambda: self._scripts.answered(attempt, self.now()), wire.SIMULATOR_HEADERS
-        )
+
+        def mark() -> None:
+            self._scripts.answered(attempt, self.now())
+
+        return await play(step, Channel(reader, writer, mark, wire.SIMULATOR_HEADERS))
 
 
 async def _refuse(writer: asyncio.StreamWriter, status: int, message: str, code: str) -> bool:

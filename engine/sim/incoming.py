@@ -22,7 +22,6 @@ BadRequest = h11.RemoteProtocolError  # a request framed so the connection canno
 class Incoming:
     """One request as the servers act on it: header names lower-cased, repeats joined by ", "."""
 
-    method: str
     target: str
     headers: dict[str, str]
 
@@ -68,4 +67,4 @@ def _incoming(event: h11.Request) -> Incoming:
     for raw_name, raw_value in event.headers:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return Incoming(event.method.decode("latin-1"), event.target.decode("latin-1"), headers)
+    return Incoming(event.target.decode("latin-1"), headers)

@@ -2,9 +2,9 @@
 
 A TCP reset is a reset (SO_LINGER 0), a truncated body is a truncated body, a stall holds the
 connection until the client leaves. Bodies are built by wire.py in the fault simulator's shape
-(the least a client needs, spaced JSON); only the deliberately broken bytes are written here.
+(the least a client needs, spaced JSON); only broken bytes and the HTML page are written here.
 `play` calls `mark` just before the last bytes of an answer, and says whether the connection may
-carry another request. `server_headers` end every head (the fault simulator's fingerprint).
+carry another request; the `Channel` also names the headers that end every head.
 """
 
 from __future__ import annotations
@@ -14,14 +14,11 @@ import socket
 import struct
 import time
 from collections.abc import Callable
-from typing import Any
 
 from engine.sim import wire
-from engine.sim.rawserver import until_client_leaves
+from engine.sim.rawserver import Channel, until_client_leaves
 from engine.sim.scripts import FaultStep
 from engine.sim.streams import play_stream
-
-Mark = Callable[[], None]
 
 STATUS_REPLY = '{"status":"ok"}'
 BROKEN_JSON = b'{"id": "chatcmpl-x", "choices": ['
@@ -29,32 +26,26 @@ BAD_GATEWAY_PAGE = b"<html><head><title>502 Bad Gateway</title></head><body><h1>
 SLOW_PIECE = 16  # bytes a slow body writes at a time
 
 
-async def play(
-    step: FaultStep,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    mark: Mark,
-    server_headers: wire.Headers = (),
-) -> bool:
+async def play(step: FaultStep, channel: Channel) -> bool:
     """Answer one attempt as `step` says; False: do not reuse the connection."""
     if step.kind.startswith("stream_"):
-        return await play_stream(step, reader, writer, mark, server_headers)
+        return await play_stream(step, channel)
     if step.kind == "reset":
-        _reset(writer, mark)
+        _reset(channel)
         return False
     if step.kind == "stall":
-        await until_client_leaves(reader)
+        await until_client_leaves(channel.reader)
         return False
     if step.kind == "close_mid_body":
-        await _close_mid_body(step, writer, mark, server_headers)
+        await _close_mid_body(step, channel)
         return False
     if step.kind == "slow_body":
-        await _slow_body(step, writer, mark, server_headers)
+        await _slow_body(step, channel)
         return True
-    answer = canned(step, server_headers)
-    mark()
-    writer.write(answer)
-    await writer.drain()
+    answer = canned(step, channel.server_headers)
+    channel.mark()
+    channel.writer.write(answer)
+    await channel.writer.drain()
     return True
 
 
@@ -83,56 +74,53 @@ def _canned_parts(step: FaultStep) -> tuple[int, bytes, str]:
     raise ValueError(f"unknown fault kind {kind!r}")
 
 
-def _reset(writer: asyncio.StreamWriter, mark: Mark) -> None:
+def _reset(channel: Channel) -> None:
     """A TCP reset: closing with a zero linger sends RST instead of FIN."""
-    mark()
-    sock = writer.get_extra_info("socket")
+    channel.mark()
+    sock = channel.writer.get_extra_info("socket")
     if sock is not None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    writer.transport.abort()
+    channel.writer.transport.abort()
 
 
-async def _close_mid_body(
-    step: FaultStep, writer: asyncio.StreamWriter, mark: Mark, server_headers: wire.Headers
-) -> None:
+async def _close_mid_body(step: FaultStep, channel: Channel) -> None:
     """A head promising the whole completion, half of it, then the connection ends."""
     body = _json(drill_completion("ok"))
-    mark()
-    writer.write(_json_head(len(body), step, server_headers) + body[: len(body) // 2])
-    await writer.drain()
-    writer.transport.abort()
+    channel.mark()
+    channel.writer.write(_json_head(len(body), step, channel) + body[: len(body) // 2])
+    await channel.writer.drain()
+    channel.writer.transport.abort()
 
 
-async def _slow_body(step: FaultStep, writer: asyncio.StreamWriter, mark: Mark, server_headers: wire.Headers) -> None:
+async def _slow_body(step: FaultStep, channel: Channel) -> None:
     """The completion a few bytes at a time, `step.body_delay` apart."""
     body = _json(drill_completion("ok"))
-    writer.write(_json_head(len(body), step, server_headers))
+    channel.writer.write(_json_head(len(body), step, channel))
     for index in range(0, len(body), SLOW_PIECE):
         if index + SLOW_PIECE >= len(body):
-            mark()
-        writer.write(body[index : index + SLOW_PIECE])
-        await writer.drain()
+            channel.mark()
+        channel.writer.write(body[index : index + SLOW_PIECE])
+        await channel.writer.drain()
         await asyncio.sleep(step.body_delay)
 
 
-def _json_head(length: int, step: FaultStep, server_headers: wire.Headers) -> bytes:
-    sized = (("content-type", wire.JSON_TYPE), ("content-length", str(length)), *step.headers, *server_headers)
-    return wire.http_head(200, sized)
+def _json_head(length: int, step: FaultStep, channel: Channel) -> bytes:
+    return wire.sized_head(200, length, headers=(*step.headers, *channel.server_headers))
 
 
-def drill_completion(content: str) -> dict[str, Any]:
+def drill_completion(content: str) -> wire.Document:
     """The fault simulator's completion: the fields a client needs, nothing more."""
     answer = wire.Answer(id="chatcmpl-drill", model="sim", created=int(time.time()))
     return wire.completion(answer, content, usage=wire.token_usage(5, 2))
 
 
-def _schema_drift() -> dict[str, Any]:
+def _schema_drift() -> wire.Document:
     """A completion that lost its choices."""
     answer = wire.Answer(id="chatcmpl-drift", model="m")
     return {name: value for name, value in wire.completion(answer, "").items() if name != "choices"}
 
 
-def _with_extra_fields() -> dict[str, Any]:
+def _with_extra_fields() -> wire.Document:
     """A valid completion carrying fields no client was written for, at every level."""
     document = drill_completion(STATUS_REPLY)
     document.update({"system_fingerprint": "fp_runbook", "service_tier": "default", "x_provider": {"region": "eu-1"}})
@@ -143,7 +131,7 @@ def _with_extra_fields() -> dict[str, Any]:
     return document
 
 
-def _comet_error(message: str, code: str) -> dict[str, Any]:
+def _comet_error(message: str, code: str) -> wire.Document:
     return wire.error_envelope(message, code, wire.COMET_ERROR_TYPE, param="")
 
 
@@ -152,11 +140,11 @@ def comet_error_response(status: int, message: str, code: str, server_headers: w
     return wire.http_response(status, _json(_comet_error(message, code)), headers=server_headers)
 
 
-def _json(document: dict[str, Any]) -> bytes:
+def _json(document: wire.Document) -> bytes:
     return wire.to_json(document, spaced=True).encode()
 
 
-_BODIES: dict[str, Callable[[], dict[str, Any]]] = {
+_BODIES: dict[str, Callable[[], wire.Document]] = {
     "ok": lambda: drill_completion(STATUS_REPLY),
     "empty_content": lambda: drill_completion(""),
     "extra_fields": _with_extra_fields,

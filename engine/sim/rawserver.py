@@ -14,12 +14,29 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Self
 
+from engine.core.loopback import loopback_address
 from engine.sim.incoming import BadRequest, Incoming, RequestReader
+from engine.sim.wire import Headers
 
 START_TIMEOUT = 5.0
 STALL_LIMIT = 300.0  # seconds a connection is held without an answer at the most
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One connection as an answer writes to it.
+
+    `mark` is called just before the answer's last bytes (the fault simulator logs the time);
+    `server_headers` end every head the answer writes (the simulators' fingerprint)."""
+
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    mark: Callable[[], None] = lambda: None
+    server_headers: Headers = ()
 
 
 class RawServer:
@@ -28,7 +45,7 @@ class RawServer:
     thread_name = "runbook-raw-http"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._host, self._port = host, port
+        self._host, self._port = loopback_address(host, "the fault server"), port
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None

@@ -8,7 +8,6 @@ with its own event loop in a daemon thread, and stops it on `stop()`.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import signal
 import socket
@@ -19,6 +18,7 @@ from types import TracebackType
 
 import uvicorn
 
+from engine.core.loopback import loopback_address
 from engine.sim.app import create_app
 from engine.sim.config import SimConfig
 
@@ -39,7 +39,7 @@ class SimServer:
 
     def __init__(self, config: SimConfig, host: str = "127.0.0.1", port: int = 0) -> None:
         self._config = config
-        self._host = _loopback(host)
+        self._host = loopback_address(host)
         self._requested_port = port
         self._port: int | None = None
         self._socket: socket.socket | None = None
@@ -156,22 +156,6 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def _loopback(host: str) -> str:
-    """`host` if it is a loopback IP address ("localhost" means 127.0.0.1).
-
-    The simulator accepts throwaway keys, so it never listens beyond loopback.
-    """
-    if host == "localhost":
-        return "127.0.0.1"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        raise ValueError(f"simulator host must be a loopback IP address, got {host!r}") from None
-    if not address.is_loopback:
-        raise ValueError(f"simulator host must be a loopback IP address, got {host!r}")
-    return str(address)
 
 
 def _bind(host: str, port: int) -> socket.socket:

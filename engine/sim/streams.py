@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 
 from engine.sim import wire
-from engine.sim.rawserver import until_client_leaves
+from engine.sim.rawserver import Channel, until_client_leaves
 from engine.sim.scripts import FaultStep
 
-Mark = Callable[[], None]
+Mark = Callable[[], None]  # called just before the answer's last bytes
 
 STREAM_PIECES = ("Hel", "lo, ", "wor", "ld.")
 BOM = b"\xef\xbb\xbf"
@@ -32,29 +32,23 @@ ERROR_EVENT = wire.sse_event(
 GONE, END, ON = "gone", "end", "on"  # after a cut: the connection is over / end the body now / go on
 
 
-async def play_stream(
-    step: FaultStep,
-    reader: asyncio.StreamReader,
-    writer: asyncio.StreamWriter,
-    mark: Mark,
-    server_headers: wire.Headers = (),
-) -> bool:
-    """Stream the answer with `step`'s fault, calling `mark` just before its last bytes; always False."""
-    writer.write(_head(step, server_headers))
+async def play_stream(step: FaultStep, channel: Channel) -> bool:
+    """Stream the answer with `step`'s fault, marking just before its last bytes; always False."""
+    channel.writer.write(_head(step, channel.server_headers))
     events = stream_events(step)
     for index, event in enumerate(events):
         if index == step.after and step.kind in CUT_KINDS:
-            cut = await _cut(step, reader, writer, mark)
+            cut = await _cut(step, channel)
             if cut == GONE:
                 return False
             if cut == END:
                 break
         last = index == len(events) - 1  # the [DONE] event
         if last and step.kind == "stream_no_done":
-            mark()
+            channel.mark()
             break
-        await _send_event(step, writer, index, event, mark if last else None)
-    await _chunk(writer, b"")
+        await _send_event(step, channel.writer, index, event, channel.mark if last else None)
+    await _chunk(channel.writer, b"")
     return False
 
 
@@ -70,23 +64,23 @@ def stream_events(step: FaultStep) -> list[bytes]:
     return events
 
 
-async def _cut(step: FaultStep, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, mark: Mark) -> str:
+async def _cut(step: FaultStep, channel: Channel) -> str:
     """The scripted fault at event `step.after`: GONE, END or ON (see above)."""
-    kind = step.kind
+    kind, writer = step.kind, channel.writer
     if kind == "stream_disconnect":  # a clean FIN mid-body: what arrived stays readable
-        mark()
+        channel.mark()
         await writer.drain()
         writer.close()
         return GONE
     if kind == "stream_stall":
         await writer.drain()
-        await until_client_leaves(reader)
+        await until_client_leaves(channel.reader)
         return GONE
     if kind == "stream_clean_cut":  # a proper end of body mid-answer: no finish_reason, no [DONE]
-        mark()
+        channel.mark()
         return END
     if kind == "stream_error_event":
-        mark()
+        channel.mark()
         await _chunk(writer, ERROR_EVENT)
         return END
     await _chunk(writer, MALFORMED_EVENT)  # stream_malformed: one broken event, then the rest

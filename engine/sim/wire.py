@@ -11,8 +11,8 @@ the simulators and test servers put on the wire:
     model_list(models)                the `GET /v1/models` list
     to_json(document)                 JSON text: compact, or spaced as `json.dumps` writes by default
     sse_event(data), sse_comment      one server-sent event as text; `DONE` is a stream's last data
-    http_response, http_head,         HTTP/1.1 bytes for the raw-socket servers; SIMULATOR_HEADERS
-    http_chunk                        is the fingerprint every runbook simulator answers with
+    http_response, sized_head,        HTTP/1.1 bytes for the raw-socket servers; SIMULATOR_HEADERS
+    http_head, http_chunk             is the fingerprint every runbook simulator answers with
 
 A field given as None is left out, so each server keeps its own shape: the built-in simulator sends
 every field OpenAI sends, the fault simulator the least a client needs.
@@ -72,11 +72,9 @@ def token_usage(prompt_tokens: int, completion_tokens: int, details: bool = Fals
 def completion(answer: Answer, content: str, finish_reason: str = "stop", usage: Document | None = None) -> Document:
     """A non-streaming `chat.completion` object with one choice."""
     message: Document = {"role": "assistant", "content": content}
-    choice: Document = {"index": 0, "message": message}
     if answer.openai_nulls:
         message["refusal"] = None
-        choice["logprobs"] = None
-    choice["finish_reason"] = finish_reason
+    choice = _choice(answer, "message", message, finish_reason)
     return _with_usage(_object(answer, "chat.completion", [choice]), usage)
 
 
@@ -90,11 +88,7 @@ def chunk(answer: Answer, choices: list[Document], usage: Document | None = None
 
 def stream_choice(answer: Answer, delta: Document, finish_reason: str | None = None) -> Document:
     """The one choice of a chunk: a delta, and the finish reason on the last one."""
-    choice: Document = {"index": 0, "delta": delta}
-    if answer.openai_nulls:
-        choice["logprobs"] = None
-    choice["finish_reason"] = finish_reason
-    return choice
+    return _choice(answer, "delta", delta, finish_reason)
 
 
 def stream_chunks(
@@ -145,10 +139,14 @@ def http_head(status: int, headers: Iterable[tuple[str, str]]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+def sized_head(status: int, length: int, content_type: str = JSON_TYPE, headers: Headers = ()) -> bytes:
+    """The head of a body of `length` bytes; `headers` follow content-type and content-length."""
+    return http_head(status, (("content-type", content_type), ("content-length", str(length)), *headers))
+
+
 def http_response(status: int, body: bytes, content_type: str = JSON_TYPE, headers: Headers = ()) -> bytes:
-    """A whole response framed by content-length; `headers` follow content-type and content-length."""
-    sized = (("content-type", content_type), ("content-length", str(len(body))), *headers)
-    return http_head(status, sized) + body
+    """A whole response framed by content-length."""
+    return sized_head(status, len(body), content_type, headers) + body
 
 
 def http_chunk(data: bytes) -> bytes:
@@ -166,6 +164,15 @@ def _object(answer: Answer, kind: str, choices: list[Document]) -> Document:
         body["system_fingerprint"] = answer.system_fingerprint
     body["choices"] = choices
     return body
+
+
+def _choice(answer: Answer, field: str, value: Document, finish_reason: str | None) -> Document:
+    """Choice 0 carrying its `message` or `delta`."""
+    choice: Document = {"index": 0, field: value}
+    if answer.openai_nulls:
+        choice["logprobs"] = None
+    choice["finish_reason"] = finish_reason
+    return choice
 
 
 def _with_usage(body: Document, usage: Document | None) -> Document:

@@ -4,6 +4,7 @@ import json
 import os
 import sys
 import traceback
+from pathlib import Path
 
 import httpx
 
@@ -11,7 +12,7 @@ env = os.environ
 try:
     response = httpx.post(
         env["RUNBOOK_CHAT_URL"],
-        json=json.load(open(env["RUNBOOK_REQUEST_FILE"])),
+        json=json.loads(Path(env["RUNBOOK_REQUEST_FILE"]).read_text()),
         headers={"Authorization": f"Bearer {env['RUNBOOK_API_KEY']}"},
         timeout=float(env["RUNBOOK_DEADLINE"]),
     )

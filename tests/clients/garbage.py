@@ -2,13 +2,14 @@
 
 import json
 import os
+from pathlib import Path
 
 import httpx
 
 env = os.environ
 httpx.post(
     env["RUNBOOK_CHAT_URL"],
-    json=json.load(open(env["RUNBOOK_REQUEST_FILE"])),
+    json=json.loads(Path(env["RUNBOOK_REQUEST_FILE"]).read_text()),
     headers={"Authorization": f"Bearer {env['RUNBOOK_API_KEY']}"},
     timeout=float(env["RUNBOOK_DEADLINE"]),
 )

@@ -5,11 +5,12 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 import httpx
 
 env, parts = os.environ, []  # parts: streamed content so far (no retry once any arrived)
-body, end = json.load(open(env["RUNBOOK_REQUEST_FILE"])), time.monotonic() + float(env["RUNBOOK_DEADLINE"])
+body, end = json.loads(Path(env["RUNBOOK_REQUEST_FILE"]).read_text()), time.monotonic() + float(env["RUNBOOK_DEADLINE"])
 
 
 class Failure(Exception):

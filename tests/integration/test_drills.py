@@ -93,7 +93,9 @@ def test_a_client_that_falls_back_after_its_own_fault_breaks_a_rule(child_spec, 
     )
 
 
-def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(child_spec, monkeypatch, at_the_written_scale):
+def test_a_client_that_ignores_the_policy_is_caught_by_the_simulators_log(
+    child_spec, monkeypatch, at_the_written_scale
+):
     import engine.run.policy as policy
 
     def far_too_long(*_args, **_kwargs):

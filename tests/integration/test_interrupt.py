@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+
 import pytest
 
 # A drill that waits a full minute on a stalled server: the run is surely still going when signalled.

@@ -23,28 +23,29 @@ VIA = "1.1 proxy.py v2.4.10"  # proxy.py adds this to every request it forwards
 def proxy_url(tmp_path_factory):
     """A real proxy.py on an ephemeral loopback port (it writes the port to --port-file)."""
     home = tmp_path_factory.mktemp("proxy")  # proxy.py creates ~/.proxy: keep it in here
-    port_file, log = home / "port", open(home / "log", "wb")
+    port_file = home / "port"
     env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "proxy",
-            "--hostname",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--port-file",
-            str(port_file),
-            "--num-workers",
-            "1",
-            "--num-acceptors",
-            "1",
-        ],
-        env={**env, "HOME": str(home)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    with (home / "log").open("wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "proxy",
+                "--hostname",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+                "--num-workers",
+                "1",
+                "--num-acceptors",
+                "1",
+            ],
+            env={**env, "HOME": str(home)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 15
         while True:
@@ -65,7 +66,6 @@ def proxy_url(tmp_path_factory):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -117,7 +117,7 @@ def test_the_log_has_calls_attempts_request_ids_and_answered_events_but_no_secre
     assert attempts[0]["path"] == "/call/logged/v1/chat/completions"
     assert [(r["call"], r["attempt"]) for r in answered] == [("logged", 1), ("logged", 2), ("logged", 3)]
     assert all(set(r) == {"event", "time", "elapsed_s", "call", "attempt"} for r in answered)
-    for attempt, done in zip(attempts, answered):
+    for attempt, done in zip(attempts, answered, strict=True):
         assert attempt["elapsed_s"] <= done["elapsed_s"]
     assert attempts[1]["elapsed_s"] >= answered[0]["elapsed_s"]  # one call, in order: answered, then the next
 

@@ -99,12 +99,11 @@ def test_streaming_over_a_socket_ends_with_done() -> None:
 
 
 SERVE_SCRIPT = textwrap.dedent(
-    """
+    f"""
     from engine.sim import SimConfig, serve_forever
-    serve_forever(SimConfig(keys=("%s",)), on_ready=lambda url: print(url, flush=True))
+    serve_forever(SimConfig(keys=("{KEY_A}",)), on_ready=lambda url: print(url, flush=True))
     print("returned", flush=True)
     """
-    % KEY_A
 )
 
 

@@ -7,14 +7,15 @@ import re
 import signal
 import subprocess
 import sys
+
 import httpx
 import openai
 import pytest
 
-from engine.spec.models import ResponseContract
 from engine.run.http import Outgoing, send
 from engine.sim.faults import FaultServer, FaultStep
 from engine.spec.classify import classify
+from engine.spec.models import ResponseContract
 
 BROKEN = {
     "stream_disconnect": ("partial", "truncated", "partial_stream"),

@@ -4,8 +4,9 @@ Used to prove that a broken server becomes recorded data, never an exception or 
 Loopback only, ephemeral port, stopped by the fixture.
 
 The paths that are fault kinds (FAULTS) are played from a `FaultStep` by the fault simulator's own
-code (engine.sim.playback), on the same raw-socket server base, so every path lives under one base
-URL as a provider's would. The other behaviours (BEHAVIOURS) are not fault kinds: a close with no
+code (engine.sim.playback) on its raw-socket server base, not by a FaultServer, whose scripts live
+under /drill/<scope>/: here every path, fault or not, hangs off one base URL as a provider's would
+(tests point a spec's base_url at it). The other behaviours (BEHAVIOURS) are not fault kinds: a close with no
 answer, huge, deep or gzipped bodies, echoes of request headers, an error with a numeric code, a
 completion whose content is a secret. Their OpenAI JSON is built by engine.sim.wire. Unlike the
 simulators, this server sends no fingerprint header: it stands for somebody else's server.
@@ -23,7 +24,7 @@ from engine.sim import wire
 from engine.sim.faults import FaultStep
 from engine.sim.incoming import Incoming
 from engine.sim.playback import play
-from engine.sim.rawserver import RawServer
+from engine.sim.rawserver import Channel, RawServer
 
 __all__ = ["SECRET_ECHO_PATH", "HostileServer", "closed_port"]
 
@@ -53,7 +54,7 @@ class HostileServer(RawServer):
     async def answer(self, request: Incoming, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         name = request.target.strip("/")
         if name in FAULTS:
-            return await play(FAULTS[name], reader, writer, mark=lambda: None)
+            return await play(FAULTS[name], Channel(reader, writer))
         writer.write(BEHAVIOURS.get(name, _missing_route)(request))
         await writer.drain()
         return False  # each answer here ends its connection

@@ -1,13 +1,14 @@
-from pathlib import Path
-
 import pytest
 
-from engine.load.loader import load_spec
 from engine.run.observation import Observation
 from engine.spec.classify import classify, describe_when, status_matches
 from engine.spec.models import When
 
-SPEC = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec
+
+@pytest.fixture(scope="module")
+def rules(cometapi_loaded):
+    """The shipped CometAPI classification table."""
+    return cometapi_loaded.spec.classification
 
 
 def observe(**fields) -> Observation:
@@ -135,8 +136,10 @@ def observe(**fields) -> Observation:
         (observe(status=102), "default", "unclassified", "no", "no", "page_owner"),
     ],
 )
-def test_shipped_table_routes_each_failure_to_its_operator_action(observation, rule, klass, retry, fallback, action):
-    verdict = classify(observation, SPEC.classification)
+def test_shipped_table_routes_each_failure_to_its_operator_action(
+    rules, observation, rule, klass, retry, fallback, action
+):
+    verdict = classify(observation, rules)
     assert (verdict.rule, verdict.class_, verdict.retry, verdict.fallback, verdict.action) == (
         rule,
         klass,
@@ -146,8 +149,7 @@ def test_shipped_table_routes_each_failure_to_its_operator_action(observation, r
     )
 
 
-def test_first_match_wins():
-    rules = SPEC.classification
+def test_first_match_wins(rules):
     generic_first = [r for r in rules if r.id == "throttled"] + [r for r in rules if r.id != "throttled"]
     verdict = classify(observe(status=429, error_code="insufficient_quota"), generic_first)
     assert verdict.rule == "throttled"
@@ -169,9 +171,9 @@ def test_status_patterns(status, patterns, expected):
     assert status_matches(status, patterns) is expected
 
 
-def test_all_conditions_must_hold():
+def test_all_conditions_must_hold(rules):
     when = When(status=[400], error_code=["context_length_exceeded"])
-    rule = SPEC.classification[0].model_copy(update={"when": when})
+    rule = rules[0].model_copy(update={"when": when})
     assert classify(observe(status=400, error_code="context_length_exceeded"), [rule]).rule == rule.id
     assert classify(observe(status=400, error_code="other"), [rule]).rule == "(none)"
 

@@ -5,11 +5,14 @@ from click.testing import CliRunner
 
 from engine.cli.commands import main
 
-SPEC = "specs/cometapi/chat-completions.yaml"
-
 
 def invoke(*args: str):
     return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture(scope="module")
+def spec(cometapi_spec) -> str:
+    return str(cometapi_spec)
 
 
 @pytest.mark.parametrize("command", sorted(main.commands))
@@ -23,35 +26,36 @@ def test_top_level_help_has_examples_and_exit_codes():
     assert result.exit_code == 0 and "Example:" in result.output and "Exit codes" in result.output
 
 
-def test_validate_ok():
-    result = invoke("validate", SPEC)
+def test_validate_ok(spec):
+    result = invoke("validate", spec)
     assert result.exit_code == 0 and "1 spec(s) valid" in result.output
 
 
-def test_validate_missing_file_is_located_and_exits_2():
+def test_validate_missing_file_is_located_and_exits_2(cwd_elsewhere):
     result = invoke("validate", "nope.yaml")
     assert result.exit_code == 2 and "nope.yaml:1:1: cannot read spec: No such file or directory" in result.output
     assert "Traceback" not in result.output
 
 
-def test_bad_var_syntax_is_a_usage_error():
-    result = invoke("run", SPEC, "--var", "model")
+def test_bad_var_syntax_is_a_usage_error(spec):
+    result = invoke("run", spec, "--var", "model")
     assert result.exit_code == 2 and "KEY=VALUE" in result.output
 
 
-def test_unknown_format_is_a_usage_error():
-    result = invoke("run", SPEC, "--format", "pdf")
+def test_unknown_format_is_a_usage_error(spec):
+    result = invoke("run", spec, "--format", "pdf")
     assert result.exit_code == 2 and "html, md, json" in result.output
 
 
-def test_unknown_target_is_a_usage_error():
-    result = invoke("run", SPEC, "--target", "staging")
+def test_unknown_target_is_a_usage_error(spec):
+    result = invoke("run", spec, "--target", "staging")
     assert result.exit_code == 2 and "no target 'staging'" in result.output
 
 
-def test_run_writes_only_the_asked_formats_and_report_re_renders(tmp_path):
-    result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--var", "model=gpt-5-mini")
-    assert result.exit_code == 4, result.output  # not verified: the simulator is not the provider
+def test_run_writes_only_the_asked_formats_and_report_re_renders(tmp_path, spec):
+    options = ["--out", str(tmp_path), "--format", "json", "--var", "model=gpt-5-mini", "--tags", "smoke"]
+    result = invoke("run", spec, *options)
+    assert result.exit_code == 4, result.output  # partial: a smoke run claims no readiness (and nothing failed)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cometapi-chat-completions.json"]
     saved = tmp_path / "cometapi-chat-completions.json"
     assert json.loads(saved.read_text())["contract"]["model"] == "gpt-5-mini"
@@ -70,14 +74,14 @@ def test_report_on_a_file_that_is_not_json(tmp_path):
     assert result.exit_code == 2 and "not a runbook results JSON file" in result.output
 
 
-def test_unexpected_failure_exits_3_without_a_traceback(monkeypatch):
+def test_unexpected_failure_exits_3_without_a_traceback(monkeypatch, spec):
     from engine import api
 
     def explode(*_a, **_k):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(api, "run", explode)
-    result = invoke("run", SPEC)
+    result = invoke("run", spec)
     assert result.exit_code == 3 and "internal error (RuntimeError): boom" in result.output
     assert "Traceback" not in result.output
 
@@ -99,11 +103,11 @@ def test_report_refuses_documents_that_are_not_results(tmp_path, content):
     assert "Traceback" not in result.output
 
 
-def test_reports_are_written_with_ordinary_permissions(tmp_path):
+def test_reports_are_written_with_ordinary_permissions(tmp_path, spec):
     import os
     import stat
 
-    result = invoke("run", SPEC, "--out", str(tmp_path), "--format", "json", "--tags", "smoke")
+    result = invoke("run", spec, "--out", str(tmp_path), "--format", "json", "--tags", "smoke")
     assert result.exit_code == 4, result.output  # partial: a smoke run claims no readiness
     mode = stat.S_IMODE(os.stat(tmp_path / "cometapi-chat-completions.json").st_mode)
     current = os.umask(0)

@@ -1,8 +1,8 @@
 import datetime as dt
-from pathlib import Path
+
+import pytest
 
 from engine.judge.checks import capture, compare, evaluate
-from engine.load.loader import load_spec
 from engine.plan.build import build_plan
 from engine.run.executor import RunRecord, StepOutcome
 from engine.run.http import Attempt
@@ -10,8 +10,6 @@ from engine.run.observation import Observation
 from engine.spec.classify import classify
 from engine.spec.models import Expect
 
-LOADED = load_spec(Path("specs/cometapi/chat-completions.yaml"))
-SPEC = LOADED.spec
 HAPPY = {
     "id": "c1",
     "model": "gpt-4o-mini",
@@ -20,19 +18,25 @@ HAPPY = {
 }
 
 
-def mismatches(expect: Expect, observation: Observation, document=None) -> list[str]:
-    verdict = classify(observation, SPEC.classification)
-    return [m.message for m in compare(expect, observation, verdict, document)]
+@pytest.fixture(scope="module")
+def mismatches(cometapi_loaded):
+    """mismatches(expect, observation, document=None): the messages, classified by the shipped table."""
+    rules = cometapi_loaded.spec.classification
+
+    def messages(expect: Expect, observation: Observation, document=None) -> list[str]:
+        return [m.message for m in compare(expect, observation, classify(observation, rules), document)]
+
+    return messages
 
 
-def test_a_matching_observation_has_no_mismatch():
+def test_a_matching_observation_has_no_mismatch(mismatches):
     expect = Expect(
         status=["2xx"], json=True, parser=["ok"], require=["choices[0].message.content"], **{"class": "success"}
     )
     assert mismatches(expect, Observation(status=200, parser="ok"), HAPPY) == []
 
 
-def test_every_mismatch_is_listed_not_only_the_first():
+def test_every_mismatch_is_listed_not_only_the_first(mismatches):
     expect = Expect(
         status=["2xx"],
         json=True,
@@ -52,7 +56,7 @@ def test_every_mismatch_is_listed_not_only_the_first():
     ]
 
 
-def test_transport_error_is_reported_as_the_observed_status():
+def test_transport_error_is_reported_as_the_observed_status(mismatches):
     found = mismatches(Expect(status=[200]), Observation(transport_error="read_timeout"))
     assert found == ["status: expected 200, observed read_timeout"]
 
@@ -108,7 +112,7 @@ def test_request_bodies_are_summarised_without_prompt_text():
     assert text == "model=gpt-4o-mini, messages=1 (user; 16 chars), prompt=<32 chars>, max_tokens=20, user=<4 chars>"
 
 
-def test_a_success_status_alone_requires_a_complete_parseable_answer():
+def test_a_success_status_alone_requires_a_complete_parseable_answer(mismatches):
     expect = Expect(status=["2xx"])
     assert mismatches(expect, Observation(status=200, parser="ok"), HAPPY) == []
     truncated = mismatches(expect, Observation(status=200, transport_error="truncated", parser="none"))
@@ -124,15 +128,15 @@ def test_a_success_status_alone_requires_a_complete_parseable_answer():
     ]
 
 
-def test_a_check_that_says_what_it_expects_of_the_body_is_taken_at_its_word():
+def test_a_check_that_says_what_it_expects_of_the_body_is_taken_at_its_word(mismatches):
     assert (
         mismatches(Expect(status=[200], parser=["invalid_json"]), Observation(status=200, parser="invalid_json")) == []
     )
     assert mismatches(Expect(status=["4xx"]), Observation(status=401, parser="error_envelope")) == []
 
 
-def test_evaluate_turns_a_step_that_could_not_run_into_an_error():
-    plan = build_plan(LOADED)
+def test_evaluate_turns_a_step_that_could_not_run_into_an_error(cometapi_loaded):
+    plan = build_plan(cometapi_loaded)
     now = dt.datetime.now(dt.UTC)
     outcomes = tuple(
         StepOutcome(step, error="secret COMETAPI_API_KEY is not set")

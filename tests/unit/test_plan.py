@@ -3,6 +3,7 @@ import pytest
 from engine.core.errors import UsageError
 from engine.plan.build import build_plan, deep_merge
 
+
 def steps(loaded) -> dict:
     return {step.check.id: step for step in build_plan(loaded).steps}
 

@@ -1,13 +1,20 @@
+import socket
+
+import pytest
 from click.testing import CliRunner
 
 from engine.cli.commands import main
 
-SPEC = "specs/cometapi/chat-completions.yaml"
+
+@pytest.fixture(scope="module")
+def spec(cometapi_spec) -> str:
+    return str(cometapi_spec)
 
 
-def test_plan_shows_what_would_be_sent_with_secrets_as_references(monkeypatch):
+def test_plan_shows_what_would_be_sent_with_secrets_as_references(monkeypatch, spec):
     monkeypatch.setenv("COMETAPI_API_KEY", "sk-plan-secret-value-0001")
-    result = CliRunner().invoke(main, ["plan", SPEC, "--target", "live", "--tags", "smoke"])
+    monkeypatch.delenv("COMETAPI_BASE_URL", raising=False)  # the spec's default base URL
+    result = CliRunner().invoke(main, ["plan", spec, "--target", "live", "--tags", "smoke"])
     assert result.exit_code == 0, result.output
     assert "base URL: https://api.cometapi.com" in result.output
     assert "POST /v1/chat/completions" in result.output
@@ -17,15 +24,22 @@ def test_plan_shows_what_would_be_sent_with_secrets_as_references(monkeypatch):
     assert "sk-plan-secret-value-0001" not in result.output and "Return JSON only" not in result.output
 
 
-def test_plan_sends_nothing_even_to_an_unreachable_target(monkeypatch):
-    monkeypatch.setenv("COMETAPI_BASE_URL", "http://127.0.0.1:9")  # nothing listens; a send would fail loudly
-    monkeypatch.delenv("COMETAPI_API_KEY", raising=False)  # a run would refuse without it
-    result = CliRunner().invoke(main, ["plan", SPEC, "--target", "live"])
-    assert result.exit_code == 0 and "budget: 10 request(s)" in result.output
+def test_plan_sends_nothing_even_to_a_listening_target(monkeypatch, spec):
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.setblocking(False)
+        base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        monkeypatch.setenv("COMETAPI_BASE_URL", base_url)  # any request the plan sent would connect here
+        monkeypatch.delenv("COMETAPI_API_KEY", raising=False)  # a run would refuse without it; a plan does not
+        result = CliRunner().invoke(main, ["plan", spec, "--target", "live"])
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # no connection is waiting: nothing was sent
+    assert result.exit_code == 0, result.output
+    assert f"base URL: {base_url}" in result.output and "budget: 10 request(s)" in result.output
     assert "(no auth header: this check sends none)" in result.output
 
 
-def test_init_writes_a_spec_that_extends_the_base_and_validates(tmp_path):
+def test_init_writes_a_spec_that_extends_the_base_and_validates(tmp_path, monkeypatch, repo_root):
+    monkeypatch.chdir(repo_root)  # init finds the shared base as specs/shared/, from the repository root
     out = tmp_path / "specs" / "acme" / "chat-completions.yaml"
     result = CliRunner().invoke(main, ["init", "acme", "--out", str(out), "--base-url", "https://api.acme.test"])
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ import pytest
 
 import engine.report
 from engine.judge.results import (
+    SCHEMA_VERSION,
     CheckResult,
     Counts,
     CriteriaCounts,
@@ -225,6 +226,34 @@ def _raw_html_tags(markdown: str) -> list[str]:
     return re.findall(r"(?<!\\)<(?!br>)\S*", markdown)
 
 
+def _is_html(text: str) -> bool:
+    return text.startswith("<!DOCTYPE")
+
+
+def _first_cell(row: str) -> str:
+    """The text of a table row's first cell, in either format."""
+    if row.lstrip().startswith("<tr"):
+        return re.sub(r"<[^>]+>", "", re.search(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL).group(1)).strip()
+    return re.split(r"(?<!\\)\|", row)[1].strip()
+
+
+def _check_row(text: str, check_id: str) -> str:
+    """The Checks table row of one check: `<tr id="check-...">` in HTML, `| id | ...` in Markdown."""
+    if _is_html(text):
+        return re.search(rf'<tr id="check-{check_id}".*?</tr>', text, flags=re.DOTALL).group(0)
+    return next(line for line in text.splitlines() if line.startswith(f"| {check_id} |"))
+
+
+def _header(text: str) -> dict[str, str]:
+    """The report's header fields: `<dt>Label</dt><dd>value</dd>` in HTML, `- **Label:** value` in Markdown."""
+    if _is_html(text):
+        header = text.split("<header>", 1)[1].split("</header>", 1)[0]
+        pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", header)
+        return {label: re.sub(r"<[^>]+>", "", value) for label, value in pairs}
+    header = text.split("\n## ", 1)[0]
+    return dict(re.findall(r"^- \*\*(.+?):\*\* (.*)$", header, flags=re.M))
+
+
 def _cells(line: str) -> int:
     """Column separators in a Markdown table line (pipes not escaped by a backslash)."""
     return len(re.findall(r"(?<!\\)\|", line))
@@ -240,21 +269,25 @@ def test_public_surface_is_exported():
     assert FORMATS == ("html", "md", "json")
 
 
-def test_every_check_id_and_status_appears(rendered, results):
+def test_every_check_appears_with_its_own_status(rendered, results):
+    marks = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "⏭️"}
     for check in results["checks"]:
-        assert check["id"] in rendered
-    for status in ("passed", "failed", "error", "skipped"):
-        assert status in rendered
+        row, status = _check_row(rendered, check["id"]), check["status"]
+        if _is_html(rendered):
+            assert f'<span class="badge st-{status}">{status}</span>' in row
+        else:
+            assert f"| {marks[status]} {status} |" in row
+    assert {check["status"] for check in results["checks"]} == set(marks)  # the sample has one of each
 
 
 def test_every_criterion_and_its_verdict_appears(rendered):
-    for ident, verdict in [
-        ("minimal-completion", "met"),
-        ("malformed-non-retryable", "not met"),
-        ("streaming-tested", "not verified"),
+    for ident, verdict, mark in [
+        ("minimal-completion", "met", "✅"),
+        ("malformed-non-retryable", "not met", "❌"),
+        ("streaming-tested", "not verified", "⚠️"),
     ]:
         row = next(row for row in _table_rows(rendered) if ident in row)
-        assert verdict in row
+        assert _first_cell(row) == (verdict if _is_html(rendered) else f"{mark} {verdict}"), row
 
 
 def test_every_mismatch_message_and_reason_appears(results):
@@ -281,18 +314,17 @@ def test_evidence_is_listed(rendered):
     assert '"prompt_tokens":21' in rendered
 
 
-def test_header_names_target_run_and_tool(rendered):
-    for text in (
-        "sim",
-        "simulator",
-        "http://127.0.0.1:8765",
-        "2026-05-08T10:00:00Z",
-        "2026-05-08T10:00:31Z",
-        "31.2 s",
-        "runbook 0.1.0",
-        "1.0",
-    ):
-        assert text in rendered
+def test_header_names_target_run_tool_and_schema(rendered, results):
+    assert _header(rendered) == {
+        "Target": "sim (simulator) http://127.0.0.1:8765",
+        "Started": "2026-05-08T10:00:00Z",
+        "Finished": "2026-05-08T10:00:31Z",
+        "Duration": "31.2 s",
+        "Tool": "runbook 0.1.0",
+        "Selection": "all checks",
+        "Schema": SCHEMA_VERSION,
+    }
+    assert results["schema_version"] == SCHEMA_VERSION == "2.0"
 
 
 def test_verdict_banner_uses_release_words(results):
@@ -330,7 +362,7 @@ def test_drills_render_like_checks(results):
 
 
 def test_unsupported_schema_major_is_refused(results):
-    with pytest.raises(ValueError, match="schema_version '3.0'"):
+    with pytest.raises(ValueError, match=re.escape("schema_version '3.0'")):
         render_html({**results, "schema_version": "3.0"})
 
 
@@ -470,7 +502,7 @@ def test_saved_json_renders_the_same_report(tmp_path, results):
 
 
 def test_unknown_format_raises_and_writes_nothing(tmp_path, results):
-    with pytest.raises(ValueError, match="'pdf'.*html, md, json"):
+    with pytest.raises(ValueError, match=r"'pdf'.*html, md, json"):
         write_reports(results, tmp_path / "out", "run", ["html", "pdf"])
     assert not (tmp_path / "out").exists()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 
 import pytest
@@ -16,8 +17,15 @@ from engine.sim.validate import ChatRequest
 def test_public_names_are_exported() -> None:
     expected = ["DEFAULT_MODELS", "SimConfig", "SimServer", "create_app", "serve_forever"]
     assert sorted(engine.sim.__all__) == expected
-    for name in engine.sim.__all__:
-        assert getattr(engine.sim, name) is not None
+    homes = {
+        "DEFAULT_MODELS": "config",
+        "SimConfig": "config",
+        "SimServer": "server",
+        "create_app": "app",
+        "serve_forever": "server",
+    }
+    for name, home in homes.items():  # each public name is the object its private module defines
+        assert getattr(engine.sim, name) is getattr(importlib.import_module(f"engine.sim.{home}"), name), name
 
 
 def test_config_defaults_and_tuples() -> None:

@@ -76,7 +76,7 @@ def test_a_chain_of_bases_merges_in_order(tmp_path):
     assert (spec.name, spec.contract.policy_version, spec.contract.model) == ("top", "mid", "top-model")
 
 
-def test_a_problem_inside_the_base_points_at_the_base_file(tmp_path):
+def test_a_problem_inside_the_base_points_at_the_base_file(tmp_path, cwd_elsewhere):
     write(tmp_path, "base.yaml", MINIMAL.read_text().replace("    retry: no\n", "    retry: mabye\n", 1))
     path = write(tmp_path, "child.yaml", "extends: base.yaml\nversion: 1\nname: child\n")
     (found,) = problems(path)
@@ -96,7 +96,7 @@ def test_a_syntax_error_in_the_base_is_located_there(tmp_path):
     assert "base.yaml:2:7: YAML syntax error" in found
 
 
-def test_cycles_are_located_at_the_extends_that_closes_them(tmp_path):
+def test_cycles_are_located_at_the_extends_that_closes_them(tmp_path, cwd_elsewhere):
     write(tmp_path, "a.yaml", "extends: b.yaml\nversion: 1\n")
     write(tmp_path, "b.yaml", "version: 1\nextends: a.yaml\n")
     (found,) = problems(tmp_path / "a.yaml")
@@ -141,8 +141,8 @@ def test_directives_outside_a_merge_are_refused(tmp_path):
     assert any("'drop' only applies to an item inherited through 'extends'" in p for p in problems(path))
 
 
-def test_the_shipped_cometapi_spec_inherits_the_shared_table_and_adds_its_quirks():
-    spec = load_spec(Path("specs/cometapi/chat-completions.yaml")).spec
+def test_the_shipped_cometapi_spec_inherits_the_shared_table_and_adds_its_quirks(cometapi_spec):
+    spec = load_spec(cometapi_spec).spec
     ids = [rule.id for rule in spec.classification]
     assert ids.index("cometapi-500-invalid-request") < ids.index("server-error")
     assert ids.index("cometapi-524-gateway-timeout") < ids.index("server-error")

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ def lint(tmp_path: Path, *replacements) -> list[str]:
     return [str(p) for p in lint_spec(load_spec(with_mistakes(tmp_path, *replacements)))]
 
 
-def test_a_specific_rule_after_a_generic_one_is_shadowed_and_both_are_located(tmp_path):
+def test_a_specific_rule_after_a_generic_one_is_shadowed_and_both_are_located(tmp_path, cwd_elsewhere):
     found = [p for p in lint(tmp_path, ("  - id: default\n", GENERIC_429)) if "never match" in p]
     assert found == [
         f"{tmp_path / 'spec.yaml'}:30:5: classification[2]: rule 'quota' can never match: "
@@ -73,44 +74,37 @@ def test_validate_fails_on_lint_errors_and_lint_strict_fails_on_warnings(tmp_pat
     assert strict.exit_code == 2 and "3 warning(s)" in strict.output
 
 
-def test_shipped_specs_pass_strict_lint():
-    specs = sorted(str(p) for p in Path("specs").rglob("*.yaml"))
+def test_shipped_specs_pass_strict_lint(repo_root):
+    specs = sorted(str(p) for p in (repo_root / "specs").rglob("*.yaml"))
+    assert len(specs) >= 3, specs  # the shared base, the CometAPI spec, the examples
     result = CliRunner().invoke(main, ["lint", "--strict", *specs])
     assert result.exit_code == 0, result.output
 
 
-def _extending(tmp_path: Path, body: str) -> list[str]:
-    spec = tmp_path / "child.yaml"
-    spec.write_text(
-        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: child\n{body}"
-    )
-    return [str(p) for p in lint_spec(load_spec(spec))]
+def _extending(child_spec: Callable[..., Path], body: str) -> list[str]:
+    return [str(p) for p in lint_spec(load_spec(child_spec(body, file="child.yaml")))]
 
 
-def test_policy_lint_warns_on_retry_storms_and_missing_jitter(tmp_path):
-    found = _extending(tmp_path, "policy: {retry: {max_attempts: 8, jitter: none}}\n")
+def test_policy_lint_warns_on_retry_storms_and_missing_jitter(child_spec):
+    found = _extending(child_spec, "policy: {retry: {max_attempts: 8, jitter: none}}\n")
     assert any("warning: 8 attempts" in p and "retry storm" in p for p in found)
     assert any("warning: retries without jitter" in p for p in found)
 
 
-def test_fallback_on_a_class_the_policy_excludes_is_an_error(tmp_path):
-    found = _extending(tmp_path, "classification:\n  - {id: auth, fallback: maybe}\n")
+def test_fallback_on_a_class_the_policy_excludes_is_an_error(child_spec):
+    found = _extending(child_spec, "classification:\n  - {id: auth, fallback: maybe}\n")
     assert any(
         "rule 'auth' allows fallback for class 'auth', which policy.fallback.never_for excludes" in p for p in found
     )
 
 
-def test_policy_is_shown_with_the_pinned_contract():
-    from engine import api
-
-    contract = api.run(
-        Path("specs/cometapi/chat-completions.yaml"), out_dir=None, selection=api.Selection(tags=("smoke",))
-    ).results.contract
+def test_policy_is_shown_with_the_pinned_contract(cometapi_run):
+    contract = cometapi_run.outcome.results.contract
     assert contract["policy"]["retry"].startswith("at most 3 attempts, exponential backoff 500ms..8s, full jitter")
     assert "never for auth" in contract["policy"]["fallback"]
 
 
-def test_a_success_that_may_be_retried_is_an_error(tmp_path):
+def test_a_success_that_may_be_retried_is_an_error(tmp_path, cwd_elsewhere):
     found = lint(tmp_path, ("    class: success\n    retry: no\n", "    class: success\n    retry: maybe\n"))
     assert [p for p in found if "is a success (action: none)" in p] == [
         f"{tmp_path / 'spec.yaml'}:26:12: classification[0].retry: rule 'success' is a success (action: none), "
@@ -138,11 +132,7 @@ def test_the_clients_own_fault_that_may_fall_back_is_an_error(tmp_path):
     assert any("rule 'bad' is the client's own fault (fix_request), which never falls back" in p for p in found)
 
 
-def test_a_client_timeout_shorter_than_a_drill_deadline_is_warned_about(tmp_path):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        f"extends: {Path('specs/cometapi/chat-completions.yaml').resolve()}\nversion: 1\nname: x\n"
-        "clients:\n  app:\n    command: [python, app.py]\n    timeout: 30s\n"
-    )
+def test_a_client_timeout_shorter_than_a_drill_deadline_is_warned_about(child_spec):
+    spec = child_spec("clients:\n  app:\n    command: [python, app.py]\n    timeout: 30s\n", name="x")
     found = [str(p) for p in lint_spec(load_spec(spec))]
     assert any("clients.app.timeout: warning: 30s is shorter than the longest drill deadline (45s)" in p for p in found)

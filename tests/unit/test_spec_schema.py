@@ -8,12 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from conftest import REPO_ROOT
 from engine.load.extends import read_spec_tree
 from engine.load.yaml_tree import read_yaml
 from engine.spec.schema import spec_json_schema, spec_json_schema_text
+from support.specs import MINIMAL
 
-SHIPPED = sorted(Path("specs").rglob("*.yaml"))
-CORPUS = Path("tests/corpus/broken")
 VALIDATOR = jsonschema.Draft202012Validator(
     spec_json_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
 )
@@ -58,13 +58,25 @@ SCHEMA_LEVEL = [
 ]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`shipped_spec`: every spec file under specs/, one test each, named by its path in the repository."""
+    if "shipped_spec" in metafunc.fixturenames:
+        shipped = sorted((REPO_ROOT / "specs").rglob("*.yaml"))
+        metafunc.parametrize("shipped_spec", shipped, ids=[str(p.relative_to(REPO_ROOT)) for p in shipped])
+
+
+@pytest.fixture(scope="module")
+def schema_file(repo_root: Path) -> Path:
+    return repo_root / "specs" / "runbook-spec.schema.json"
+
+
 def as_json(path: Path):
     data, _ = read_yaml(path, str(path))
     return json.loads(json.dumps(data))
 
 
-def test_the_shipped_schema_file_is_up_to_date():
-    assert Path("specs/runbook-spec.schema.json").read_text() == spec_json_schema_text(), (
+def test_the_shipped_schema_file_is_up_to_date(schema_file):
+    assert schema_file.read_text() == spec_json_schema_text(), (
         "regenerate it: runbook schema --out specs/runbook-spec.schema.json"
     )
 
@@ -73,25 +85,24 @@ def test_the_schema_is_a_valid_draft_2020_12_schema():
     jsonschema.Draft202012Validator.check_schema(spec_json_schema())
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=str)
-def test_every_shipped_spec_file_is_accepted(path):
-    errors = sorted(VALIDATOR.iter_errors(as_json(path)), key=str)
+def test_every_shipped_spec_file_is_accepted(shipped_spec):
+    errors = sorted(VALIDATOR.iter_errors(as_json(shipped_spec)), key=str)
     assert not errors, "\n".join(e.message for e in errors[:5])
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=str)
-def test_every_shipped_spec_after_extends_is_accepted_as_a_full_spec(path):
-    merged, _ = read_spec_tree(path, str)
+def test_every_shipped_spec_after_extends_is_accepted_as_a_full_spec(shipped_spec):
+    merged, _ = read_spec_tree(shipped_spec, str)
     assert not list(VALIDATOR.iter_errors(json.loads(json.dumps(merged))))
 
 
 @pytest.mark.parametrize("name", SCHEMA_LEVEL)
-def test_schema_level_mistakes_of_the_corpus_are_rejected(name):
-    assert list(VALIDATOR.iter_errors(as_json(CORPUS / f"{name}.yaml"))), f"{name} passed the schema"
+def test_schema_level_mistakes_of_the_corpus_are_rejected(repo_root, name):
+    broken = repo_root / "tests" / "corpus" / "broken" / f"{name}.yaml"
+    assert list(VALIDATOR.iter_errors(as_json(broken))), f"{name} passed the schema"
 
 
 def test_the_valid_corpus_spec_is_accepted():
-    assert not list(VALIDATOR.iter_errors(as_json(Path("tests/corpus/valid/minimal.yaml"))))
+    assert not list(VALIDATOR.iter_errors(as_json(MINIMAL)))
 
 
 def test_a_spec_that_extends_may_leave_out_what_it_inherits():
@@ -99,9 +110,8 @@ def test_a_spec_that_extends_may_leave_out_what_it_inherits():
     assert list(VALIDATOR.iter_errors({"extends": "base.yaml", "contract": {"timeouts": {"read": "soon"}}}))
 
 
-def test_every_shipped_spec_starts_with_the_schema_modeline():
-    for path in SHIPPED:
-        first = path.read_text().splitlines()[0]
-        assert first.startswith("# yaml-language-server: $schema="), path
-        target = (path.parent / first.split("$schema=", 1)[1]).resolve()
-        assert target == Path("specs/runbook-spec.schema.json").resolve(), path
+def test_every_shipped_spec_starts_with_the_schema_modeline(shipped_spec, schema_file):
+    first = shipped_spec.read_text().splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    target = (shipped_spec.parent / first.split("$schema=", 1)[1]).resolve()
+    assert target == schema_file
