@@ -20,10 +20,13 @@ import signal
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from engine.core.latency import LatencyProbe
 from engine.core.redact import printable
+from engine.core.registry import CLIENT_ADAPTERS, PluginError
 from engine.plan.build import ClientPlan, DrillStep, Plan
 from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, ReportLine, fault_steps, primary_url
 from engine.sim.faults import FaultServer, ServedAttempt
@@ -37,6 +40,57 @@ REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
 CANNOT_START, HUNG = "the client command cannot be started", "hung"
 
 
+class ClientAdapter(Protocol):
+    """How one drill call reaches a client under test. Given the client's plan, the call's environment
+    (the client contract: RUNBOOK_* and OPENAI_* variables), its deadline and the fault server's clock,
+    it makes the call and says what happened; it never raises for anything the client does.
+    Registered in engine.core.registry.CLIENT_ADAPTERS; a spec picks one with `clients.NAME.adapter`."""
+
+    @property
+    def name(self) -> str: ...
+    async def call(
+        self, client: ClientPlan, env: dict[str, str], deadline: float, clock: Callable[[], float]
+    ) -> ClientCall: ...
+
+
+@dataclass(frozen=True)
+class CommandAdapter:
+    """The built-in adapter: the client's command, run once per call (see `run_call`)."""
+
+    name: str = "command"
+
+    async def call(
+        self, client: ClientPlan, env: dict[str, str], deadline: float, clock: Callable[[], float]
+    ) -> ClientCall:
+        return await run_call(client, env, deadline, clock)
+
+
+@dataclass(frozen=True)
+class _UnavailableAdapter:
+    """A registered adapter that cannot be loaded: every call records why."""
+
+    name: str
+    why: str
+
+    async def call(
+        self, client: ClientPlan, env: dict[str, str], deadline: float, clock: Callable[[], float]
+    ) -> ClientCall:
+        now = clock()
+        return ClientCall(now, now, deadline, problem=f"{CANNOT_START}: {printable(self.why)}")
+
+
+COMMAND = CommandAdapter()
+
+
+def client_adapter(name: str) -> ClientAdapter:
+    """The adapter called `name`, or one that records why it is unavailable."""
+    try:
+        adapter: ClientAdapter = CLIENT_ADAPTERS.get(name)
+    except (KeyError, PluginError) as exc:
+        return _UnavailableAdapter(name, f"client adapter {name!r} is not available ({exc})")
+    return adapter
+
+
 async def run_client_drills(plan: Plan, done: Finished) -> None:
     """Every selected drill against the plan's client, `concurrency` calls at once; appends as each finishes."""
     client = plan.client
@@ -44,15 +98,18 @@ async def run_client_drills(plan: Plan, done: Finished) -> None:
         primary = stack.enter_context(FaultServer())
         fallback = stack.enter_context(FaultServer()) if plan.spec.policy.fallback.to else None
         servers = _Servers(primary, fallback, plan.spec.policy.fallback.to, LatencyProbe().start())
+        adapter = client_adapter(client.adapter)
         gate = asyncio.Semaphore(client.concurrency)
         timed, others = _jitter_drills_apart(plan.drills)
         tasks: list[asyncio.Task[DrillRun]] = []
         try:
             # Jitter is told from noise on a quiet machine: those drills run first, one call at a time.
             for step in timed:
-                tasks.append(asyncio.create_task(_drill(plan, step, servers, asyncio.Semaphore(1), Path(folder))))
+                tasks.append(
+                    asyncio.create_task(_drill(plan, step, servers, adapter, asyncio.Semaphore(1), Path(folder)))
+                )
                 done.add(await tasks[-1])
-            tasks += [asyncio.create_task(_drill(plan, step, servers, gate, Path(folder))) for step in others]
+            tasks += [asyncio.create_task(_drill(plan, step, servers, adapter, gate, Path(folder))) for step in others]
             for task in asyncio.as_completed(tasks[len(timed) :]):
                 done.add(await task)
         finally:
@@ -76,14 +133,18 @@ class _Servers:
         self.offset = fallback.now() - primary.now() if fallback else 0.0
 
 
-async def _drill(plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, folder: Path) -> DrillRun:
+async def _drill(
+    plan: Plan, step: DrillStep, servers: _Servers, adapter: ClientAdapter, gate: asyncio.Semaphore, folder: Path
+) -> DrillRun:
     drill, client = step.drill, plan.client
     scale = client.time_scale
     request_file = folder / f"{drill.id}.json"
     request_file.write_text(json.dumps(step.request.body or {}), encoding="utf-8")
     repeat = max(drill.repeat, CLIENT_JITTER_CALLS) if drill.expect.jittered is not None else drill.repeat
     scopes = [f"{client.name}-{drill.id}-{call}" for call in range(repeat)]
-    calls = await asyncio.gather(*(_scoped_call(plan, step, servers, gate, scope, request_file) for scope in scopes))
+    calls = await asyncio.gather(
+        *(_scoped_call(plan, step, servers, adapter, gate, scope, request_file) for scope in scopes)
+    )
     served = tuple(tuple(servers.primary.attempts(scope)) for scope in scopes)
     served_fallback = tuple(_on_primary_clock(servers, scope) for scope in scopes)
     lateness = servers.probe.worst  # the worst scheduling noise of the client run so far
@@ -112,7 +173,13 @@ def _on_primary_clock(servers: _Servers, scope: str) -> tuple[ServedAttempt, ...
 
 
 async def _scoped_call(
-    plan: Plan, step: DrillStep, servers: _Servers, gate: asyncio.Semaphore, scope: str, request_file: Path
+    plan: Plan,
+    step: DrillStep,
+    servers: _Servers,
+    adapter: ClientAdapter,
+    gate: asyncio.Semaphore,
+    scope: str,
+    request_file: Path,
 ) -> ClientCall:
     drill, scale = step.drill, plan.client.time_scale
     primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
@@ -120,7 +187,7 @@ async def _scoped_call(
     deadline = (drill.deadline or step.request.timeouts.deadline) * scale
     env = call_environment(plan, step, primary, fallback, request_file, deadline)
     async with gate:
-        return await run_call(plan.client, env, deadline, servers.primary.now)
+        return await adapter.call(plan.client, env, deadline, servers.primary.now)
 
 
 def call_environment(

@@ -55,6 +55,31 @@ class StagingKind:
 
 
 STAGING = StagingKind()
+
+
+class InlineAdapter:
+    """A client under test called in-process: one request, no retries, judged by its status."""
+
+    name = "inline"
+
+    async def call(self, client, env, deadline, clock):
+        import json
+
+        import httpx
+
+        from engine.run.drills import ClientCall
+
+        started = clock()
+        body = json.loads(open(env["RUNBOOK_REQUEST_FILE"]).read())
+        headers = {"authorization": "Bearer " + env["RUNBOOK_API_KEY"]}
+        async with httpx.AsyncClient(timeout=deadline, trust_env=False) as http:
+            answer = await http.post(env["RUNBOOK_CHAT_URL"], json=body, headers=headers)
+        outcome = "success" if answer.status_code == 200 else "failed"
+        report = {"outcome": outcome, "content": None, "finish_reason": None, "served_by": "primary", "error": None}
+        return ClientCall(started, clock(), deadline, 0 if outcome == "success" else 1, report)
+
+
+INLINE = InlineAdapter()
 '''
 
 ENTRY_POINTS = """
@@ -63,6 +88,9 @@ summary = runbook_staging:SUMMARY
 
 [runbook.target_kinds]
 staging = runbook_staging:STAGING
+
+[runbook.client_adapters]
+inline = runbook_staging:INLINE
 """
 
 
@@ -99,7 +127,11 @@ def spec_with(folder: Path, corpus: Path, targets: str = SPEC_TARGETS) -> Path:
     spec = folder / "staging.yaml"
     minimal = minimal.replace("targets:\n  sim:\n    simulator: cometapi\n", textwrap.dedent(targets))
     messages = '      messages: [{role: user, content: "Say ok"}]\n'
-    spec.write_text(minimal.replace('      max_tokens: "{{ vars.limit }}"\n', f'      max_tokens: "{{{{ vars.limit }}}}"\n{messages}'))
+    spec.write_text(
+        minimal.replace(
+            '      max_tokens: "{{ vars.limit }}"\n', f'      max_tokens: "{{{{ vars.limit }}}}"\n{messages}'
+        )
+    )
     return spec
 
 
@@ -149,3 +181,44 @@ def test_a_plugin_target_with_bad_settings_is_located(plugin_site, corpus, tmp_p
     output = done.stdout + done.stderr
     assert "staging.yaml:16:5" in output
     assert "target kind 'staging': models: Field required; model: Extra inputs are not permitted" in output
+
+
+CLIENT_AND_DRILLS = """
+clients:
+  in-process:
+    command: [inline]
+    adapter: inline
+drills:
+  - id: answers
+    faults: [ok]
+    expect: {attempts: 1, outcome: success}
+  - id: unclassified-is-not-retried
+    faults: [{status: 503}]
+    expect: {attempts: 1, outcome: failed}
+"""
+
+
+def test_a_plugin_client_adapter_is_drilled_like_a_command(plugin_site, corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus)
+    spec.write_text(spec.read_text() + CLIENT_AND_DRILLS)
+    done = runbook(plugin_site, "run", str(spec), "--target", "staging", "--client", "in-process", "--format", "json",
+                   "--out", str(tmp_path / "out"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode in (0, 1, 4), done.stderr
+    results = json.loads((tmp_path / "out" / "minimal.in-process.json").read_text())
+    drills = {item["id"]: item for item in results["drills"]}
+    assert results["client"] == "in-process"
+    assert {d: drills[d]["status"] for d in drills} == {
+        "drill:answers": "passed",
+        "drill:unclassified-is-not-retried": "passed",
+    }
+    for item in drills.values():
+        call = item["drill"]["calls"][0]
+        assert call["client"]["problem"] is None and call["server_attempts"] == 1
+
+
+def test_an_unknown_client_adapter_is_located(corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus)
+    spec.write_text(spec.read_text() + CLIENT_AND_DRILLS)
+    done = runbook(None, "validate", str(spec), cwd=tmp_path)
+    assert done.returncode == 2
+    assert "clients.in-process.adapter: unknown client adapter 'inline'; use one of: command" in done.stderr
