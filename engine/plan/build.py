@@ -6,14 +6,14 @@ import copy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal
 
 from pydantic import BaseModel
 
 from engine.core.errors import UsageError
 from engine.core.registry import TARGET_KINDS
 from engine.load.loader import LoadedSpec, StoredFixture
-from engine.plan.select import Selection, partition, resolve
+from engine.plan.select import Item, Selection, partition, resolve
 from engine.spec.models import (
     REFERENCE_CLIENT,
     Check,
@@ -46,9 +46,6 @@ class AuthPlan:
         if self.mode == "invalid":
             return f"{self.scheme} <invalid token>"
         return f"{self.scheme} ${self.secret}"
-
-
-Item = TypeVar("Item", Check, Drill)
 
 
 @dataclass(frozen=True)

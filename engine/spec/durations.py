@@ -6,8 +6,11 @@ import functools
 import math
 import re
 
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_UNITS = "|".join(_UNIT_SECONDS)  # "ms" before "m": the longer unit is tried first
+_DURATION = re.compile(rf"^\s*(-?\d+(?:\.\d+)?)\s*({_UNITS})\s*$")
+# The same spelling for the JSON Schema (editors): the number must be above zero there too.
+DURATION_PATTERN = rf"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*({_UNITS})\s*$"
 _STATUS_CLASS = re.compile(r"^([1-5])xx$")
 _STATUS_RANGE = re.compile(r"^(\d{3})\s*-\s*(\d{3})$")
 

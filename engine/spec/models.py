@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from engine.spec.durations import parse_duration, parse_status_pattern
+from engine.spec.durations import DURATION_PATTERN, parse_duration, parse_status_pattern
 from engine.spec.paths import parse_path
 
 TRANSPORT_KINDS = (
@@ -98,7 +98,6 @@ ACTIONS = (
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
 EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-DURATION_PATTERN = r"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*(ms|s|m|h)\s*$"  # a number above zero, a unit
 Duration = Annotated[
     float,
     BeforeValidator(
