@@ -32,7 +32,7 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, child_spec, si
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # the checks and the shipped drills finish; the slow one waits
+    time.sleep(4)  # the checks and the first drills (the auth drill among them) finish; the slow one waits
     process.send_signal(sig)
     stdout, stderr = process.communicate(timeout=20)
     assert process.returncode == code, stdout + stderr
