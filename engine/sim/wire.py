@@ -105,11 +105,17 @@ def stream_chunks(
 
 
 def error_envelope(
-    message: str, code: str | int | None = None, error_type: str | None = None, param: str | None = None
+    message: str,
+    code: str | int | None = None,
+    error_type: str | None = None,
+    param: str | None = None,
+    null_param: bool = False,
 ) -> Document:
-    """The OpenAI error envelope, its fields in the order message, type, param, code."""
+    """The OpenAI error envelope, its fields in the order message, type, param, code. A None field is
+    left out, except `param` with `null_param` (OpenAI always sends it, null when no field is at fault)."""
     fields = {"message": message, "type": error_type, "param": param, "code": code}
-    return {"error": {name: value for name, value in fields.items() if value is not None}}
+    kept = {name: value for name, value in fields.items() if value is not None or (name == "param" and null_param)}
+    return {"error": kept}
 
 
 def model_list(models: Iterable[str], created: int, owner: str) -> Document:

@@ -31,6 +31,8 @@ from llmock.simulation import MockResponseSettings
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
+from engine.sim import wire
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -162,8 +164,7 @@ def _chars(content: Any) -> int:
 
 def _error(status: int, code: str, message: str, param: str | None = None) -> JSONResponse:
     return JSONResponse(
-        {"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}},
-        status_code=status,
+        wire.error_envelope(message, code, "invalid_request_error", param, null_param=True), status_code=status
     )
 
 
@@ -193,14 +194,7 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
-OK_COMPLETION = {
-    "id": "chatcmpl-1",
-    "object": "chat.completion",
-    "created": 1,
-    "model": "m",
-    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
-    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-}
+OK_COMPLETION = wire.completion(wire.Answer(id="chatcmpl-1", model="m", created=1), "ok", usage=wire.token_usage(1, 1))
 
 
 async def _always_ok(scope: Scope, receive: Receive, send: Send) -> None:
