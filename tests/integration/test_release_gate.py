@@ -55,8 +55,14 @@ def repo(tmp_path_factory, provider, repo_root) -> Path:
     return root
 
 
-def test_a_provider_that_keeps_the_contract_is_ready_in_one_run(repo, provider):
-    done = runbook(repo, provider.base_url, SPEC, "--target", "live", "--out", "out")
+@pytest.fixture(scope="module")
+def ready_run(repo, provider) -> subprocess.CompletedProcess:
+    """The full run (checks live, drills on the simulator) of the committed checkout, into out/."""
+    return runbook(repo, provider.base_url, SPEC, "--target", "live", "--out", "out")
+
+
+def test_a_provider_that_keeps_the_contract_is_ready_in_one_run(repo, ready_run):
+    done = ready_run
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Verdict: READY for controlled production traffic" in done.stdout
     results = json.loads((repo / "out" / "cometapi-chat-completions.json").read_text())
@@ -100,8 +106,8 @@ def test_a_server_that_answers_200_to_everything_is_not_ready(repo):
     assert "FAIL missing-auth" in done.stdout and "class: expected auth, observed success" in done.stdout
 
 
-def test_renaming_every_class_changes_no_verdict(repo, provider):
-    original = runbook(repo, provider.base_url, SPEC, "--target", "live", "--out", "original", "--format", "json")
+def test_renaming_every_class_changes_no_verdict(repo, provider, ready_run):
+    original = ready_run
     renamed = runbook(
         repo,
         provider.base_url,
@@ -114,7 +120,7 @@ def test_renaming_every_class_changes_no_verdict(repo, provider):
         "json",
     )
     assert original.returncode == renamed.returncode == 0, renamed.stdout
-    before = json.loads((repo / "original" / "cometapi-chat-completions.json").read_text())
+    before = json.loads((repo / "out" / "cometapi-chat-completions.json").read_text())
     after = json.loads((repo / "renamed-out" / "cometapi-chat-completions.json").read_text())
     assert verdicts(after) == verdicts(before)
     assert {c["class"] for c in after["classification"]}.isdisjoint({"success", "auth"})
