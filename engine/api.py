@@ -24,13 +24,14 @@ from engine.judge.drills import drill_passed
 from engine.judge.results import Results
 from engine.load.lint import lint_spec
 from engine.load.loader import LoadedSpec, load_fault_script, load_spec
+from engine.load.templating import scalar_from_text
 from engine.plan.build import Plan, build_plan, client_names
 from engine.plan.select import Selection
 from engine.report import FORMATS, available_formats, write_reports
 from engine.report.fixtures import write_fixtures
-from engine.run.drills import Progress
+from engine.run.drills import DrillRun, Progress
 from engine.run.executor import execute_plan, new_invalid_token
-from engine.run.interrupt import Interruption
+from engine.run.interrupt import Aborted, Interruption
 from engine.run.interrupt import exit_code as interrupt_exit_code
 from engine.run.targets import target_endpoint
 from engine.spec.models import REFERENCE_CLIENT
@@ -40,12 +41,15 @@ from engine.spec.schema import spec_json_schema_text
 __all__ = [
     "EXIT_CODES",
     "FORMATS",
+    "Aborted",
+    "DrillRun",
     "RunOutcome",
     "Selection",
     "available_formats",
     "exit_code_for",
     "extension_points",
     "init_spec",
+    "interrupt_exit_code",
     "load",
     "load_checked",
     "plan",
@@ -54,6 +58,7 @@ __all__ = [
     "rerender",
     "run",
     "run_clients",
+    "scalar_from_text",
     "serve_fault_script",
     "serve_simulator",
     "spec_json_schema_text",

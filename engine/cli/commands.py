@@ -18,13 +18,10 @@ from typing import Any, TypeVar
 import click
 
 from engine import __version__, api
+from engine.api import Aborted, DrillRun, interrupt_exit_code, scalar_from_text
 from engine.cli.console import plan_lines, summary_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
 from engine.core.redact import printable
-from engine.load.templating import scalar_from_text
-from engine.run.drills import DrillRun
-from engine.run.interrupt import Aborted
-from engine.run.interrupt import exit_code as interrupt_exit_code
 
 EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
 EXIT_USAGE, EXIT_ENGINE = 2, 3

@@ -1,4 +1,12 @@
-"""The built-in simulator: an OpenAI-compatible HTTP server modelling CometAPI.
+"""The built-in simulator: an OpenAI-compatible HTTP server modelling CometAPI, and the fault server
+that plays drills. It knows nothing of specs: it imports only engine.core.
+
+    wire                        every wire answer (completion, chunks, error envelope, SSE), built once
+    app, server                 the ASGI simulator (starlette) served by uvicorn on loopback
+    faults                      FaultServer: scripted answers per attempt, real on the raw socket
+    incoming, rawserver         h11 request reading; the raw-socket server loop the fault server uses
+    scripts, playback, streams  fault scripts and their attempt log; playing each fault kind
+    standalone                  `runbook sim --script`: a fault script served to any client
 
 SimConfig       accepted keys, existing models, context window
 create_app      the starlette app for a config
