@@ -83,7 +83,7 @@ def rule_row(rule: Rule) -> RuleRow:
     return RuleRow(
         id=rule.id,
         when=describe_when(rule.when),
-        **{"class": rule.class_},
+        class_=rule.class_,
         retry=rule.retry,
         fallback=rule.fallback,
         action=rule.action,

@@ -18,6 +18,7 @@ from engine.judge.results import (
     CheckResult,
     CriterionResult,
     FixtureResult,
+    Heading,
     LogRecord,
     Mismatch,
     RequestSummary,
@@ -123,7 +124,7 @@ def judge_check(
     request = RequestSummary(
         method=step.method, url=f"{base_url}{step.path}", auth=step.auth.describe(), body=summarize_body(step.body)
     )
-    common = {"id": check.id, "title": check.title, "tags": check.tags, "request": request}
+    common = Heading(id=check.id, title=check.title, tags=check.tags, request=request)
     if outcome.not_run:
         return CheckResult(**common, status="skipped", reason=outcome.not_run)
     if outcome.attempt is None:

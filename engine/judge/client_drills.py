@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from engine.judge.drills import (
     LATENCY_FACTOR,
     _first_gap,
+    drill_heading,
     expectation_missed,
     pause_violations,
     rule_broken,
@@ -84,7 +85,7 @@ class _Call:
 
 def judge_client_drill(run: DrillRun, spec: Spec) -> CheckResult:
     drill = run.step.drill
-    common = {"id": f"drill:{drill.id}", "title": drill.title, "tags": drill.tags}
+    common = drill_heading(drill)
     if run.not_run:
         return CheckResult(**common, status="skipped", reason=run.not_run)
     calls = [_Call(run, index, spec) for index in range(len(run.client_calls))]
@@ -341,7 +342,7 @@ def _attempt(
         started_ms=round((served.arrived - start) * 1000, 1),
         status=sent.status,
         transport_error=sent.transport_error,
-        **{"class": verdict.class_},
+        class_=verdict.class_,
         decision=f"the simulator sent {kind}",
         pause_ms=round(pause * 1000, 1) if pause is not None else None,
     )

@@ -19,7 +19,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from engine.judge.results import CheckResult, Counts, CriteriaCounts, CriterionResult, Evidence, Summary
+from engine.judge.results import (
+    CheckResult,
+    Counts,
+    CriteriaCounts,
+    CriterionResult,
+    CriterionVerdict,
+    Evidence,
+    Summary,
+    Verdict,
+)
 from engine.plan.build import DEFAULT_TARGET, TargetPlan, target_is_live
 from engine.spec.models import REFERENCE_CLIENT, Criterion, SimulatorTarget, Spec
 
@@ -65,7 +74,7 @@ def judge_criterion(criterion: Criterion, items: Mapping[str, CheckResult], gate
         findings.append(Finding("unverified", f"not verifiable yet: {criterion.pending}", criterion.pending))
     findings = _unique(sorted(findings, key=lambda f: ORDER[f.kind]))
     kinds = {f.kind for f in findings}
-    verdict = "not_met" if "failed" in kinds else ("not_verified" if findings else "met")
+    verdict: CriterionVerdict = "not_met" if "failed" in kinds else ("not_verified" if findings else "met")
     judged = "failed" in kinds or "not_selected" not in kinds  # a failure counts whatever was selected
     return CriterionResult(
         id=criterion.id,
@@ -257,8 +266,13 @@ def _unique(findings: list[Finding]) -> list[Finding]:
 
 
 def _counts(items: Sequence[CheckResult]) -> Counts:
+    statuses = [c.status for c in items]
     return Counts(
-        total=len(items), **{s: sum(c.status == s for c in items) for s in ("passed", "failed", "error", "skipped")}
+        total=len(items),
+        passed=statuses.count("passed"),
+        failed=statuses.count("failed"),
+        error=statuses.count("error"),
+        skipped=statuses.count("skipped"),
     )
 
 
@@ -270,13 +284,17 @@ def summarize(
 ) -> Summary:
     """The verdict: ready only when every criterion was judged and met and nothing selected failed or was skipped."""
     applicable = [c for c in criteria if c.applicable]
+    verdicts = [c.verdict for c in applicable]
     board = CriteriaCounts(
         total=len(criteria),
         not_applicable=len(criteria) - len(applicable),
-        **{v: sum(c.verdict == v for c in applicable) for v in ("met", "not_met", "not_verified")},
+        met=verdicts.count("met"),
+        not_met=verdicts.count("not_met"),
+        not_verified=verdicts.count("not_verified"),
     )
     selected = [item for item in (*checks, *drills) if item.selected]
     notes = [] if criteria else ["the spec defines no readiness criteria, so nothing can be called ready"]
+    verdict: Verdict
     if interrupted:
         verdict = "interrupted"
         notes.append(f"the run was stopped by {interrupted}; what finished is reported, the rest did not run")

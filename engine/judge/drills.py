@@ -10,12 +10,21 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 
-from engine.judge.results import CheckResult, DrillAttempt, DrillCall, DrillRound, DrillSummary, Mismatch, classified
+from engine.judge.results import (
+    CheckResult,
+    DrillAttempt,
+    DrillCall,
+    DrillRound,
+    DrillSummary,
+    Heading,
+    Mismatch,
+    classified,
+)
 from engine.run.drills import DrillRun
 from engine.run.policy import PolicyAttempt, PolicyCall
 from engine.sim.faults import ServedAttempt
 from engine.spec.backoff import allowed_pause
-from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
+from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Drill, Spec
 
 LOWER_SLACK = 0.001  # seconds: clock granularity between the server's two timestamps
 LATENCY_FACTOR = 2  # timing slack grows by this many times the scheduling latency measured in the drill
@@ -23,7 +32,7 @@ LATENCY_FACTOR = 2  # timing slack grows by this many times the scheduling laten
 
 def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
     drill = run.step.drill
-    common = {"id": f"drill:{drill.id}", "title": drill.title, "tags": drill.tags}
+    common = drill_heading(drill)
     if run.not_run:
         return CheckResult(**common, status="skipped", reason=run.not_run)
     mismatches = drill_mismatches(run, spec)
@@ -44,6 +53,11 @@ def judge_drill(run: DrillRun, spec: Spec) -> CheckResult:
         mismatches=unique(mismatches),
         drill=_summary(run, spec),
     )
+
+
+def drill_heading(drill: Drill) -> Heading:
+    """The id, title and tags every result of this drill carries."""
+    return Heading(id=f"drill:{drill.id}", title=drill.title, tags=drill.tags)
 
 
 def drill_mismatches(run: DrillRun, spec: Spec) -> list[Mismatch]:
@@ -341,7 +355,7 @@ def _attempt(attempt: PolicyAttempt) -> DrillAttempt:
         started_ms=round(attempt.started * 1000, 2),
         status=seen.status,
         transport_error=seen.transport_error,
-        **{"class": attempt.verdict.class_},
+        class_=attempt.verdict.class_,
         decision=attempt.decision,
         pause_ms=round(attempt.sleep * 1000, 2) if attempt.sleep else None,
     )

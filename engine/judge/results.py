@@ -7,10 +7,11 @@ SCHEMA_VERSION, renames or removals the major part.
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, Required, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine.load.fixtures import GitState
 from engine.run.observation import Observation
 from engine.spec.classify import Classification, Tristate
 
@@ -50,7 +51,7 @@ class FixtureResult(_Frozen):
     name: str
     path: str
     status: Literal["matched", "drift", "missing", "updated"]
-    git: Literal["committed", "untracked", "modified", "not_committed", "ignored"] | None = None  # None: not in git
+    git: GitState | None = None  # None: not in git
     removed: list[str] = []
     changed: list[str] = []
     added: list[str] = []
@@ -142,6 +143,15 @@ class CheckResult(_Frozen):
     log: LogRecord | None = None
     fixture: FixtureResult | None = None
     drill: DrillSummary | None = None
+
+
+class Heading(TypedDict, total=False):
+    """What every result of one check or drill repeats, by field name: `CheckResult(**heading, ...)`."""
+
+    id: Required[str]
+    title: str
+    tags: list[str]
+    request: RequestSummary
 
 
 class Classified(TypedDict, total=False):

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+GitState = Literal["committed", "untracked", "modified", "not_committed", "ignored"]
 
 
 def fixture_path(spec_path: Path, fixtures_dir: str, name: str) -> Path:
@@ -23,7 +25,7 @@ def read_fixture(path: Path) -> dict[str, Any] | None:
     return document if isinstance(document, dict) else {}
 
 
-def git_states(folder: Path, paths: list[Path]) -> dict[Path, str]:
+def git_states(folder: Path, paths: list[Path]) -> dict[Path, GitState]:
     """Whether each fixture file that exists is checked in: committed, modified (changed since the last
     commit), not_committed (added or staged, never committed), untracked or ignored. Empty when
     `folder` is not inside a git work tree, or git is not installed."""
@@ -47,7 +49,7 @@ def git_states(folder: Path, paths: list[Path]) -> dict[Path, str]:
     return {path: _state(path.resolve(), tracked, flags, ignored) for path in existing}
 
 
-def _state(path: Path, tracked: set[Path], flags: dict[Path, str], ignored: set[Path]) -> str:
+def _state(path: Path, tracked: set[Path], flags: dict[Path, str], ignored: set[Path]) -> GitState:
     if path not in tracked:
         return "ignored" if path in ignored else "untracked"
     flag = flags.get(path, "  ")  # git's two-letter XY status code

@@ -17,7 +17,7 @@ from pydantic_core import ErrorDetails
 
 from engine.core.errors import Problem, SpecError
 from engine.load.extends import read_spec_tree
-from engine.load.fixtures import fixture_path, git_states, read_fixture
+from engine.load.fixtures import GitState, fixture_path, git_states, read_fixture
 from engine.load.pydantic_errors import describe_error
 from engine.load.semantics import check_document
 from engine.load.templating import Environ, TemplateProblem, render_tree
@@ -31,7 +31,7 @@ class StoredFixture:
 
     document: dict[str, Any] | None
     path: str
-    git: str | None = None  # committed / untracked / modified / not_committed / ignored; None: not in git
+    git: GitState | None = None  # None: not in git
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from engine.core.errors import UsageError
 from engine.core.registry import TARGET_KINDS
+from engine.load.fixtures import GitState
 from engine.load.loader import LoadedSpec, StoredFixture
 from engine.plan.select import Item, Selection, partition, resolve
 from engine.spec.models import (
@@ -64,7 +65,7 @@ class Step(Generic[Item]):
     request_id_header: str = "X-Client-Request-Id"
     stored_fixture: dict[str, Any] | None = None
     fixture_path: str | None = None  # as shown to the user (relative to the working directory)
-    fixture_git: str | None = None  # committed / untracked / modified / ...; None: not in git
+    fixture_git: GitState | None = None  # None: not in git
 
 
 @dataclass(frozen=True)

@@ -54,14 +54,14 @@ def classify(observation: Facts, rules: Sequence[Rule]) -> Classification:
         if rule_matches(rule.when, observation):
             return Classification(
                 rule=rule.id,
-                **{"class": rule.class_},
+                class_=rule.class_,
                 retry=rule.retry,
                 fallback=rule.fallback,
                 action=rule.action,
                 owner=rule.owner,
             )
     return Classification(
-        rule="(none)", **{"class": "unclassified"}, retry="no", fallback="no", action="page_owner", owner=None
+        rule="(none)", class_="unclassified", retry="no", fallback="no", action="page_owner", owner=None
     )
 
 
