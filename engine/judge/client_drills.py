@@ -35,7 +35,8 @@ from engine.run.drills import ClientCall, DrillRun, fault_steps
 from engine.sim.faults import FaultStep, ServedAttempt
 from engine.spec.backoff import backoff_window
 from engine.spec.classify import Classification, classify
-from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Spec
+from engine.spec.models import Spec
+from engine.spec.values import NEVER_FALL_BACK_ACTIONS
 
 EXIT_SLACK = 0.05  # share of the deadline a client process may take to exit after its last attempt
 CLIENT_NOISE = 0.08  # seconds: process scheduling noise a constant pause may show across calls

@@ -30,7 +30,8 @@ from engine.judge.results import (
     Verdict,
 )
 from engine.plan.build import DEFAULT_TARGET, TargetPlan, target_is_live
-from engine.spec.models import REFERENCE_CLIENT, Criterion, SimulatorTarget, Spec
+from engine.spec.models import REFERENCE_CLIENT, Criterion, Spec
+from engine.spec.targets import SimulatorTarget
 
 
 @dataclass(frozen=True)

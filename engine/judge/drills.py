@@ -24,7 +24,8 @@ from engine.run.drills import DrillRun
 from engine.run.policy import PolicyAttempt, PolicyCall
 from engine.sim.faults import ServedAttempt
 from engine.spec.backoff import allowed_pause
-from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Drill, Spec
+from engine.spec.models import Drill, Spec
+from engine.spec.values import NEVER_FALL_BACK_ACTIONS
 
 LOWER_SLACK = 0.001  # seconds: clock granularity between the server's two timestamps
 LATENCY_FACTOR = 2  # timing slack grows by this many times the scheduling latency measured in the drill

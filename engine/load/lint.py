@@ -17,7 +17,8 @@ from engine.load.loader import LoadedSpec
 from engine.load.yaml_tree import SourceMap
 from engine.spec.classify import classify
 from engine.spec.durations import parse_status_pattern
-from engine.spec.models import CONDITIONS, NEVER_FALL_BACK_ACTIONS, SUCCESS_ACTION, TRANSPORT_KINDS, Rule, When
+from engine.spec.models import CONDITIONS, Rule, When
+from engine.spec.values import NEVER_FALL_BACK_ACTIONS, SUCCESS_ACTION, TRANSPORT_KINDS
 
 OWNED_ACTIONS = ("page_owner", "refresh_credentials")
 

@@ -22,7 +22,8 @@ from engine.load.pydantic_errors import describe_error
 from engine.load.semantics import check_document
 from engine.load.templating import Environ, TemplateProblem, render_tree
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
-from engine.spec.models import TARGET_MODELS, FaultScript, Spec
+from engine.spec.models import FaultScript, Spec
+from engine.spec.targets import TARGET_MODELS
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from engine.spec.models import TARGET_MODELS, Spec
+from engine.spec.models import Spec
+from engine.spec.targets import TARGET_MODELS
 
 _QUOTED = re.compile(r"'([^']*)'")
 _CHOICE_SEPARATORS = re.compile(r",\s*|\s+or\s+")

@@ -15,20 +15,9 @@ from engine.core.registry import TARGET_KINDS
 from engine.load.fixtures import GitState
 from engine.load.loader import LoadedSpec, StoredFixture
 from engine.plan.select import Item, Selection, partition, resolve
-from engine.spec.models import (
-    REFERENCE_CLIENT,
-    Check,
-    Drill,
-    HttpTarget,
-    PluginTarget,
-    RequestSpec,
-    ResponseContract,
-    SimulatorTarget,
-    Spec,
-    Target,
-    Timeouts,
-)
+from engine.spec.models import REFERENCE_CLIENT, Check, Drill, RequestSpec, ResponseContract, Spec, Timeouts
 from engine.spec.paths import delete_path
+from engine.spec.targets import HttpTarget, PluginTarget, SimulatorTarget, Target
 
 DEFAULT_TARGET = "sim"
 

@@ -21,7 +21,8 @@ from engine.run.http import Outgoing, send
 from engine.run.observation import Observation
 from engine.spec.backoff import backoff_window, retry_after_window
 from engine.spec.classify import Classification, classify
-from engine.spec.models import NEVER_FALL_BACK_ACTIONS, Policy, ResponseContract, Rule
+from engine.spec.models import Policy, ResponseContract, Rule
+from engine.spec.values import NEVER_FALL_BACK_ACTIONS
 
 Outcome = Literal["success", "failed", "fell_back"]
 

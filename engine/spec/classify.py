@@ -8,7 +8,8 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.spec.durations import parse_status_pattern
-from engine.spec.models import CONDITIONS, SUCCESS_ACTION, Rule, When
+from engine.spec.models import CONDITIONS, Rule, When
+from engine.spec.values import SUCCESS_ACTION
 
 Tristate = Literal["yes", "maybe", "no"]
 

@@ -1,8 +1,9 @@
 """Pydantic models of the spec format: one model per YAML mapping, `extra="forbid"`.
 
-These models say what a spec *is*; what the engine does with it lives in plan/run/evaluate.
-Cross-references between parts (criteria -> checks, expectations -> classes) are checked in
-`engine.load.semantics`, which can point at the exact list item.
+These models say what a spec *is*; what the engine does with it lives in plan, run and judge. The
+scalar types and fixed words they use are in `engine.spec.values`, the targets in
+`engine.spec.targets`. Cross-references between parts (criteria -> checks, expectations -> classes)
+are checked in `engine.load.semantics`, which can point at the exact list item.
 """
 
 from __future__ import annotations
@@ -10,170 +11,32 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-import httpx
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
-    Discriminator,
     Field,
-    PositiveFloat,
-    PrivateAttr,
-    StrictInt,
-    Tag,
-    ValidationError,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from engine.spec.durations import DURATION_PATTERN, parse_duration, parse_status_pattern
-from engine.spec.paths import parse_path
-
-TRANSPORT_KINDS = (
-    "dns",
-    "connect",
-    "connect_timeout",
-    "read_timeout",
-    "write_timeout",
-    "pool_timeout",
-    "reset",
-    "truncated",
-    "protocol",
-    "too_large",
-    "deadline",
+from engine.spec.targets import Target
+from engine.spec.values import (
+    FAULT_KINDS,
+    Action,
+    Duration,
+    EnvName,
+    HeaderName,
+    HeaderValue,
+    HttpUrl,
+    JsonPath,
+    ParserOutcomes,
+    Slug,
+    StatusPatterns,
+    Strict,
+    Texts,
+    TransportKinds,
+    Tristate,
+    UrlPath,
 )
-PARSER_OUTCOMES = (
-    "ok",
-    "invalid_json",
-    "missing_field",
-    "empty_content",
-    "error_in_body",
-    "error_envelope",
-    "none",
-    "stream_truncated",
-    "stream_malformed",
-)
-FAULT_KINDS = (
-    "ok",
-    "status",
-    "reset",
-    "close_mid_body",
-    "invalid_json",
-    "html_502",
-    "redirect",
-    "schema_drift",
-    "empty_content",
-    "extra_fields",
-    "error_in_200",
-    "stall",
-    "slow_body",
-    "stream_ok",
-    "stream_disconnect",
-    "stream_clean_cut",
-    "stream_no_done",
-    "stream_malformed",
-    "stream_stall",
-    "stream_error_event",
-    "stream_keepalive",
-    "stream_crlf",
-    "stream_split",
-    "stream_bom",
-    "stream_slow_first_token",
-)
-SUCCESS_ACTION = "none"  # a rule with this action classifies a success: the answer is usable
-NEVER_FALL_BACK_ACTIONS = ("fix_request", "refresh_credentials", "fix_configuration", "reduce_input")
-ACTIONS = (
-    "none",  # success: nothing to do
-    "fix_request",  # caller builds the request wrongly (client / serializer bug)
-    "refresh_credentials",  # rotate or restore the key
-    "fix_configuration",  # wrong path, model id or base URL: configuration drift
-    "reduce_input",  # route to token-budget handling
-    "retry_briefly",  # bounded retries with jitter
-    "fall_back",  # another provider or model, within the deadline
-    "store_fixture_and_alert",  # keep the evidence, alert if repeated
-    "page_owner",  # a human owner must act now
-)
-
-Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
-EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-Duration = Annotated[
-    float,
-    BeforeValidator(
-        parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat
-    ),
-]
-TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
-ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
-Action = Literal[ACTIONS]  # type: ignore[valid-type]
-
-
-def _yes_no(value: Any) -> Any:
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    return value
-
-
-def _status_ok(value: Any) -> Any:
-    parse_status_pattern(value)
-    return value
-
-
-def _http_url(value: str) -> str:
-    try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host or " " in value:
-        raise ValueError(f"{value!r} is not an http(s) URL")
-    if url.port is not None and not 0 < url.port < 65536:
-        raise ValueError(f"{value!r} has a port outside 1-65535")
-    if url.userinfo or url.query or url.fragment:
-        raise ValueError("a URL here must not carry credentials, a query or a fragment (secrets belong in 'secret:')")
-    return value.rstrip("/")
-
-
-def _url_path(value: str) -> str:
-    if not value.startswith("/") or " " in value:
-        raise ValueError(f"{value!r} is not a URL path; it must start with '/'")
-    return value
-
-
-def _json_path(value: str) -> str:
-    parse_path(value)
-    return value
-
-
-JsonPath = Annotated[str, AfterValidator(_json_path)]
-HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
-HeaderValue = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]
-Tristate = Annotated[
-    Literal["yes", "maybe", "no"], BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)
-]
-STATUS_SCHEMA = {
-    "anyOf": [
-        {"type": "integer", "minimum": 100, "maximum": 599},
-        {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"},
-    ]
-}
-StatusPattern = Annotated[StrictInt | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-UrlPath = Annotated[str, AfterValidator(_url_path)]
-
-
-def _one_or_many(value: Any) -> Any:
-    return value if isinstance(value, list) else [value]
-
-
-# One value or a list of them; read as a list. (Spelled out per item type, so type checkers see them.)
-Texts = Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class Auth(Strict):
@@ -235,120 +98,7 @@ class Contract(Strict):
     max_response_bytes: int = Field(default=1_048_576, ge=1024)
 
 
-class SimulatorTarget(Strict):
-    """runbook's built-in simulator, started for the run (`kind: simulator`, or a `simulator:` key)."""
-
-    kind: Literal["simulator"] = "simulator"
-    simulator: Literal["cometapi"]
-    context_tokens: int = Field(default=8192, ge=16)
-    models: list[str] | None = None
-
-
-class HttpTarget(Strict):
-    """A provider (or gateway) reached over HTTP (`kind: http`, or a `base_url:` key)."""
-
-    kind: Literal["http"] = "http"
-    base_url: HttpUrl
-    alias: str | None = None
-
-
-class PluginTarget(Strict):
-    """A target of a kind a plugin registers (engine.core.registry.TARGET_KINDS). Its other keys are
-    the plugin's settings, checked by the plugin's own `settings` model."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    kind: str = Field(json_schema_extra={"not": {"enum": ["simulator", "http"]}})
-    alias: str | None = None
-    _settings: BaseModel | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _plugin_accepts(self) -> PluginTarget:
-        from engine.core.registry import TARGET_KINDS, PluginError
-
-        if self.kind not in TARGET_KINDS:
-            raise ValueError(f"unknown target kind {self.kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
-        try:
-            settings_model = TARGET_KINDS.get(self.kind).settings
-            self._settings = settings_model.model_validate(self.model_extra or {})
-        except PluginError as exc:
-            raise ValueError(str(exc)) from None
-        except ValidationError as exc:
-            raise ValueError(f"target kind {self.kind!r}: " + "; ".join(_brief(e) for e in exc.errors())) from None
-        return self
-
-    @property
-    def settings(self) -> BaseModel | None:
-        """The plugin's validated settings for this target."""
-        return self._settings
-
-
-class UntypedTarget(Strict):
-    """A target with no `kind:`, `simulator:` or `base_url:`: every key is checked against all the
-    built-in kinds' keys (so a misspelling gets its suggestion), then the missing kind is reported."""
-
-    kind: Any = None
-    simulator: Any = None
-    context_tokens: Any = None
-    models: Any = None
-    base_url: Any = None
-    alias: Any = None
-
-    @model_validator(mode="after")
-    def _needs_a_kind(self) -> UntypedTarget:
-        raise ValueError(
-            "a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key"
-        )
-
-
-def _brief(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
-
-
-TARGET_TAGS = {"simulator": "<simulator target>", "http": "<http target>"}  # never keys in a document
-PLUGIN_TAG, UNTYPED_TAG = "<plugin target>", "<target of no kind>"
-
-
-def _target_tag(value: Any) -> str:
-    """Which model checks a target: its `kind:`, else the key only one built-in kind has."""
-    if not isinstance(value, dict):
-        return TARGET_TAGS.get(getattr(value, "kind", ""), PLUGIN_TAG)
-    if "kind" in value:
-        return TARGET_TAGS.get(str(value["kind"]), PLUGIN_TAG)
-    if "base_url" in value:
-        return TARGET_TAGS["http"]
-    return TARGET_TAGS["simulator"] if "simulator" in value else UNTYPED_TAG
-
-
-TARGET_MODELS: dict[str, type[BaseModel]] = {
-    TARGET_TAGS["simulator"]: SimulatorTarget,
-    TARGET_TAGS["http"]: HttpTarget,
-    PLUGIN_TAG: PluginTarget,
-    UNTYPED_TAG: UntypedTarget,
-}
-
-Target = Annotated[
-    Annotated[SimulatorTarget, Tag(TARGET_TAGS["simulator"])]
-    | Annotated[HttpTarget, Tag(TARGET_TAGS["http"])]
-    | Annotated[PluginTarget, Tag(PLUGIN_TAG)]
-    | Annotated[UntypedTarget, Tag(UNTYPED_TAG), WithJsonSchema({"not": {}, "description": "no kind: invalid"})],
-    Discriminator(_target_tag),
-]
-
-
 CONDITIONS = ("status", "error_code", "error_type", "transport", "parser", "content_type")
-
-
-StatusPatterns = Annotated[
-    list[StatusPattern], BeforeValidator(_one_or_many, json_schema_input_type=StatusPattern | list[StatusPattern])
-]
-TransportKinds = Annotated[
-    list[TransportKind], BeforeValidator(_one_or_many, json_schema_input_type=TransportKind | list[TransportKind])
-]
-ParserOutcomes = Annotated[
-    list[ParserOutcome], BeforeValidator(_one_or_many, json_schema_input_type=ParserOutcome | list[ParserOutcome])
-]
 
 
 class When(Strict):

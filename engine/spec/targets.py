@@ -1,0 +1,126 @@
+"""Where a spec's checks can go: the built-in simulator, an HTTP endpoint, or a plugin's target kind.
+
+A target's model is chosen by its literal `kind:`, or, when it has none, by the key only one
+built-in kind has (`simulator:` or `base_url:`); a target with neither is reported with every key
+checked against all the built-in kinds' keys.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+    model_validator,
+)
+
+from engine.spec.values import HttpUrl, Strict
+
+
+class SimulatorTarget(Strict):
+    """runbook's built-in simulator, started for the run (`kind: simulator`, or a `simulator:` key)."""
+
+    kind: Literal["simulator"] = "simulator"
+    simulator: Literal["cometapi"]
+    context_tokens: int = Field(default=8192, ge=16)
+    models: list[str] | None = None
+
+
+class HttpTarget(Strict):
+    """A provider (or gateway) reached over HTTP (`kind: http`, or a `base_url:` key)."""
+
+    kind: Literal["http"] = "http"
+    base_url: HttpUrl
+    alias: str | None = None
+
+
+class PluginTarget(Strict):
+    """A target of a kind a plugin registers (engine.core.registry.TARGET_KINDS). Its other keys are
+    the plugin's settings, checked by the plugin's own `settings` model."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    kind: str = Field(json_schema_extra={"not": {"enum": ["simulator", "http"]}})
+    alias: str | None = None
+    _settings: BaseModel | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _plugin_accepts(self) -> PluginTarget:
+        from engine.core.registry import TARGET_KINDS, PluginError
+
+        if self.kind not in TARGET_KINDS:
+            raise ValueError(f"unknown target kind {self.kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
+        try:
+            settings_model = TARGET_KINDS.get(self.kind).settings
+            self._settings = settings_model.model_validate(self.model_extra or {})
+        except PluginError as exc:
+            raise ValueError(str(exc)) from None
+        except ValidationError as exc:
+            raise ValueError(f"target kind {self.kind!r}: " + "; ".join(_brief(e) for e in exc.errors())) from None
+        return self
+
+    @property
+    def settings(self) -> BaseModel | None:
+        """The plugin's validated settings for this target."""
+        return self._settings
+
+
+class UntypedTarget(Strict):
+    """A target with no `kind:`, `simulator:` or `base_url:`: every key is checked against all the
+    built-in kinds' keys (so a misspelling gets its suggestion), then the missing kind is reported."""
+
+    kind: Any = None
+    simulator: Any = None
+    context_tokens: Any = None
+    models: Any = None
+    base_url: Any = None
+    alias: Any = None
+
+    @model_validator(mode="after")
+    def _needs_a_kind(self) -> UntypedTarget:
+        raise ValueError(
+            "a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key"
+        )
+
+
+def _brief(error: Any) -> str:
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else str(error["msg"])
+
+
+TARGET_TAGS = {"simulator": "<simulator target>", "http": "<http target>"}  # never keys in a document
+PLUGIN_TAG, UNTYPED_TAG = "<plugin target>", "<target of no kind>"
+
+
+def _target_tag(value: Any) -> str:
+    """Which model checks a target: its `kind:`, else the key only one built-in kind has."""
+    if not isinstance(value, dict):
+        return TARGET_TAGS.get(getattr(value, "kind", ""), PLUGIN_TAG)
+    if "kind" in value:
+        return TARGET_TAGS.get(str(value["kind"]), PLUGIN_TAG)
+    if "base_url" in value:
+        return TARGET_TAGS["http"]
+    return TARGET_TAGS["simulator"] if "simulator" in value else UNTYPED_TAG
+
+
+TARGET_MODELS: dict[str, type[BaseModel]] = {
+    TARGET_TAGS["simulator"]: SimulatorTarget,
+    TARGET_TAGS["http"]: HttpTarget,
+    PLUGIN_TAG: PluginTarget,
+    UNTYPED_TAG: UntypedTarget,
+}
+
+Target = Annotated[
+    Annotated[SimulatorTarget, Tag(TARGET_TAGS["simulator"])]
+    | Annotated[HttpTarget, Tag(TARGET_TAGS["http"])]
+    | Annotated[PluginTarget, Tag(PLUGIN_TAG)]
+    | Annotated[UntypedTarget, Tag(UNTYPED_TAG), WithJsonSchema({"not": {}, "description": "no kind: invalid"})],
+    Discriminator(_target_tag),
+]

@@ -1,0 +1,178 @@
+"""The spec format's vocabulary: the fixed words a spec may use (transport kinds, parser outcomes,
+fault kinds, operator actions) and the scalar types it writes (durations, ids, status patterns, URLs,
+response paths, header names), each checked where it is read; and `Strict`, the base of every model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import httpx
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PositiveFloat,
+    StrictInt,
+    WithJsonSchema,
+)
+
+from engine.spec.durations import DURATION_PATTERN, parse_duration, parse_status_pattern
+from engine.spec.paths import parse_path
+
+TRANSPORT_KINDS = (
+    "dns",
+    "connect",
+    "connect_timeout",
+    "read_timeout",
+    "write_timeout",
+    "pool_timeout",
+    "reset",
+    "truncated",
+    "protocol",
+    "too_large",
+    "deadline",
+)
+PARSER_OUTCOMES = (
+    "ok",
+    "invalid_json",
+    "missing_field",
+    "empty_content",
+    "error_in_body",
+    "error_envelope",
+    "none",
+    "stream_truncated",
+    "stream_malformed",
+)
+FAULT_KINDS = (
+    "ok",
+    "status",
+    "reset",
+    "close_mid_body",
+    "invalid_json",
+    "html_502",
+    "redirect",
+    "schema_drift",
+    "empty_content",
+    "extra_fields",
+    "error_in_200",
+    "stall",
+    "slow_body",
+    "stream_ok",
+    "stream_disconnect",
+    "stream_clean_cut",
+    "stream_no_done",
+    "stream_malformed",
+    "stream_stall",
+    "stream_error_event",
+    "stream_keepalive",
+    "stream_crlf",
+    "stream_split",
+    "stream_bom",
+    "stream_slow_first_token",
+)
+SUCCESS_ACTION = "none"  # a rule with this action classifies a success: the answer is usable
+NEVER_FALL_BACK_ACTIONS = ("fix_request", "refresh_credentials", "fix_configuration", "reduce_input")
+ACTIONS = (
+    "none",  # success: nothing to do
+    "fix_request",  # caller builds the request wrongly (client / serializer bug)
+    "refresh_credentials",  # rotate or restore the key
+    "fix_configuration",  # wrong path, model id or base URL: configuration drift
+    "reduce_input",  # route to token-budget handling
+    "retry_briefly",  # bounded retries with jitter
+    "fall_back",  # another provider or model, within the deadline
+    "store_fixture_and_alert",  # keep the evidence, alert if repeated
+    "page_owner",  # a human owner must act now
+)
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=80)]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+Duration = Annotated[
+    float,
+    BeforeValidator(
+        parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat
+    ),
+]
+TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
+ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
+Action = Literal[ACTIONS]  # type: ignore[valid-type]
+
+
+def _yes_no(value: Any) -> Any:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    return value
+
+
+def _status_ok(value: Any) -> Any:
+    parse_status_pattern(value)
+    return value
+
+
+def _http_url(value: str) -> str:
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or " " in value:
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise ValueError(f"{value!r} has a port outside 1-65535")
+    if url.userinfo or url.query or url.fragment:
+        raise ValueError("a URL here must not carry credentials, a query or a fragment (secrets belong in 'secret:')")
+    return value.rstrip("/")
+
+
+def _url_path(value: str) -> str:
+    if not value.startswith("/") or " " in value:
+        raise ValueError(f"{value!r} is not a URL path; it must start with '/'")
+    return value
+
+
+def _json_path(value: str) -> str:
+    parse_path(value)
+    return value
+
+
+JsonPath = Annotated[str, AfterValidator(_json_path)]
+HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+HeaderValue = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]
+Tristate = Annotated[
+    Literal["yes", "maybe", "no"], BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)
+]
+STATUS_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 100, "maximum": 599},
+        {"type": "string", "pattern": r"^([1-5]xx|[1-5]\d\d|[1-5]\d\d\s*-\s*[1-5]\d\d)$"},
+    ]
+}
+StatusPattern = Annotated[StrictInt | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+UrlPath = Annotated[str, AfterValidator(_url_path)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return value if isinstance(value, list) else [value]
+
+
+# One value or a list of them; read as a list. (Spelled out per item type, so type checkers see them.)
+Texts = Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+StatusPatterns = Annotated[
+    list[StatusPattern], BeforeValidator(_one_or_many, json_schema_input_type=StatusPattern | list[StatusPattern])
+]
+TransportKinds = Annotated[
+    list[TransportKind], BeforeValidator(_one_or_many, json_schema_input_type=TransportKind | list[TransportKind])
+]
+ParserOutcomes = Annotated[
+    list[ParserOutcome], BeforeValidator(_one_or_many, json_schema_input_type=ParserOutcome | list[ParserOutcome])
+]
