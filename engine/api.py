@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.core.errors import Problem, SpecError, UsageError
+from engine.core.errors import EngineError, Problem, SpecError, UsageError
 from engine.core.loopback import loopback_address
 from engine.core.redact import scrub_tree
 from engine.core.registry import EXTENSION_POINTS
@@ -27,7 +27,7 @@ from engine.load.loader import LoadedSpec, load_fault_script, load_spec
 from engine.load.templating import scalar_from_text
 from engine.plan.build import Plan, build_plan, client_names
 from engine.plan.select import Selection
-from engine.report import FORMATS, available_formats, write_reports
+from engine.report import FORMATS, available_formats, resolve_formats, write_reports
 from engine.report.fixtures import write_fixtures
 from engine.run.drills import DrillRun, Progress
 from engine.run.executor import execute_plan, new_invalid_token
@@ -46,6 +46,7 @@ __all__ = [
     "RunOutcome",
     "Selection",
     "available_formats",
+    "check_formats",
     "exit_code_for",
     "extension_points",
     "init_spec",
@@ -82,6 +83,14 @@ EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
 def extension_points() -> dict[str, list[tuple[str, str]]]:
     """Each extension point's entries: (name, "built-in" or the plugin's module:attribute)."""
     return {point: registry.origins() for point, registry in EXTENSION_POINTS.items()}
+
+
+def check_formats(formats: Sequence[str]) -> None:
+    """Every requested report format is installed, loads and can be written (UsageError if not)."""
+    try:
+        resolve_formats(formats)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:
@@ -157,14 +166,16 @@ def run(
     drills exercise: runbook's reference client, or one of the spec's `clients` (run as a command).
     """
     environ = os.environ if environ is None else environ
+    check_formats(formats)
     loaded, warnings = load_checked(path, variables, environ)
     the_plan = build_plan(loaded, target, selection, client)
     invalid_token = new_invalid_token()
     with Interruption() as interruption:
-        with target_endpoint(the_plan, environ) as (base_url, secrets):
+        with target_endpoint(the_plan, environ) as started:
+            secrets = started.secrets
             record = execute_plan(
                 the_plan,
-                base_url,
+                started.base_url,
                 secrets,
                 concurrency,
                 invalid_token,
@@ -179,6 +190,8 @@ def run(
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats) if out_dir else []
+    if started.cleanup_problems:  # the reports are written; then the plugin's failure is said
+        raise EngineError("; ".join(started.cleanup_problems) + f" (reports written: {len(written)} file(s))")
     return RunOutcome(results, written, exit_code_for(results), warnings)
 
 

@@ -77,6 +77,10 @@ def _parse_formats(_ctx: click.Context, _param: click.Parameter, value: str) -> 
     unknown = [f for f in formats if f not in known]
     if unknown or not formats:
         raise click.BadParameter(f"choose from {', '.join(known)} (got {value!r})")
+    try:
+        api.check_formats(formats)
+    except UsageError as exc:
+        raise click.BadParameter(str(exc)) from None
     return formats
 
 

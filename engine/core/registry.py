@@ -35,6 +35,7 @@ class Registry:
 
     group: str
     builtin: dict[str, str] = field(default_factory=dict)  # name -> "module:attribute"
+    needs: tuple[str, ...] = ()  # the attributes a plugin's entry must have
 
     def names(self) -> tuple[str, ...]:
         """Built-in names first, in their order, then plugins' names, sorted."""
@@ -45,9 +46,6 @@ class Registry:
         """(name, where it comes from): "built-in", or the plugin's module:attribute."""
         entries = _plugin_entries(self.group)
         return [(name, "built-in" if name in self.builtin else entries[name].value) for name in self.names()]
-
-    def is_builtin(self, name: str) -> bool:
-        return name in self.builtin
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name in self.names()
@@ -60,9 +58,18 @@ class Registry:
         if entry is None:
             raise KeyError(name)
         try:
-            return entry.load()
+            found = entry.load()
         except Exception as exc:  # a plugin's own import error, whatever it is
             raise PluginError(f"plugin {entry.value!r} ({self.group} {name!r}) cannot be loaded: {exc}") from exc
+        missing = [attribute for attribute in self.needs if not hasattr(found, attribute)]
+        if missing:
+            raise PluginError(f"plugin {entry.value!r} ({self.group} {name!r}) has no {', '.join(missing)}")
+        return found
+
+    def origin(self, name: str) -> str:
+        """ "built-in", or the plugin's module:attribute (for messages about it)."""
+        entry = _plugin_entries(self.group).get(name)
+        return "built-in" if name in self.builtin or entry is None else entry.value
 
 
 @cache
@@ -75,11 +82,6 @@ def _import(target: str) -> Any:
     return getattr(importlib.import_module(module), attribute)
 
 
-def refresh() -> None:
-    """Forget the cached plugin listing (after installing a plugin in the same process)."""
-    _plugin_entries.cache_clear()
-
-
 REPORT_FORMATS = Registry(
     "runbook.report_formats",
     {
@@ -87,10 +89,14 @@ REPORT_FORMATS = Registry(
         "md": "engine.report.formats:MARKDOWN",
         "json": "engine.report.formats:JSON",
     },
+    needs=("name", "suffix", "render"),
 )
 TARGET_KINDS = Registry(
     "runbook.target_kinds",
     {"simulator": "engine.run.targets:SIMULATOR", "http": "engine.run.targets:HTTP"},
+    needs=("name", "settings", "live", "endpoint"),
 )
-CLIENT_ADAPTERS = Registry("runbook.client_adapters", {"command": "engine.run.client_drills:COMMAND"})
+CLIENT_ADAPTERS = Registry(
+    "runbook.client_adapters", {"command": "engine.run.client_drills:COMMAND"}, needs=("name", "call")
+)
 EXTENSION_POINTS = {"report formats": REPORT_FORMATS, "target kinds": TARGET_KINDS, "client adapters": CLIENT_ADAPTERS}

@@ -50,7 +50,8 @@ def evidence_sources(record: RunRecord, evaluation: Evaluation) -> dict[str, str
     if record.drills:
         scales = sorted({run.scale for run in record.drills if not run.not_run})
         client = plan.client
-        who = "reference client" if client.is_reference else f"client {client.name} ({shlex.join(client.command)})"
+        how = shlex.join(client.command) if client.adapter == "command" else f"adapter {client.adapter}"
+        who = "reference client" if client.is_reference else f"client {client.name} ({how})"
         sources["drills"] = f"the built-in fault simulator, {who}, time scale " + ", ".join(
             f"{scale:g}" for scale in scales or [plan.spec.drill_settings.time_scale]
         )

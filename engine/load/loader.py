@@ -23,7 +23,7 @@ from engine.load.semantics import check_document
 from engine.load.templating import Environ, TemplateProblem, render_tree
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 from engine.spec.models import FaultScript, Spec
-from engine.spec.targets import TARGET_MODELS
+from engine.spec.targets import TARGET_MODELS, PluginTarget, settings_model
 
 
 @dataclass(frozen=True)
@@ -148,9 +148,27 @@ def _validate(data: dict[str, Any], source: SourceMap, problems: list[Problem]) 
         errors = _drop_missing_explained_by_typo(exc.errors())
         problems += [_problem_from_error(error, data, source) for error in errors]
         raise SpecError(problems) from None
+    problems += _plugin_target_problems(spec, data, source)
     if problems:
         raise SpecError(problems)
     return spec
+
+
+def _plugin_target_problems(spec: Spec, data: dict[str, Any], source: SourceMap) -> list[Problem]:
+    """Each plugin target's settings, checked by its plugin's model; every problem located in the file."""
+    problems = []
+    for name, target in spec.targets.items():
+        if not isinstance(target, PluginTarget):
+            continue
+        model = settings_model(target.kind)
+        try:
+            target.with_settings(model.model_validate(target.raw_settings))
+        except ValidationError as exc:
+            for error in _drop_missing_explained_by_typo(exc.errors()):
+                path = _data_path(("targets", name, *error["loc"]), data)
+                where = source.locate(path, key=error["type"] == "extra_forbidden")
+                problems.append(Problem(where, dotted(path), describe_error(error, model)))
+    return problems
 
 
 def _drop_missing_explained_by_typo(errors: list[ErrorDetails]) -> list[ErrorDetails]:

@@ -177,8 +177,9 @@ def _target_plan(spec: Spec, name: str) -> TargetPlan:
     if isinstance(target, HttpTarget):
         return TargetPlan(name, "http", target.base_url, target.alias or name)
     assert isinstance(target, PluginTarget)
-    kind = TARGET_KINDS.get(target.kind)
-    return TargetPlan(name, target.kind, None, target.alias or name, live=bool(kind.live), settings=target.settings)
+    return TargetPlan(
+        name, target.kind, None, target.alias or name, live=target_is_live(target), settings=target.settings
+    )
 
 
 def _step(spec: Spec, check: Item, fixture: StoredFixture | None = None) -> Step[Item]:

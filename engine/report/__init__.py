@@ -8,6 +8,14 @@ write_reports(results, out_dir, name, formats) -> [paths]   <name>.html / .md / 
 
 from engine.report.formats import ReportFormat
 from engine.report.render import render_html, render_markdown
-from engine.report.write import FORMATS, available_formats, write_reports
+from engine.report.write import FORMATS, available_formats, resolve_formats, write_reports
 
-__all__ = ["FORMATS", "ReportFormat", "available_formats", "render_html", "render_markdown", "write_reports"]
+__all__ = [
+    "FORMATS",
+    "ReportFormat",
+    "available_formats",
+    "render_html",
+    "render_markdown",
+    "resolve_formats",
+    "write_reports",
+]

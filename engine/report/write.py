@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 import tempfile
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from engine.core.registry import REPORT_FORMATS, PluginError
 from engine.report.formats import ReportFormat
 
 FORMATS = ("html", "md", "json")  # what a run writes unless told otherwise
+_PLAIN_SUFFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
 
 def available_formats() -> tuple[str, ...]:
@@ -27,16 +29,43 @@ def report_format(name: str) -> ReportFormat:
         raise ValueError(f"unknown report format {name!r}; use one of: {', '.join(available_formats())}") from None
     except PluginError as exc:
         raise ValueError(str(exc)) from None
+    origin = REPORT_FORMATS.origin(name)
     if not callable(getattr(found, "render", None)) or not isinstance(getattr(found, "suffix", None), str):
-        raise ValueError(f"report format {name!r} is not a format: it needs a suffix and a render(results) function")
+        raise ValueError(f"report format {name!r} ({origin}) needs a suffix and a render(results) function")
+    if not _PLAIN_SUFFIX.match(found.suffix):
+        raise ValueError(
+            f"report format {name!r} ({origin}) has suffix {found.suffix!r}: use letters, digits, '.', '-'"
+        )
     return found  # type: ignore[no-any-return]  # checked just above: a plugin's object, duck-typed
 
 
-def _check_request(name: str, formats: Sequence[str]) -> None:
+def resolve_formats(formats: Sequence[str]) -> list[ReportFormat]:
+    """Each requested format, loaded and checked, before anything runs (ValueError naming what is wrong)."""
     unknown = [fmt for fmt in formats if fmt not in available_formats()]
     if unknown:
         listed = ", ".join(map(repr, unknown))
         raise ValueError(f"unknown report format {listed}; use one of: {', '.join(available_formats())}")
+    chosen = [report_format(fmt) for fmt in dict.fromkeys(formats)]
+    suffixes = [fmt.suffix for fmt in chosen]
+    clashes = sorted({suffix for suffix in suffixes if suffixes.count(suffix) > 1})
+    if clashes:
+        raise ValueError(f"two report formats would write the same file (suffix {', '.join(clashes)})")
+    return chosen
+
+
+def _render(fmt: ReportFormat, results: dict[str, Any]) -> str:
+    try:
+        text = fmt.render(results)
+    except ValueError:
+        raise
+    except Exception as exc:  # a plugin's renderer failing, whatever the reason
+        raise ValueError(f"report format {fmt.name!r} ({REPORT_FORMATS.origin(fmt.name)}) failed: {exc}") from exc
+    if not isinstance(text, str):
+        raise ValueError(f"report format {fmt.name!r} ({REPORT_FORMATS.origin(fmt.name)}) did not return text")
+    return text
+
+
+def _check_name(name: str) -> None:
     if not name or name in (".", "..") or "/" in name or os.sep in name:
         raise ValueError(f"report name {name!r} must be a plain file name, without a directory")
 
@@ -68,9 +97,9 @@ def write_reports(
     Every format is checked (and every report rendered) before the first file is written, so a
     bad request or a bad results document leaves no half-written set behind.
     """
-    _check_request(name, formats)
-    wanted = [report_format(fmt) for fmt in dict.fromkeys(formats)]
-    texts = {fmt.suffix: fmt.render(results) for fmt in wanted}
+    wanted = resolve_formats(formats)
+    _check_name(name)
+    texts = {fmt.suffix: _render(fmt, results) for fmt in wanted}
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

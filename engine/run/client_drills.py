@@ -38,6 +38,7 @@ OUTPUT_LIMIT = 1 << 20  # bytes of stdout kept (the tail): a client that floods 
 STDERR_KEPT = 400  # characters of stderr shown
 REPORT_KEYS = ("outcome", "content", "finish_reason", "served_by", "error")
 CANNOT_START, HUNG = "the client command cannot be started", "hung"
+ADAPTER_GRACE = 2.0  # seconds past the client's timeout before an adapter that has not answered is stopped
 
 
 class ClientAdapter(Protocol):
@@ -187,7 +188,28 @@ async def _scoped_call(
     deadline = (drill.deadline or step.request.timeouts.deadline) * scale
     env = call_environment(plan, step, primary, fallback, request_file, deadline)
     async with gate:
-        return await adapter.call(plan.client, env, deadline, servers.primary.now)
+        return await guarded_call(adapter, plan.client, env, deadline, servers.primary.now)
+
+
+async def guarded_call(
+    adapter: ClientAdapter, client: ClientPlan, env: dict[str, str], deadline: float, clock: Callable[[], float]
+) -> ClientCall:
+    """One call through the adapter, held to the client's timeout; whatever the adapter does is data."""
+    started = clock()
+    try:
+        call: object = await asyncio.wait_for(
+            adapter.call(client, env, deadline, clock), client.timeout + ADAPTER_GRACE
+        )
+    except TimeoutError:
+        return ClientCall(
+            started, clock(), deadline, problem=f"{HUNG}: still running after its {client.timeout:g}s timeout"
+        )
+    except Exception as exc:  # a plugin adapter's own failure, whatever it is
+        why = printable(f"{type(exc).__name__}: {exc}")[:200]
+        return ClientCall(started, clock(), deadline, problem=f"crashed: the {adapter.name!r} adapter raised {why}")
+    if not isinstance(call, ClientCall):
+        return ClientCall(started, clock(), deadline, problem=f"the {adapter.name!r} adapter returned no ClientCall")
+    return call
 
 
 def call_environment(

@@ -136,7 +136,7 @@ async def _run_checks(
     invalid_token: str,
 ) -> None:
     pending = iter(enumerate(plan.steps))
-    async with new_client(trust_env=plan.target.live, headers={"user-agent": USER_AGENT}) as client:
+    async with new_client(trust_env=plan.target.kind != "simulator", headers={"user-agent": USER_AGENT}) as client:
 
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.

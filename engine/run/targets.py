@@ -8,10 +8,11 @@ fresh key) are built in; a plugin adds its own kind by registering an object sha
 
 from __future__ import annotations
 
+import contextlib
 import secrets as token
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from pydantic import BaseModel
@@ -41,19 +42,25 @@ class TargetKind(Protocol):
 
 @dataclass(frozen=True)
 class BuiltinKind:
+    """A built-in kind: the spec's own models check it, and the plan knows whether it is live."""
+
     name: str
-    settings: type[BaseModel]
-    live: bool
     endpoint: Callable[[TargetPlan, str, Mapping[str, str]], AbstractContextManager[Endpoint]]
 
 
-class _NoSettings(BaseModel):
-    """The built-in kinds are checked by the spec's own models."""
+@dataclass
+class Started:
+    """The endpoint of one run: its base URL, the secrets to scrub from everything written, and any
+    failure of a plugin's endpoint to clean up after itself (reported once the reports are written)."""
+
+    base_url: str
+    secrets: dict[str, str]
+    cleanup_problems: list[str] = field(default_factory=list)
 
 
 @contextmanager
-def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[Endpoint]:
-    """(base URL, {secret name: value}) for the plan's target, for as long as the block runs."""
+def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[Started]:
+    """The plan's target, started for as long as the block runs."""
     target = the_plan.target
     try:
         kind: TargetKind = TARGET_KINDS.get(target.kind)
@@ -61,13 +68,43 @@ def target_endpoint(the_plan: Plan, environ: Mapping[str, str]) -> Iterator[Endp
         raise UsageError(f"target {target.name!r}: kind {target.kind!r} is not available ({exc})") from None
     secret_name = the_plan.spec.contract.auth.secret
     needs_secret = any(step.auth.mode == "default" for step in the_plan.steps)
-    if target.live and needs_secret and not environ.get(secret_name):
+    if target.kind == "http" and needs_secret and not environ.get(secret_name):
         raise UsageError(
             f"target {target.name!r} needs {secret_name} in the environment "
             f"(export it, or run against the simulator with --target sim)"
         )
-    with kind.endpoint(target, secret_name, environ) as endpoint:
-        yield endpoint
+    if target.kind in BUILTIN_KINDS:
+        with kind.endpoint(target, secret_name, environ) as (base_url, secrets):
+            yield Started(base_url, secrets)
+        return
+    with _plugin_endpoint(kind, target, secret_name, environ) as started:
+        yield started
+
+
+@contextmanager
+def _plugin_endpoint(
+    kind: TargetKind, target: TargetPlan, secret_name: str, environ: Mapping[str, str]
+) -> Iterator[Started]:
+    """A plugin's endpoint, whatever it does: a failure to start is an engine error that names the
+    plugin; a failure to clean up is kept, so the run's reports are still written."""
+    plugin = f"target {target.name!r} (kind {target.kind!r}, {TARGET_KINDS.origin(target.kind)})"
+    stack = ExitStack()
+    try:
+        base_url, secrets = stack.enter_context(kind.endpoint(target, secret_name, environ))
+        if not isinstance(base_url, str) or not isinstance(secrets, dict):
+            raise TypeError("its endpoint must yield (base URL, {secret name: value})")
+        started = Started(base_url, {str(name): str(value) for name, value in secrets.items()})
+    except Exception as exc:  # the plugin's own failure, whatever it is
+        with contextlib.suppress(Exception):
+            stack.close()
+        raise EngineError(f"{plugin} did not start: {exc}") from exc
+    try:
+        yield started
+    finally:
+        try:
+            stack.close()
+        except Exception as exc:  # recorded, not raised: what the run found is still written
+            started.cleanup_problems.append(f"{plugin} did not stop cleanly: {exc}")
 
 
 @contextmanager
@@ -93,5 +130,6 @@ def _simulator_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[s
         server.stop()
 
 
-HTTP = BuiltinKind("http", _NoSettings, True, _http_endpoint)
-SIMULATOR = BuiltinKind("simulator", _NoSettings, False, _simulator_endpoint)
+HTTP = BuiltinKind("http", _http_endpoint)
+SIMULATOR = BuiltinKind("simulator", _simulator_endpoint)
+BUILTIN_KINDS = ("http", "simulator")

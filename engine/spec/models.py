@@ -199,7 +199,7 @@ REFERENCE_CLIENT = "reference"  # runbook's own client: the policy as written
 class ClientSpec(Strict):
     """A client under test: a command run once per drill call, judged from the fault simulator's log."""
 
-    command: list[str] = Field(min_length=1)  # run in the spec's folder; `python` is runbook's interpreter
+    command: list[str] = []  # run in the spec's folder; `python` is runbook's interpreter
     adapter: str = "command"  # how a call is made: a command per call, or a plugin's client adapter
     timeout: Duration = 90.0  # hard stop for one call: killed and recorded as a hang
     env: dict[EnvName, str] = {}
@@ -214,6 +214,12 @@ class ClientSpec(Strict):
         if adapter not in CLIENT_ADAPTERS:
             raise ValueError(f"unknown client adapter {adapter!r}; use one of: {', '.join(CLIENT_ADAPTERS.names())}")
         return adapter
+
+    @model_validator(mode="after")
+    def _command_for_the_command_adapter(self) -> ClientSpec:
+        if self.adapter == "command" and not self.command:
+            raise ValueError("a client run as a command needs `command:` (the program and its arguments)")
+        return self
 
 
 TRIGGERS = ("release", "sdk_change", "credential_rotation", "model_config_change", "reference_change", "incident")

@@ -16,7 +16,6 @@ from pydantic import (
     Field,
     PrivateAttr,
     Tag,
-    ValidationError,
     WithJsonSchema,
     model_validator,
 )
@@ -42,8 +41,10 @@ class HttpTarget(Strict):
 
 
 class PluginTarget(Strict):
-    """A target of a kind a plugin registers (engine.core.registry.TARGET_KINDS). Its other keys are
-    the plugin's settings, checked by the plugin's own `settings` model."""
+    """A target of a kind a plugin adds (`runbook plugins` lists them). Its other keys are the
+    plugin's settings, checked by the plugin's own settings model."""
+
+    # The load stage checks the settings (with locations, engine.load.loader) and keeps them here.
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
@@ -52,24 +53,37 @@ class PluginTarget(Strict):
     _settings: BaseModel | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
-    def _plugin_accepts(self) -> PluginTarget:
-        from engine.core.registry import TARGET_KINDS, PluginError
-
-        if self.kind not in TARGET_KINDS:
-            raise ValueError(f"unknown target kind {self.kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
-        try:
-            settings_model = TARGET_KINDS.get(self.kind).settings
-            self._settings = settings_model.model_validate(self.model_extra or {})
-        except PluginError as exc:
-            raise ValueError(str(exc)) from None
-        except ValidationError as exc:
-            raise ValueError(f"target kind {self.kind!r}: " + "; ".join(_brief(e) for e in exc.errors())) from None
+    def _kind_is_installed(self) -> PluginTarget:
+        settings_model(self.kind)  # a ValueError names what is wrong
         return self
 
     @property
+    def raw_settings(self) -> dict[str, Any]:
+        """The target's keys besides `kind` and `alias`, as written."""
+        return dict(self.model_extra or {})
+
+    @property
     def settings(self) -> BaseModel | None:
-        """The plugin's validated settings for this target."""
+        """The plugin's validated settings for this target (set when the spec is loaded)."""
         return self._settings
+
+    def with_settings(self, settings: BaseModel) -> None:
+        self._settings = settings
+
+
+def settings_model(kind: str) -> type[BaseModel]:
+    """The pydantic model a plugin's target kind checks its settings with; ValueError if there is none."""
+    from engine.core.registry import TARGET_KINDS, PluginError
+
+    if kind not in TARGET_KINDS:
+        raise ValueError(f"unknown target kind {kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
+    try:
+        model = TARGET_KINDS.get(kind).settings
+    except PluginError as exc:
+        raise ValueError(str(exc)) from None
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        raise ValueError(f"target kind {kind!r} is broken: its `settings` is not a pydantic model")
+    return model
 
 
 class UntypedTarget(Strict):
@@ -88,11 +102,6 @@ class UntypedTarget(Strict):
         raise ValueError(
             "a target needs `kind:` (simulator, http or a plugin's kind), a `simulator:` or a `base_url:` key"
         )
-
-
-def _brief(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"])
-    return f"{where}: {error['msg']}" if where else str(error["msg"])
 
 
 TARGET_TAGS = {"simulator": "<simulator target>", "http": "<http target>"}  # never keys in a document

@@ -116,7 +116,8 @@ def plugin_site(tmp_path_factory) -> Path:
 
 
 def runbook(site: Path | None, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(site) if site else ""}
+    inherited = os.environ.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(site) if site else "", inherited) if p)}
     return subprocess.run(
         [sys.executable, "-m", "engine", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
     )
@@ -179,14 +180,13 @@ def test_a_plugin_target_with_bad_settings_is_located(plugin_site, corpus, tmp_p
     done = runbook(plugin_site, "validate", str(spec), cwd=tmp_path)
     assert done.returncode == 2
     output = done.stdout + done.stderr
-    assert "staging.yaml:16:5" in output
-    assert "target kind 'staging': models: Field required; model: Extra inputs are not permitted" in output
+    assert "staging.yaml:17:5: targets.staging.model: unknown key 'model' (did you mean 'models'?)" in output
+    assert "1 error(s)" in output  # the missing `models` is explained by the misspelling
 
 
 CLIENT_AND_DRILLS = """
 clients:
   in-process:
-    command: [inline]
     adapter: inline
 drills:
   - id: answers
@@ -207,6 +207,7 @@ def test_a_plugin_client_adapter_is_drilled_like_a_command(plugin_site, corpus, 
     results = json.loads((tmp_path / "out" / "minimal.in-process.json").read_text())
     drills = {item["id"]: item for item in results["drills"]}
     assert results["client"] == "in-process"
+    assert "the built-in fault simulator, client in-process (adapter inline)" in results["evidence_sources"]["drills"]
     assert {d: drills[d]["status"] for d in drills} == {
         "drill:answers": "passed",
         "drill:unclassified-is-not-retried": "passed",
@@ -222,3 +223,144 @@ def test_an_unknown_client_adapter_is_located(corpus, tmp_path):
     done = runbook(None, "validate", str(spec), cwd=tmp_path)
     assert done.returncode == 2
     assert "clients.in-process.adapter: unknown client adapter 'inline'; use one of: command" in done.stderr
+
+
+BROKEN = '''
+"""Plugins that misbehave in every way a plugin can."""
+
+from contextlib import contextmanager
+
+from pydantic import BaseModel
+
+NOT_A_KIND = 42
+
+
+class NoSettings(BaseModel):
+    pass
+
+
+class _Kind:
+    settings = NoSettings
+    live = False
+
+    def __init__(self, name, endpoint):
+        self.name, self.endpoint = name, endpoint
+
+
+@contextmanager
+def _refuses(target, secret_name, environ):
+    raise ConnectionError("the staging gateway is down")
+    yield
+
+
+@contextmanager
+def _fails_to_stop(target, secret_name, environ):
+    from engine.sim import SimConfig, SimServer
+
+    server = SimServer(SimConfig(keys=("sk-x",), models=("gpt-4o-mini",))).start()
+    try:
+        yield server.base_url, {secret_name: "sk-x"}
+    finally:
+        server.stop()
+    raise RuntimeError("could not release the lease")
+
+
+REFUSES = _Kind("refuses", _refuses)
+FAILS_TO_STOP = _Kind("fails-to-stop", _fails_to_stop)
+
+
+class _NoSuffix:
+    name = "nosuffix"
+    suffix = "../escape"
+    render = staticmethod(lambda results: "")
+
+
+NO_SUFFIX = _NoSuffix()
+
+
+class _Raises:
+    name = "raises"
+
+    async def call(self, client, env, deadline, clock):
+        raise RuntimeError("the in-process client blew up")
+
+
+RAISES = _Raises()
+'''
+
+BROKEN_ENTRY_POINTS = """
+[runbook.target_kinds]
+not-a-kind = runbook_broken:NOT_A_KIND
+refuses = runbook_broken:REFUSES
+fails-to-stop = runbook_broken:FAILS_TO_STOP
+
+[runbook.report_formats]
+nosuffix = runbook_broken:NO_SUFFIX
+
+[runbook.client_adapters]
+raises = runbook_broken:RAISES
+"""
+
+
+@pytest.fixture(scope="module")
+def broken_site(tmp_path_factory) -> Path:
+    site = tmp_path_factory.mktemp("broken-site")
+    (site / "runbook_broken.py").write_text(BROKEN)
+    info = site / "runbook_broken-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: runbook-broken\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(BROKEN_ENTRY_POINTS)
+    return site
+
+
+def broken_target(folder: Path, corpus: Path, kind: str) -> Path:
+    return spec_with(folder, corpus, f"targets:\n  stg:\n    kind: {kind}\n  sim:\n    simulator: cometapi\n")
+
+
+def test_a_plugin_that_is_not_a_target_kind_is_a_located_error_naming_it(broken_site, corpus, tmp_path):
+    done = runbook(broken_site, "validate", str(broken_target(tmp_path, corpus, "not-a-kind")), cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "staging.yaml:16:5: targets.stg: plugin 'runbook_broken:NOT_A_KIND' (runbook.target_kinds" in done.stderr
+    assert "has no name, settings, live, endpoint" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_target_that_does_not_start_names_its_plugin(broken_site, corpus, tmp_path):
+    spec = broken_target(tmp_path, corpus, "refuses")
+    done = runbook(broken_site, "run", str(spec), "--target", "stg", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 3
+    assert (
+        "target 'stg' (kind 'refuses', runbook_broken:REFUSES) did not start: the staging gateway is down"
+        in done.stderr
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_a_target_that_does_not_stop_cleanly_still_gets_its_reports(broken_site, corpus, tmp_path):
+    spec = broken_target(tmp_path, corpus, "fails-to-stop")
+    done = runbook(broken_site, "run", str(spec), "--target", "stg", "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 3
+    assert "did not stop cleanly: could not release the lease (reports written: 3 file(s))" in done.stderr
+    results = json.loads((tmp_path / "out" / "minimal.json").read_text())
+    assert [c["status"] for c in results["checks"]] == ["passed", "passed"]
+
+
+def test_a_bad_report_format_is_refused_before_anything_runs(broken_site, corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus, "targets:\n  sim:\n    simulator: cometapi\n")
+    done = runbook(broken_site, "run", str(spec), "--format", "json,nosuffix", "--out", str(tmp_path / "out"),
+                   cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 2
+    assert "report format 'nosuffix' (runbook_broken:NO_SUFFIX) has suffix '../escape'" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_client_adapter_that_raises_is_recorded_and_the_run_goes_on(broken_site, corpus, tmp_path):
+    spec = spec_with(tmp_path, corpus, "targets:\n  sim:\n    simulator: cometapi\n")
+    spec.write_text(spec.read_text() + CLIENT_AND_DRILLS.replace("adapter: inline", "adapter: raises"))
+    done = runbook(broken_site, "run", str(spec), "--client", "in-process", "--format", "json",
+                   "--out", str(tmp_path / "out"), cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    results = json.loads((tmp_path / "out" / "minimal.in-process.json").read_text())
+    for drill in results["drills"]:
+        assert drill["status"] == "failed"
+        problem = drill["drill"]["calls"][0]["client"]["problem"]
+        assert problem == "crashed: the 'raises' adapter raised RuntimeError: the in-process client blew up"

@@ -263,7 +263,15 @@ def _cells(line: str) -> int:
 
 
 def test_public_surface_is_exported():
-    public = {"FORMATS", "ReportFormat", "available_formats", "render_html", "render_markdown", "write_reports"}
+    public = {
+        "FORMATS",
+        "ReportFormat",
+        "available_formats",
+        "resolve_formats",
+        "render_html",
+        "render_markdown",
+        "write_reports",
+    }
     assert set(engine.report.__all__) == public
     assert all(hasattr(engine.report, name) for name in public)
     assert FORMATS == ("html", "md", "json")
