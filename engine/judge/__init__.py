@@ -6,6 +6,7 @@ and the whole is assembled into the results document.
     drills         the reference client's drills
     client_drills  a client under test's drills, judged from what the simulator saw
     sent           what each fault put on the wire, as an observation
+    drift          fixture shapes and how an observed shape differs from the stored one
     criteria       acceptance criteria and the overall verdict
     evidence       body summaries with no content
     assemble       Results from the record and the evaluation

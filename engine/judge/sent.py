@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine.run.observation import Observation
 from engine.sim.faults import FaultStep
+from engine.sim.wire import HTML_TYPE, JSON_TYPE, SSE_TYPE
 from engine.spec.backoff import HINT_HEADERS
 
 BROKEN_STREAMS = frozenset(
@@ -58,9 +59,9 @@ def sent_observation(step: FaultStep) -> Observation:
         )
     status, transport, parser = _SENT[step.kind]
     content_type = (
-        "text/html"
+        HTML_TYPE
         if step.kind in ("html_502", "redirect")
-        else ("text/event-stream" if step.kind.startswith("stream_") else "application/json")
+        else (SSE_TYPE if step.kind.startswith("stream_") else JSON_TYPE)
     )
     return Observation(
         status=status, transport_error=transport, parser=parser, content_type=content_type, hints=hints_of(step)

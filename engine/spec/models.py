@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.registry import CLIENT_ADAPTERS
 from engine.spec.targets import Target
 from engine.spec.values import (
     FAULT_KINDS,
@@ -209,8 +210,6 @@ class ClientSpec(Strict):
     @field_validator("adapter")
     @classmethod
     def _adapter_is_registered(cls, adapter: str) -> str:
-        from engine.core.registry import CLIENT_ADAPTERS
-
         if adapter not in CLIENT_ADAPTERS:
             raise ValueError(f"unknown client adapter {adapter!r}; use one of: {', '.join(CLIENT_ADAPTERS.names())}")
         return adapter

@@ -20,11 +20,12 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.registry import TARGET_KINDS, PluginError
 from engine.spec.values import HttpUrl, Strict
 
 
 class SimulatorTarget(Strict):
-    """runbook's built-in simulator, started for the run (`kind: simulator`, or a `simulator:` key)."""
+    """runbook's built-in simulator, started for the run: `simulator: cometapi` (`kind: simulator` optional)."""
 
     kind: Literal["simulator"] = "simulator"
     simulator: Literal["cometapi"]
@@ -33,7 +34,7 @@ class SimulatorTarget(Strict):
 
 
 class HttpTarget(Strict):
-    """A provider (or gateway) reached over HTTP (`kind: http`, or a `base_url:` key)."""
+    """A provider (or gateway) reached over HTTP: `base_url:` (`kind: http` optional)."""
 
     kind: Literal["http"] = "http"
     base_url: HttpUrl
@@ -73,8 +74,6 @@ class PluginTarget(Strict):
 
 def settings_model(kind: str) -> type[BaseModel]:
     """The pydantic model a plugin's target kind checks its settings with; ValueError if there is none."""
-    from engine.core.registry import TARGET_KINDS, PluginError
-
     if kind not in TARGET_KINDS:
         raise ValueError(f"unknown target kind {kind!r}; use one of: {', '.join(TARGET_KINDS.names())}")
     try:
