@@ -1,87 +1,12 @@
 """Bad client under test (plain httpx): policy-correct retries, but a stream that simply ends counts as a
 success, with or without finish_reason and `data: [DONE]` (what the openai SDK does). No fallback."""
 
-import json
-import os
-import random
-import sys
-import time
-from pathlib import Path
-
-import httpx
-
-env, parts = os.environ, []  # parts: streamed content so far (no retry once any arrived)
-body, end = json.loads(Path(env["RUNBOOK_REQUEST_FILE"]).read_text()), time.monotonic() + float(env["RUNBOOK_DEADLINE"])
+from plain_client import PlainClient
 
 
-class Failure(Exception):
-    pass  # args: (message, retryable, Retry-After seconds or None)
+class TrustsTruncatedStream(PlainClient):
+    def finished(self, finish: object, done: bool) -> bool:
+        return True  # BUG: no check for finish_reason or [DONE]
 
 
-def report(outcome, content=None, finish_reason=None, error=None):
-    print(
-        json.dumps(
-            {
-                "outcome": outcome,
-                "content": content,
-                "finish_reason": finish_reason,
-                "served_by": "primary" if outcome == "success" else None,
-                "error": error,
-            }
-        )
-    )
-    sys.exit(0 if outcome == "success" else 1)
-
-
-def attempt(left):
-    with httpx.stream(
-        "POST",
-        env["RUNBOOK_CHAT_URL"],
-        json=body,
-        timeout=httpx.Timeout(left, connect=min(2.0, left)),
-        headers={"Authorization": f"Bearer {env['RUNBOOK_API_KEY']}"},
-    ) as r:
-        if r.status_code >= 300:
-            try:
-                code = json.loads(r.read())["error"]["code"]
-            except Exception:
-                code = None
-            hint = next(
-                (
-                    float(v) / unit
-                    for name, unit in (("retry-after-ms", 1000), ("retry-after", 1))
-                    if (v := r.headers.get(name, "")).replace(".", "", 1).isdigit()
-                ),
-                None,
-            )
-            raise Failure(
-                f"HTTP {r.status_code} {code or ''}",
-                (r.status_code in (408, 409, 429) or r.status_code >= 500)
-                and code not in ("invalid_request", "insufficient_quota"),
-                hint,
-            )
-        if not body.get("stream"):
-            choice = json.loads(r.read())["choices"][0]  # invalid JSON, an error object: retryable
-            return choice["message"]["content"], choice["finish_reason"]
-        finish = None
-        for line in (raw.lstrip("\ufeff") for raw in r.iter_lines()):
-            if line.startswith("data:") and line[5:].strip() == "[DONE]":
-                break
-            for choice in (json.loads(line[5:]) if line.startswith("data:") else {}).get("choices") or []:
-                parts.append((choice.get("delta") or {}).get("content") or "")
-                finish = choice.get("finish_reason") or finish
-        return "".join(parts), finish  # BUG: no check for finish_reason or [DONE]
-
-
-for number in range(3):
-    try:
-        report("success", *attempt(end - time.monotonic()))
-    except Failure as exc:
-        error, retry, hint = exc.args
-    except Exception as exc:
-        error, retry, hint = f"{type(exc).__name__}: {exc}", True, None
-    pause = random.uniform(0, min(8.0, 0.5 * 2**number)) if hint is None else hint
-    if not retry or any(parts) or number == 2 or pause > 20 or time.monotonic() + pause + 2.0 > end:
-        break
-    time.sleep(pause)
-report("failed", error=error)
+TrustsTruncatedStream().run()
