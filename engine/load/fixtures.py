@@ -4,10 +4,11 @@ document (or none yet), and whether git has it committed.
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 from typing import Any, Literal
+
+from engine.core.jsontext import loads_bounded
 
 GitState = Literal["committed", "untracked", "modified", "not_committed", "ignored"]
 
@@ -19,7 +20,7 @@ def fixture_path(spec_path: Path, fixtures_dir: str, name: str) -> Path:
 def read_fixture(path: Path) -> dict[str, Any] | None:
     """The stored fixture, or None when there is none (a broken file is reported by the caller)."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = loads_bounded(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
     return document if isinstance(document, dict) else {}

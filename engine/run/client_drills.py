@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from engine.core.jsontext import loads_bounded
 from engine.core.latency import LatencyProbe
 from engine.core.redact import printable
 from engine.core.registry import CLIENT_ADAPTERS, PluginError
@@ -320,7 +321,7 @@ def parse_report(stdout: bytes) -> tuple[ReportLine | None, str | None]:
     if not lines:
         return None, "printed nothing on stdout; the contract asks for one JSON object as the last line"
     try:
-        report = json.loads(lines[-1])
+        report = loads_bounded(lines[-1])
     except ValueError:
         return None, f"the last stdout line is not JSON: {printable(lines[-1])[:120]!r}"
     if not isinstance(report, dict) or report.get("outcome") not in ("success", "failed"):

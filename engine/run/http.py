@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from engine.core.fingerprint import SIMULATOR_HEADER
+from engine.core.jsontext import loads_bounded
 from engine.core.redact import one_line, scrub
 from engine.plan.build import Step
 from engine.run.observation import Observation, StreamOutcome, StreamSummary
@@ -296,8 +297,8 @@ def _stream_summary(state: StreamState, outcome: StreamOutcome) -> StreamSummary
 
 def _parse_json(raw: bytes) -> tuple[Any, bool]:
     try:
-        return json.loads(raw), True
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        return loads_bounded(raw), True
+    except (ValueError, UnicodeDecodeError):  # TooDeep is a ValueError: depth is invalid JSON, as data
         return None, False
 
 

@@ -9,10 +9,10 @@ when content arrived but the stream broke, stalled, was truncated or carried a m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.core.jsontext import MAX_DEPTH, TooDeep, loads_bounded
 from engine.run.observation import StreamOutcome
 from engine.run.sse import Event, SSEParser
 
@@ -54,8 +54,11 @@ class StreamState:
             self.done += 1
             return
         try:
-            payload = json.loads(event.data)
-        except (ValueError, RecursionError):
+            payload = loads_bounded(event.data)
+        except TooDeep:
+            self.malformed = self.malformed or f"event {self.events} nests deeper than {MAX_DEPTH} levels"
+            return
+        except ValueError:
             self.malformed = self.malformed or f"event {self.events} is not JSON"
             return
         self._take_payload(payload, now)

@@ -9,10 +9,10 @@ failure wins and is raised as a `SimError`:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from engine.core.jsontext import loads_bounded
 from engine.sim.config import SimConfig
 from engine.sim.errors import SimError, invalid_request
 from engine.sim.tokens import estimate_prompt_tokens
@@ -59,8 +59,8 @@ def validate_chat_request(body: bytes, config: SimConfig) -> ChatRequest:
 def _json_object(body: bytes) -> dict[str, Any]:
     """The body as a JSON object, or a 400 with an empty param."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, ValueError, RecursionError):
+        data = loads_bounded(body)
+    except (UnicodeDecodeError, ValueError):  # too deep (TooDeep) is a ValueError too
         raise invalid_request("The request body is not valid JSON.") from None
     if not isinstance(data, dict):
         raise invalid_request("The request body must be a JSON object.")

@@ -103,6 +103,12 @@ def _deep_json(_request: Incoming) -> bytes:
     return _response(200, b"[" * 200_000)
 
 
+def _deep_usage(_request: Incoming) -> bytes:
+    """A complete answer whose `usage` is valid JSON nested 900 levels deep."""
+    answer = _chat("ok").decode()  # a JSON object with no usage: the deep one is added at its end
+    return _response(200, (answer[:-1] + ', "usage": ' + "[" * 900 + "]" * 900 + "}").encode())
+
+
 def _gzip(_request: Incoming) -> bytes:
     return _response(200, gzip.compress(_chat("zipped")), headers=(("content-encoding", "gzip"),))
 
@@ -132,6 +138,7 @@ BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
     "error-in-200": _error_in_200,
     SECRET_ECHO_PATH.strip("/"): _echo_auth,
     "deep-json": _deep_json,
+    "deep-usage": _deep_usage,
     "gzip": _gzip,
     "gzip-bomb": _gzip_bomb,
     "double-gzip": _double_gzip,
