@@ -186,8 +186,9 @@ def run(
         if interruption.signal and not record.interrupted:  # stopped while the simulator was shutting down
             record = dataclasses.replace(record, interrupted=interruption.name)
         evaluation = evaluate(record, _command_options(variables, client), update_fixtures)
-        write_fixtures(evaluation.refreshed)
-        document = scrub_tree(assemble(record, evaluation).to_json_dict(), (*secrets.values(), invalid_token))
+        scrubbed = (*secrets.values(), invalid_token)
+        write_fixtures((path, scrub_tree(fixture, scrubbed)) for path, fixture in evaluation.refreshed)
+        document = scrub_tree(assemble(record, evaluation).to_json_dict(), scrubbed)
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats) if out_dir else []
     if started.cleanup_problems:  # the reports are written; then the plugin's failure is said

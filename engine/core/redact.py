@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import re
+import urllib.parse
 from collections.abc import Iterable
 from typing import Any, overload
 
@@ -9,9 +13,27 @@ REDACTED = "[REDACTED]"
 
 
 def _variants(secret: str) -> set[str]:
-    """The secret as it may appear in text: raw, stripped, or escaped in a message."""
-    forms = {secret, secret.strip(), secret.encode("unicode_escape").decode("ascii"), repr(secret)[1:-1]}
+    """The secret as it may appear in text: raw, stripped, escaped in a message, URL-encoded, or in
+    base64 (a Basic header echoed back). Case is ignored when matching (an upper-cased echo)."""
+    raw = secret.encode("utf-8", errors="replace")
+    forms = {
+        secret,
+        secret.strip(),
+        secret.encode("unicode_escape").decode("ascii"),
+        repr(secret)[1:-1],
+        urllib.parse.quote(secret, safe=""),
+        urllib.parse.quote_plus(secret),
+        base64.b64encode(raw).decode("ascii").rstrip("="),
+        base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
+    }
     return {form for form in forms if len(form) >= 4}
+
+
+@functools.lru_cache(maxsize=64)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One case-insensitive pattern for every form of every secret, longest first."""
+    forms = sorted({form for secret in secrets if secret for form in _variants(secret)}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, forms)), re.IGNORECASE) if forms else None
 
 
 @overload
@@ -26,10 +48,8 @@ def scrub(text: str | None, secrets: Iterable[str]) -> str | None:
     """Replace every occurrence of a secret value in `text`."""
     if text is None:
         return None
-    for secret in secrets:
-        for form in sorted(_variants(secret), key=len, reverse=True) if secret else ():
-            text = text.replace(form, REDACTED)
-    return text
+    pattern = _pattern(tuple(secrets))
+    return pattern.sub(REDACTED, text) if pattern else text
 
 
 def scrub_tree(value: Any, secrets: Iterable[str]) -> Any:

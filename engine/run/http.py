@@ -261,15 +261,15 @@ def _describe(
             error_type=_text(error.get("type")) if error else None,
             error_message=_clean(message, secrets, 300),
             content_type=headers.get("content-type"),
-            request_id=_request_id(headers, message),
+            request_id=_clean(_request_id(headers, message), secrets, 100),
             response_bytes=len(received.raw),
             ttfb_ms=round(received.ttfb, 2) if received.ttfb is not None else None,
             elapsed_ms=round(elapsed, 2),
             body_excerpt=_excerpt(received, parsed, secrets),
             client_request_id=client_request_id,
-            hints={name: headers[name][:64] for name in HINT_HEADERS if name in headers},
+            hints={name: _clean(headers[name], secrets, 64) or "" for name in HINT_HEADERS if name in headers},
             stream=summary,
-            simulator=one_line(headers[SIMULATOR_HEADER], 40) if SIMULATOR_HEADER in headers else None,
+            simulator=_clean(headers.get(SIMULATOR_HEADER), secrets, 40),
         ),
         document=document,
     )
@@ -331,7 +331,7 @@ def _text(value: Any) -> str | None:
 def _request_id(headers: httpx.Headers, message: str | None) -> str | None:
     for name in _REQUEST_ID_HEADERS:
         if headers.get(name):
-            return headers[name][:100]
+            return str(headers[name])
     match = _REQUEST_ID_IN_MESSAGE.search(message or "")
     return match.group(1) if match else None
 
@@ -345,4 +345,6 @@ def _excerpt(received: _Received, parsed: bool, secrets: tuple[str, ...]) -> str
     """A short look at a non-JSON error body (an HTML gateway page). Never a 2xx body: it is content."""
     if parsed or not received.raw or received.status is None or 200 <= received.status < 300:
         return None
-    return _clean(received.raw[:4096].decode("utf-8", errors="replace"), secrets, 200)
+    # The whole body is scrubbed before it is cut: whitespace collapses, so a key far into the body
+    # can still land in the 200 characters shown, and a key cut in two would no longer match.
+    return _clean(received.raw.decode("utf-8", errors="replace"), secrets, 200)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gzip
+import urllib.parse
 from collections.abc import Callable
 
 from engine.run.drills import closed_port  # one helper for engine and tests
@@ -95,6 +96,29 @@ def _echo_auth(request: Incoming) -> bytes:
     return _response(401, _json(wire.error_envelope(message, "invalid_api_key", "auth")))
 
 
+def _key(request: Incoming) -> str:
+    return request.headers.get("authorization", "").removeprefix("Bearer ")
+
+
+def _leaky_ok(request: Incoming) -> bytes:
+    """A complete 200 that echoes the caller's key everywhere a shape or a header keeps it."""
+    key = _key(request)
+    answer = wire.completion(wire.Answer(id="x", model="m"), "ok", finish_reason=key)
+    answer["object"], answer[key] = key, {"role": key}
+    headers = (
+        ("x-request-id", "r" * 95 + key),  # cut at 100 characters: only a scrub before the cut catches it
+        ("retry-after", " " * 60 + key),  # cut at 64
+        ("x-echo-upper", key.upper()),
+        ("x-echo-quoted", urllib.parse.quote(key, safe="")),
+    )
+    return _response(200, _json(answer), headers=headers)
+
+
+def _leaky_error(request: Incoming) -> bytes:
+    """A 503 HTML page with the key after 4,000 spaces (whitespace collapses in the excerpt shown)."""
+    return _response(503, (" " * 4000 + _key(request) + " <html>busy</html>").encode(), content_type="text/html")
+
+
 def _missing_route(_request: Incoming) -> bytes:
     return _response(404, _json(wire.error_envelope("no route", "not_found")))
 
@@ -139,6 +163,8 @@ BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
     SECRET_ECHO_PATH.strip("/"): _echo_auth,
     "deep-json": _deep_json,
     "deep-usage": _deep_usage,
+    "leaky-ok": _leaky_ok,
+    "leaky-error": _leaky_error,
     "gzip": _gzip,
     "gzip-bomb": _gzip_bomb,
     "double-gzip": _double_gzip,
