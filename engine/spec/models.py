@@ -30,6 +30,7 @@ from engine.spec.values import (
     HttpUrl,
     JsonPath,
     ParserOutcomes,
+    RelativeFolder,
     Slug,
     StatusPatterns,
     Strict,
@@ -359,4 +360,4 @@ class Spec(Strict):
     drills: list[Drill] = []
     drill_settings: DrillSettings = DrillSettings()
     clients: dict[Slug, ClientSpec] = {}
-    fixtures_dir: str = Field(default="fixtures", pattern=r"^[^/\\][^\\]*$")
+    fixtures_dir: RelativeFolder = "fixtures"

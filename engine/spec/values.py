@@ -151,7 +151,21 @@ STATUS_SCHEMA = {
     ]
 }
 StatusPattern = Annotated[StrictInt | str, AfterValidator(_status_ok), WithJsonSchema(STATUS_SCHEMA)]
+
+
+def _inside_folder(value: str) -> str:
+    parts = value.replace("\\", "/").split("/")
+    if value.startswith(("/", "\\")) or ".." in parts or not value.strip():
+        raise ValueError(f"{value!r} must be a folder inside the spec's folder (no absolute path, no '..')")
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+RelativeFolder = Annotated[
+    str,
+    AfterValidator(_inside_folder),
+    WithJsonSchema({"type": "string", "pattern": r"^(?![/\\])(?!(.*[/\\])?\.\.([/\\]|$)).+$"}),
+]
 UrlPath = Annotated[str, AfterValidator(_url_path)]
 
 
