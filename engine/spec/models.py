@@ -31,6 +31,7 @@ from engine.spec.values import (
     JsonPath,
     ParserOutcomes,
     RelativeFolder,
+    RequestHeaderName,
     Slug,
     StatusPatterns,
     Strict,
@@ -43,7 +44,7 @@ from engine.spec.values import (
 
 class Auth(Strict):
     scheme: Literal["bearer"] = "bearer"
-    header: str = "Authorization"
+    header: RequestHeaderName = "Authorization"
     secret: EnvName
 
 
@@ -147,7 +148,7 @@ class RequestSpec(Strict):
     method: Literal["POST", "GET"] = "POST"
     path: UrlPath | None = None
     auth: Literal["default", "none", "invalid"] = "default"
-    headers: dict[HeaderName, HeaderValue] = {}
+    headers: dict[RequestHeaderName, HeaderValue] = {}
     json_: dict[str, Any] | None = Field(default=None, alias="json")
     unset: list[JsonPath] = []
 
@@ -241,7 +242,7 @@ class Observability(Strict):
 
     service: str = "runbook"
     environment: str = "test"
-    request_id_header: HeaderName = "X-Client-Request-Id"
+    request_id_header: RequestHeaderName = "X-Client-Request-Id"
 
 
 def _fault_shorthand(value: Any) -> Any:

@@ -140,6 +140,20 @@ def _json_path(value: str) -> str:
 
 JsonPath = Annotated[str, AfterValidator(_json_path)]
 HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+# Headers the HTTP layer owns: a spec that set them could redirect the key (Host) or break framing.
+CONNECTION_HEADERS = frozenset(
+    {"host", "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te",
+     "trailer", "transfer-encoding", "upgrade", "content-length"}
+)  # fmt: skip
+
+
+def _sendable(name: str) -> str:
+    if name.lower() in CONNECTION_HEADERS:
+        raise ValueError(f"{name!r} is set by the HTTP layer, not by a spec (hop-by-hop or Host)")
+    return name
+
+
+RequestHeaderName = Annotated[HeaderName, AfterValidator(_sendable)]
 HeaderValue = Annotated[str, Field(pattern=r"^[\t\x20-\x7e]*$")]
 Tristate = Annotated[
     Literal["yes", "maybe", "no"], BeforeValidator(_yes_no, json_schema_input_type=Literal["yes", "maybe", "no"] | bool)
