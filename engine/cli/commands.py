@@ -31,6 +31,12 @@ EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("
 Command = TypeVar("Command", bound=Callable[..., Any])
 
 
+def say(text: str, err: bool = False) -> None:
+    """Print text that may carry a server's or a spec's words, line by line with control characters
+    escaped: an ESC or CR from a server can never rewrite what the terminal shows."""
+    click.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
+
+
 class _Group(click.Group):
     """Turns engine errors into clean messages and documented exit codes."""
 
@@ -39,17 +45,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except SpecError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
-            click.echo(f"{len(exc.problems)} problem(s) found", err=True)
+                say(str(problem), err=True)
+            say(f"{len(exc.problems)} problem(s) found", err=True)
             sys.exit(EXIT_USAGE)
         except UsageError as exc:
-            click.echo(f"error: {exc}", err=True)
+            say(f"error: {exc}", err=True)
             sys.exit(EXIT_USAGE)
         except KeyboardInterrupt:
-            click.echo("runbook: interrupted", err=True)
+            say("runbook: interrupted", err=True)
             sys.exit(EXIT_SIGINT)
         except Aborted as exc:
-            click.echo(f"runbook: aborted by a second {exc.signal_name}; no results were written", err=True)
+            say(f"runbook: aborted by a second {exc.signal_name}; no results were written", err=True)
             sys.exit(interrupt_exit_code(exc.signal_name))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
@@ -57,7 +63,7 @@ class _Group(click.Group):
             if os.environ.get("RUNBOOK_DEBUG"):
                 traceback.print_exc()
             kind = "engine error" if isinstance(exc, RunbookError) else f"internal error ({type(exc).__name__})"
-            click.echo(f"runbook: {kind}: {exc} (set RUNBOOK_DEBUG=1 for the traceback)", err=True)
+            say(f"runbook: {kind}: {exc} (set RUNBOOK_DEBUG=1 for the traceback)", err=True)
             sys.exit(EXIT_ENGINE)
 
 
@@ -152,11 +158,11 @@ def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict:
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     for problem in sorted(problems, key=lambda p: (p.location, p.path)):
-        click.echo(str(problem), err=True)
+        say(str(problem), err=True)
     if errors or (strict and warnings):
-        click.echo(f"{len(errors)} error(s), {len(warnings)} warning(s): {len(problems)} problem(s) found", err=True)
+        say(f"{len(errors)} error(s), {len(warnings)} warning(s): {len(problems)} problem(s) found", err=True)
         sys.exit(EXIT_USAGE)
-    click.echo(f"ok: {len(specs)} spec(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    say(f"ok: {len(specs)} spec(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @main.command()
@@ -260,9 +266,9 @@ def run(
         progress=_show_client_progress,
     )
     for warning in outcomes[0].warnings:
-        click.echo(str(warning), err=True)
+        say(str(warning), err=True)
     for outcome in outcomes:
-        click.echo("\n".join(summary_lines(outcome.results, outcome.written)))
+        say("\n".join(summary_lines(outcome.results, outcome.written)))
     sys.exit(api.worst_exit_code(outcomes))
 
 
@@ -270,7 +276,7 @@ def _show_client_progress(run: DrillRun, finished: int, total: int) -> None:
     """Client drills run in real time (a minute or more): say on stderr as each one ends."""
     if run.client_calls:
         seconds = max((c.ended - c.started for c in run.client_calls), default=0.0)
-        click.echo(
+        say(
             f"  [{finished}/{total}] client {run.client}: drill {run.step.drill.id} ran "
             f"({len(run.client_calls)} call(s), {seconds:.1f}s)",
             err=True,
@@ -301,8 +307,8 @@ def plan_command(
     """
     the_plan, warnings = api.plan_with_warnings(spec, target, variables, _selection(tags, only, skip, schedule))
     for warning in warnings:
-        click.echo(str(warning), err=True)
-    click.echo("\n".join(plan_lines(the_plan, concurrency)))
+        say(str(warning), err=True)
+    say("\n".join(plan_lines(the_plan, concurrency)))
 
 
 @main.command()
@@ -317,7 +323,7 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
       runbook report reports/cometapi-chat-completions.json --format html --out /tmp/reports
     """
     for path in api.rerender(results_file, out_dir, formats):
-        click.echo(str(path))
+        say(str(path))
 
 
 @main.command()
@@ -342,7 +348,7 @@ def init(provider: str, out_file: Path | None, base_url: str | None, model: str,
       runbook validate specs/mistral/chat-completions.yaml
     """
     path = api.init_spec(provider, out_file, base_url=base_url, model=model, docs=docs, force=force)
-    click.echo(f"wrote {path}; next: runbook validate {path}")
+    say(f"wrote {path}; next: runbook validate {path}")
 
 
 @main.command()
@@ -366,7 +372,7 @@ def schema(out_file: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         out_file.write_text(text, encoding="utf-8")
-        click.echo(str(out_file))
+        say(str(out_file))
 
 
 @main.command()
@@ -381,9 +387,9 @@ def plugins() -> None:
       runbook plugins
     """
     for point, entries in api.extension_points().items():
-        click.echo(f"{point}:")
+        say(f"{point}:")
         for name, origin in entries:
-            click.echo(f"  {printable(name):<12} {printable(origin)}")
+            say(f"  {printable(name):<12} {printable(origin)}")
 
 
 @main.command()
@@ -436,18 +442,18 @@ def sim(
     if script is not None:
 
         def script_ready(base_url: str) -> None:
-            click.echo(f"runbook fault simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
-            click.echo(f"one call per id: base_url {base_url}/call/<id>/v1, or the header X-Runbook-Call: <id>")
-            click.echo(f"script: {script}" + (f"; attempts logged to {log_path}" if log_path else ""))
-            click.echo("Ctrl-C to stop")
+            say(f"runbook fault simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
+            say(f"one call per id: base_url {base_url}/call/<id>/v1, or the header X-Runbook-Call: <id>")
+            say(f"script: {script}" + (f"; attempts logged to {log_path}" if log_path else ""))
+            say("Ctrl-C to stop")
 
         api.serve_fault_script(script, host, port, log_path, script_ready)
         return
     keys = keys or (f"sk-runbook-sim-{secrets.token_hex(12)}",)
 
     def ready(base_url: str) -> None:
-        click.echo(f"runbook simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
-        click.echo(f"accepted key(s): {', '.join(keys)}")
-        click.echo("Ctrl-C to stop")
+        say(f"runbook simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
+        say(f"accepted key(s): {', '.join(keys)}")
+        say("Ctrl-C to stop")
 
     api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens)
