@@ -190,7 +190,7 @@ def run(
         write_fixtures((path, scrub_tree(fixture, scrubbed)) for path, fixture in evaluation.refreshed)
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), scrubbed)
         results = Results.model_validate(document)
-        written = write_reports(document, out_dir, report_name(the_plan), formats) if out_dir else []
+        written = write_reports(document, out_dir, report_name(the_plan), formats, supersede=True) if out_dir else []
     if started.cleanup_problems:  # the reports are written; then the plugin's failure is said
         raise EngineError("; ".join(started.cleanup_problems) + f" (reports written: {len(written)} file(s))")
     return RunOutcome(results, written, exit_code_for(results), warnings)

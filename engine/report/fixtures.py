@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from engine.report.write import write_atomic
+
 
 def write_fixtures(fixtures: Iterable[tuple[Path, dict[str, Any]]]) -> list[Path]:
     """Write each fixture document as sorted, indented JSON; the paths written."""
@@ -18,5 +20,6 @@ def write_fixtures(fixtures: Iterable[tuple[Path, dict[str, Any]]]) -> list[Path
 
 
 def write_fixture(path: Path, document: dict[str, Any]) -> None:
+    """Written atomically (a temporary file, then a rename): an interrupted run leaves the old one whole."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path, json.dumps(document, indent=2, sort_keys=True) + "\n")

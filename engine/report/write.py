@@ -76,7 +76,7 @@ def _umask() -> int:
     return current
 
 
-def _write_atomic(path: pathlib.Path, text: str) -> None:
+def write_atomic(path: pathlib.Path, text: str) -> None:
     """Write to a temp file in the same directory, then rename over `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -90,12 +90,14 @@ def _write_atomic(path: pathlib.Path, text: str) -> None:
 
 
 def write_reports(
-    results: dict[str, Any], out_dir: pathlib.Path, name: str, formats: Sequence[str]
+    results: dict[str, Any], out_dir: pathlib.Path, name: str, formats: Sequence[str], supersede: bool = False
 ) -> list[pathlib.Path]:
     """Write `<name>.<fmt>` for each format into out_dir; return the paths in the order given.
 
     Every format is checked (and every report rendered) before the first file is written, so a
-    bad request or a bad results document leaves no half-written set behind.
+    bad request or a bad results document leaves no half-written set behind. With `supersede` (a new
+    run), reports of the same name in other built-in formats are removed: an earlier run's `ready`
+    JSON never stands beside this run's reports.
     """
     wanted = resolve_formats(formats)
     _check_name(name)
@@ -105,6 +107,9 @@ def write_reports(
     paths = []
     for suffix, text in texts.items():
         path = out_dir / f"{name}.{suffix}"
-        _write_atomic(path, text)
+        write_atomic(path, text)
         paths.append(path)
+    if supersede:
+        for stale in (out_dir / f"{name}.{suffix}" for suffix in FORMATS if suffix not in texts):
+            stale.unlink(missing_ok=True)
     return paths

@@ -526,3 +526,12 @@ def test_rewrite_replaces_file_and_leaves_no_temp_files(tmp_path, results):
     (path,) = write_reports(ready, tmp_path, "run", ["md"])
     assert "Ready for controlled production traffic" in path.read_text(encoding="utf-8")
     assert [p.name for p in tmp_path.iterdir()] == ["run.md"]
+
+
+def test_a_new_run_supersedes_the_previous_runs_other_reports(tmp_path, results):
+    out = tmp_path / "out"
+    write_reports(results, out, "run", ["html", "md", "json"])
+    write_reports(results, out, "run", ["md"], supersede=True)
+    assert sorted(path.name for path in out.iterdir()) == ["run.md"]  # no stale run.json beside it
+    write_reports(results, out, "run", ["json"])  # re-rendering (runbook report) removes nothing
+    assert sorted(path.name for path in out.iterdir()) == ["run.json", "run.md"]
