@@ -23,10 +23,15 @@ class Event:
     id: str | None = None
 
 
+MAX_LINE = 1 << 20  # characters in one line; a longer one is dropped (and reported), never buffered
+MAX_EVENT = 4 << 20  # characters of data in one event
+
+
 @dataclass
 class SSEParser:
     comments: int = 0  # keep-alive lines seen
     discarded_at_end: bool = False  # the stream ended inside an event
+    overlong: int = 0  # lines (or events) dropped for being longer than MAX_LINE (MAX_EVENT)
     _decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace")
     )
@@ -36,6 +41,10 @@ class SSEParser:
     _id: str | None = None
     _after_cr: bool = False
     _started: bool = False
+    _line_size: int = 0
+    _data_size: int = 0
+    _skipping: bool = False  # inside a line that was too long: dropped up to its line break
+    _dropping_event: bool = False  # the current event's data grew past MAX_EVENT: dropped up to its end
 
     def feed(self, chunk: bytes) -> list[Event]:
         """Events completed by this chunk."""
@@ -67,14 +76,32 @@ class SSEParser:
             if self._line:
                 line = "".join(self._line) + line
                 self._line.clear()
-            event = self._take_line(line)
-            if event is not None:
-                events.append(event)
+            self._line_size = 0
+            if self._skipping:  # the end of a line already dropped (and counted)
+                self._skipping = False
+            elif len(line) > MAX_LINE:
+                self.overlong += 1
+            else:
+                event = self._take_line(line)
+                if event is not None:
+                    events.append(event)
             pos = match.end()
             self._after_cr = match.group() == "\r" and pos == len(text)
         if pos < len(text):
-            self._line.append(text[pos:])
+            self._keep_partial(text[pos:])
         return events
+
+    def _keep_partial(self, piece: str) -> None:
+        """The unfinished last line, unless it has grown past MAX_LINE: then it is dropped, once."""
+        if self._skipping:
+            return
+        self._line_size += len(piece)
+        if self._line_size > MAX_LINE:
+            self._line.clear()
+            self._line_size, self._skipping = 0, True
+            self.overlong += 1
+            return
+        self._line.append(piece)
 
     def _take_line(self, line: str) -> Event | None:
         if line == "":
@@ -85,14 +112,26 @@ class SSEParser:
         name, _, value = line.partition(":")
         value = value.removeprefix(" ")
         if name == "data":
-            self._data.append(value)
+            self._add_data(value)
         elif name == "event":
             self._event = value
         elif name == "id" and "\0" not in value:
             self._id = value
         return None
 
+    def _add_data(self, value: str) -> None:
+        if self._dropping_event:
+            return
+        self._data_size += len(value)
+        if self._data_size > MAX_EVENT:
+            self._data.clear()
+            self._dropping_event = True
+            self.overlong += 1
+            return
+        self._data.append(value)
+
     def _dispatch(self) -> Event | None:
+        self._data_size, self._dropping_event = 0, False
         if not self._data:
             self._event = ""
             return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.core.jsontext import MAX_DEPTH, TooDeep, loads_bounded
 from engine.run.observation import StreamOutcome
-from engine.run.sse import Event, SSEParser
+from engine.run.sse import MAX_LINE, Event, SSEParser
 
 CONTENT_CAP = 65_536
 
@@ -40,10 +40,16 @@ class StreamState:
     def feed(self, chunk: bytes, now: float) -> None:
         for event in self.parser.feed(chunk):
             self._take(event, now)
+        self._note_overlong()
 
     def close(self, now: float) -> None:
         for event in self.parser.close():
             self._take(event, now)
+        self._note_overlong()
+
+    def _note_overlong(self) -> None:
+        if self.parser.overlong and not self.malformed:
+            self.malformed = f"a line or event longer than {MAX_LINE:,} characters (dropped, not buffered)"
 
     def _take(self, event: Event, now: float) -> None:
         self.events += 1
@@ -75,7 +81,8 @@ class StreamState:
             self.malformed = self.malformed or f"event {self.events} is not a chat.completion.chunk"
             return
         self.chunks += 1
-        self.ids.add(str(payload.get("id")))
+        if len(self.ids) < 2:  # two different ids already make the stream malformed: keep no more
+            self.ids.add(str(payload.get("id")))
         self.model = self.model or payload.get("model")
         if isinstance(payload.get("usage"), dict):
             self.usage = payload["usage"]

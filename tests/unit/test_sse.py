@@ -62,3 +62,36 @@ def test_byte_by_byte_feeding_gives_the_same_events():
     whole, _ = parse(stream)
     pieces, _ = parse(*[stream[i : i + 1] for i in range(len(stream))])
     assert whole == pieces == [Event(data='{"a":1}'), Event(data="x\ny")]
+
+
+def test_a_line_with_no_break_is_dropped_at_the_cap_not_buffered():
+    from engine.run.sse import MAX_LINE
+
+    parser = SSEParser()
+    piece = b"x" * 65_536
+    for _ in range(3 * MAX_LINE // len(piece)):  # three caps' worth of one line
+        assert parser.feed(piece) == []
+        assert sum(map(len, parser._line)) <= MAX_LINE  # never more than one cap held
+    events = parser.feed(b'\ndata: {"ok": 1}\n\n')
+    assert parser.overlong == 1 and [e.data for e in events] == ['{"ok": 1}']
+
+
+def test_an_event_whose_data_grows_past_the_cap_is_dropped():
+    from engine.run.sse import MAX_EVENT
+
+    parser = SSEParser()
+    line = b"data: " + b"y" * 60_000 + b"\n"
+    for _ in range(MAX_EVENT // 60_000 + 2):
+        parser.feed(line)
+    assert sum(map(len, parser._data)) <= MAX_EVENT
+    assert parser.feed(b"\n") == [] and parser.overlong == 1
+    assert [e.data for e in parser.feed(b"data: next\n\n")] == ["next"]
+
+
+def test_an_overlong_line_makes_the_stream_malformed():
+    from engine.run.stream import StreamState
+
+    state = StreamState()
+    state.feed(b"data: " + b"z" * (1 << 21) + b"\n\n", 0.0)
+    state.close(0.1)
+    assert state.malformed and state.malformed.startswith("a line or event longer than")
