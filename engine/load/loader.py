@@ -20,7 +20,7 @@ from engine.load.extends import read_spec_tree
 from engine.load.fixtures import GitState, fixture_path, git_states, read_fixture
 from engine.load.pydantic_errors import describe_error
 from engine.load.semantics import check_document
-from engine.load.templating import Environ, TemplateProblem, render_tree
+from engine.load.templating import Environ, TemplateProblem, render_tree, spec_budget
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 from engine.spec.models import FaultScript, Spec
 from engine.spec.targets import TARGET_MODELS, PluginTarget, settings_model
@@ -52,7 +52,8 @@ def load_spec(
     data, source = read_spec_tree(path, _display_path)
     if not isinstance(data, dict):
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])
-    rendered, problems = _render(data, dict(variables or {}), environ, source)
+    with spec_budget():  # one output and loop budget for all of this spec's templates
+        rendered, problems = _render(data, dict(variables or {}), environ, source)
     spec = _validate(rendered, source, problems)
     return LoadedSpec(spec=spec, path=path, source=source, fixtures=_stored_fixtures(spec, path, source))
 

@@ -12,6 +12,8 @@ import difflib
 import os
 import re
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError
@@ -22,13 +24,20 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from engine.load.yaml_tree import PathKey
 
 _WHOLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>(?:(?!\{\{|\}\}).)*)\}\}\s*$", re.S)
-MAX_TEMPLATE_BYTES = 16 * 1024 * 1024
+MAX_TEMPLATE_BYTES = 1024 * 1024  # one rendered value, or one repeated string inside it
+MAX_SPEC_OUTPUT = 16 * 1024 * 1024  # everything the templates of one spec render, together
+MAX_RANGE_ITEMS = 100_000  # items of every range() of one spec's templates, together
+MAX_WIDTH = 10_000  # a padding or format width (center, ljust, '%10000d', '{:>10000}')
+_WIDTHS = re.compile(r"%[-#0 +]*(\d+)|%[-#0 +]*\d*\.(\d+)|\{[^{}]*:[^{}]*?(\d+)[^{}]*\}")
+_PADDING_METHODS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs"})
+_budget: ContextVar[list[int]] = ContextVar("template_budget")  # [output left, range items left]
 
 
 class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, plus a size limit on `*` and `**` so a template cannot exhaust memory."""
+    """The sandbox, with limits on what a template may allocate: repeated values, padding and format
+    widths, exponents, and the total output and range() items of one spec (see render_tree)."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 64:
@@ -37,7 +46,71 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
             size = _repeated_size(left, right) or _repeated_size(right, left)
             if size is not None and size > MAX_TEMPLATE_BYTES:
                 raise SecurityError(f"a repeated value of {size} characters is over the {MAX_TEMPLATE_BYTES} limit")
+        if operator == "%" and isinstance(left, str):
+            _check_widths(left)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str) and getattr(__obj, "__name__", "") in _PADDING_METHODS:
+            _check_width_args(args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value: Any) -> Any:
+        """`'{:>N}'.format(...)`: the format string's widths are checked before it is formatted."""
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _check_widths(owner)
+        return super().wrap_str_format(value)
+
+
+def _check_width_args(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    for value in (*args, *kwargs.values()):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > MAX_WIDTH:
+            raise SecurityError(f"a width of {value:g} is over the {MAX_WIDTH} limit")
+
+
+def _check_widths(template: str) -> None:
+    for match in _WIDTHS.finditer(template):
+        width = max(int(group) for group in match.groups() if group)
+        if width > MAX_WIDTH:
+            raise SecurityError(f"a format width of {width} is over the {MAX_WIDTH} limit")
+
+
+def _bounded_range(*args: int) -> range:
+    items = range(*args)
+    budget = _budget.get(None)
+    left = budget[1] if budget is not None else MAX_RANGE_ITEMS
+    if len(items) > left:
+        raise SecurityError(f"range() loops over more than {MAX_RANGE_ITEMS} items in one spec's templates")
+    if budget is not None:
+        budget[1] -= len(items)
+    return items
+
+
+def _spend_output(value: Any) -> None:
+    size = len(value) if isinstance(value, (str, list, dict, tuple)) else 0
+    if size > MAX_TEMPLATE_BYTES:
+        raise SecurityError(f"a rendered value of {size} characters is over the {MAX_TEMPLATE_BYTES} limit")
+    budget = _budget.get(None)
+    if budget is not None:
+        budget[0] -= size
+        if budget[0] < 0:
+            raise SecurityError(f"the spec's templates render more than {MAX_SPEC_OUTPUT} characters in all")
+
+
+def _bounded_filter(name: str, width_positions: tuple[int, ...]) -> Any:
+    original = ImmutableSandboxedEnvironment().filters[name]
+
+    def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_width_args(
+            tuple(args[i] for i in width_positions if i < len(args)), {k: v for k, v in kwargs.items() if k == "width"}
+        )
+        if name == "format" and isinstance(value, str):
+            _check_widths(value)
+        return original(value, *args, **kwargs)
+
+    return bounded
 
 
 def _repeated_size(sequence: Any, times: Any) -> int | None:
@@ -47,6 +120,10 @@ def _repeated_size(sequence: Any, times: Any) -> int | None:
 
 
 _ENV = _BoundedSandbox(undefined=StrictUndefined, autoescape=False)
+_ENV.globals["range"] = _bounded_range
+_ENV.filters.update(
+    center=_bounded_filter("center", (0,)), indent=_bounded_filter("indent", (0,)), format=_bounded_filter("format", ())
+)
 _MISSING_ATTRIBUTE = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
 
 
@@ -81,7 +158,8 @@ class Environ(Mapping[str, str]):
 
 
 def render_tree(node: Any, context: dict[str, Any], path: PathKey = ()) -> tuple[Any, list[TemplateProblem]]:
-    """Render every templated string in `node`; collect every failure instead of stopping."""
+    """Render every templated string in `node`; collect every failure instead of stopping. The output
+    and range() budgets of one spec are shared by every call made while `spec_budget()` is open."""
     problems: list[TemplateProblem] = []
     if isinstance(node, dict):
         out = {}
@@ -104,14 +182,27 @@ def render_tree(node: Any, context: dict[str, Any], path: PathKey = ()) -> tuple
     return node, problems
 
 
+@contextmanager
+def spec_budget() -> Iterator[None]:
+    """One spec's template budget: MAX_SPEC_OUTPUT characters and MAX_RANGE_ITEMS range() items."""
+    token = _budget.set([MAX_SPEC_OUTPUT, MAX_RANGE_ITEMS])
+    try:
+        yield
+    finally:
+        _budget.reset(token)
+
+
 def render_value(text: str, context: dict[str, Any]) -> Any:
     """Render one templated string in the sandbox."""
     try:
         whole = _WHOLE_EXPRESSION.match(text)
         if whole:
             value = _ENV.compile_expression(whole.group("expr"), undefined_to_none=False)(**context)
-            return str(value) if isinstance(value, StrictUndefined) else value
-        return _ENV.from_string(text).render(**context)
+            value = str(value) if isinstance(value, StrictUndefined) else value
+        else:
+            value = _ENV.from_string(text).render(**context)
+        _spend_output(value)
+        return value
     except SecurityError as exc:
         raise TemplateProblem((), f"template refused by the sandbox: {exc}") from None
     except UndefinedError as exc:
