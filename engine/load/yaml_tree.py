@@ -58,6 +58,10 @@ class SourceMap:
                     mine[target_path + path[size:]] = position
 
 
+MAX_SPEC_BYTES = 2 * 1024 * 1024  # the shipped CometAPI spec and its base are under 40 KB together
+MAX_VALUES = 200_000  # keys and values after aliases are expanded
+
+
 def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
     """Parse one YAML file; unreadable files and syntax errors become a located SpecError."""
     text = _read_text(path, display)
@@ -81,6 +85,9 @@ def read_yaml(path: Path, display: str) -> tuple[Any, SourceMap]:
         data = _plain(document, (), source)
     except RecursionError:
         raise SpecError([Problem(Location(display, 1, 1), "", "YAML nested too deeply")]) from None
+    except _TooManyValues:
+        message = f"the document expands to more than {MAX_VALUES:,} values (YAML aliases that repeat each other?)"
+        raise SpecError([Problem(Location(display, 1, 1), "", message)]) from None
     unsupported = [
         Problem(source.locate(path), dotted(path), f"{value[1:-1]} is not part of the spec format")
         for path, value in _walk(data, ())
@@ -103,9 +110,16 @@ def _walk(node: Any, path: PathKey) -> Iterator[tuple[PathKey, Any]]:
 
 def _read_text(path: Path, display: str) -> str:
     try:
-        raw = path.read_bytes()
+        size = path.stat().st_size
+        if size > MAX_SPEC_BYTES:
+            message = f"the file is {size:,} bytes; a spec is at most {MAX_SPEC_BYTES:,} (split it with extends)"
+            raise SpecError([Problem(Location(display, 1, 1), "", message)])
+        raw = path.read_bytes()[: MAX_SPEC_BYTES + 1]
     except OSError as exc:
         raise SpecError([Problem(Location(display, 1, 1), "", f"cannot read spec: {exc.strerror or exc}")]) from None
+    if len(raw) > MAX_SPEC_BYTES:  # a file that grew, or a pipe: what stat said is not the end
+        message = f"the file is over {MAX_SPEC_BYTES:,} bytes; a spec is at most that (split it with extends)"
+        raise SpecError([Problem(Location(display, 1, 1), "", message)])
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -144,7 +158,13 @@ def _syntax_problem(exc: MarkedYAMLError, display: str, text: str) -> Problem:
     return Problem(Location(display, line + 1, col + 1), "", f"YAML syntax error: {message}")
 
 
+class _TooManyValues(Exception):
+    """The document expands to more values than any spec has (YAML aliases repeating each other)."""
+
+
 def _plain(node: Any, path: PathKey, source: SourceMap) -> Any:
+    if len(source.values) > MAX_VALUES:
+        raise _TooManyValues
     if isinstance(node, CommentedMap):
         return _plain_map(node, path, source)
     if isinstance(node, CommentedSeq):
