@@ -12,12 +12,14 @@ Positions survive the merge, so a problem inside a base file points at that file
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
 
 from engine.core.errors import Problem, SpecError
+from engine.load.fixtures import work_tree
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 
 DIRECTIVES = ("drop", "before", "after")
@@ -45,17 +47,32 @@ class _Merge:
     problems: list[Problem] = field(default_factory=list)
 
 
+ALLOW_BASES_VARIABLE = "RUNBOOK_ALLOW_BASES"
+SHIPPED_SPECS = Path(__file__).resolve().parents[2] / "specs"  # runbook's own bases, in a checkout
+
+
 def read_spec_tree(path: Path, display: Display) -> tuple[Any, SourceMap]:
-    """Read a spec and everything it extends, merged into one document."""
-    return _read(path, display, ())
+    """Read a spec and everything it extends, merged into one document. Bases are read only from the
+    spec's own tree (see `base_roots`), so `extends:` cannot read, or quote, any file on the machine."""
+    return _read(path, display, (), base_roots(path))
 
 
-def _read(path: Path, display: Display, chain: tuple[Path, ...]) -> tuple[Any, SourceMap]:
+def base_roots(top: Path) -> tuple[Path, ...]:
+    """Where bases may live: the top spec's git work tree (outside git, its folder), runbook's shipped
+    specs, and the folders listed in RUNBOOK_ALLOW_BASES (separated like PATH)."""
+    folder = top.resolve().parent
+    tree = work_tree(folder) or folder
+    allowed = [p for p in os.environ.get(ALLOW_BASES_VARIABLE, "").split(os.pathsep) if p.strip()]
+    return (tree, SHIPPED_SPECS, *(Path(p).resolve() for p in allowed))
+
+
+def _read(path: Path, display: Display, chain: tuple[Path, ...], roots: tuple[Path, ...]) -> tuple[Any, SourceMap]:
     data, source = read_yaml(path, display(path))
     if not isinstance(data, dict) or "extends" not in data:
         return data, source
     base_path = _base_path(path, data["extends"], source, chain + (path.resolve(),), display)
-    base, base_source = _read(base_path, display, chain + (path.resolve(),))
+    _check_inside(base_path, roots, source, display)
+    base, base_source = _read(base_path, display, chain + (path.resolve(),), roots)
     if not isinstance(base, dict):
         raise SpecError(
             [Problem(base_source.locate(()), "", "a base spec is a YAML mapping (key: value) at the top level")]
@@ -66,6 +83,16 @@ def _read(path: Path, display: Display, chain: tuple[Path, ...]) -> tuple[Any, S
     if merge.problems:
         raise SpecError(merge.problems)
     return merged, merge.out
+
+
+def _check_inside(base: Path, roots: tuple[Path, ...], source: SourceMap, display: Display) -> None:
+    if any(base.is_relative_to(root) for root in roots):
+        return
+    message = (
+        f"base spec {display(base)} is outside this spec's tree ({display(roots[0])}); bases are read only "
+        f"from there and runbook's shipped specs (allow a folder with {ALLOW_BASES_VARIABLE}=DIR)"
+    )
+    raise SpecError([Problem(source.locate(("extends",)), "extends", message)])
 
 
 def _base_path(path: Path, ref: Any, source: SourceMap, chain: tuple[Path, ...], display: Display) -> Path:

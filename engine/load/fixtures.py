@@ -64,6 +64,12 @@ def _paths(root: Path, listing: str | None) -> set[Path]:
     return {(root / name).resolve() for name in (listing or "").split("\0") if name}
 
 
+def work_tree(folder: Path) -> Path | None:
+    """The top of the git work tree holding `folder`, or None outside one (or without git)."""
+    top = _git(folder, "rev-parse", "--show-toplevel")
+    return Path(top.strip()).resolve() if top and top.strip() else None
+
+
 def _git(folder: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str | None:
     """git's output, or None when git is missing, fails, or the folder is not in a work tree."""
     try:
