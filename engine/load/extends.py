@@ -13,7 +13,7 @@ Positions survive the merge, so a problem inside a base file points at that file
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeGuard
@@ -51,18 +51,18 @@ ALLOW_BASES_VARIABLE = "RUNBOOK_ALLOW_BASES"
 SHIPPED_SPECS = Path(__file__).resolve().parents[2] / "specs"  # runbook's own bases, in a checkout
 
 
-def read_spec_tree(path: Path, display: Display) -> tuple[Any, SourceMap]:
+def read_spec_tree(path: Path, display: Display, environ: Mapping[str, str] | None = None) -> tuple[Any, SourceMap]:
     """Read a spec and everything it extends, merged into one document. Bases are read only from the
     spec's own tree (see `base_roots`), so `extends:` cannot read, or quote, any file on the machine."""
-    return _read(path, display, (), base_roots(path))
+    return _read(path, display, (), base_roots(path, os.environ if environ is None else environ))
 
 
-def base_roots(top: Path) -> tuple[Path, ...]:
+def base_roots(top: Path, environ: Mapping[str, str]) -> tuple[Path, ...]:
     """Where bases may live: the top spec's git work tree (outside git, its folder), runbook's shipped
     specs, and the folders listed in RUNBOOK_ALLOW_BASES (separated like PATH)."""
     folder = top.resolve().parent
     tree = work_tree(folder) or folder
-    allowed = [p for p in os.environ.get(ALLOW_BASES_VARIABLE, "").split(os.pathsep) if p.strip()]
+    allowed = [p for p in environ.get(ALLOW_BASES_VARIABLE, "").split(os.pathsep) if p.strip()]
     return (tree, SHIPPED_SPECS, *(Path(p).resolve() for p in allowed))
 
 

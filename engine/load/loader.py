@@ -49,7 +49,7 @@ def load_spec(
     environ: Mapping[str, str] | None = None,
 ) -> LoadedSpec:
     """Read, render and validate one spec file; raise SpecError listing every problem."""
-    data, source = read_spec_tree(path, _display_path)
+    data, source = read_spec_tree(path, _display_path, environ)
     if not isinstance(data, dict):
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])
     with spec_budget():  # one output and loop budget for all of this spec's templates

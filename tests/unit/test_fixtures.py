@@ -37,14 +37,17 @@ def test_drift_removed_and_changed_break_added_is_tolerated():
     assert not only_added.breaking and only_added.added == ("body.x",)
 
 
-def test_fixtures_round_trip_through_a_live_target(tmp_path, provider, repo_root, monkeypatch):
+def test_fixtures_round_trip_through_a_live_target(tmp_path, provider, repo_root):
     from conftest import PROVIDER_KEY
 
-    monkeypatch.setenv("RUNBOOK_ALLOW_BASES", str(tmp_path / "specs"))  # a copy of the specs, outside git
     spec_dir = tmp_path / "specs"
     shutil.copytree(repo_root / "specs", spec_dir)
     spec = spec_dir / "cometapi" / "chat-completions.yaml"
-    env = {"COMETAPI_BASE_URL": provider.base_url, "COMETAPI_API_KEY": PROVIDER_KEY}
+    env = {
+        "COMETAPI_BASE_URL": provider.base_url,
+        "COMETAPI_API_KEY": PROVIDER_KEY,
+        "RUNBOOK_ALLOW_BASES": str(spec_dir),
+    }  # a copy of the specs, outside git
 
     def verdict(**options):
         outcome = api.run(
