@@ -100,7 +100,7 @@ def _spend_output(value: Any) -> None:
 
 
 def _bounded_filter(name: str, width_positions: tuple[int, ...]) -> Any:
-    original = ImmutableSandboxedEnvironment().filters[name]
+    original = _ENV.filters[name]  # Jinja's own filter, wrapped (read before it is replaced)
 
     def bounded(value: Any, *args: Any, **kwargs: Any) -> Any:
         _check_width_args(

@@ -102,17 +102,21 @@ targets:
 """
 
 
+def installed(tmp_path_factory, module: str, source: str, entry_points: str) -> Path:
+    """A plugin installed into a folder of its own, as pip lays out an installed distribution: the
+    module, and a dist-info folder whose entry_points.txt names what it adds."""
+    site = tmp_path_factory.mktemp(f"{module}-site")
+    (site / f"{module}.py").write_text(source)
+    info = site / f"{module}-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text(entry_points)
+    return site
+
+
 @pytest.fixture(scope="module")
 def plugin_site(tmp_path_factory) -> Path:
-    """The plugin installed into a folder of its own, as pip lays out an installed distribution: the
-    module, and a dist-info folder whose entry_points.txt names what it adds."""
-    site = tmp_path_factory.mktemp("plugin-site")
-    (site / "runbook_staging.py").write_text(PLUGIN)
-    info = site / "runbook_staging-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: runbook-staging\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(ENTRY_POINTS)
-    return site
+    return installed(tmp_path_factory, "runbook_staging", PLUGIN, ENTRY_POINTS)
 
 
 def runbook(site: Path | None, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -304,13 +308,7 @@ raises = runbook_broken:RAISES
 
 @pytest.fixture(scope="module")
 def broken_site(tmp_path_factory) -> Path:
-    site = tmp_path_factory.mktemp("broken-site")
-    (site / "runbook_broken.py").write_text(BROKEN)
-    info = site / "runbook_broken-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: runbook-broken\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(BROKEN_ENTRY_POINTS)
-    return site
+    return installed(tmp_path_factory, "runbook_broken", BROKEN, BROKEN_ENTRY_POINTS)
 
 
 def broken_target(folder: Path, corpus: Path, kind: str) -> Path:
