@@ -32,7 +32,7 @@ from engine.plan.build import ClientPlan, DrillStep, Plan
 from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, ReportLine, fault_steps, primary_url
 from engine.sim.faults import FaultServer, ServedAttempt
 
-CLIENT_JITTER_CALLS = 12  # calls of a jitter drill: enough to tell a full-jitter client from a constant one
+CLIENT_JITTER_CALLS = 20  # calls of a jitter drill: enough to tell full jitter from narrow jitter or a constant
 EXIT_POLL = 0.02  # seconds between looks at whether the client exited
 OUTPUT_GRACE = 0.5  # seconds to finish reading a client's output after it exited
 OUTPUT_LIMIT = 1 << 20  # bytes of stdout kept (the tail): a client that floods cannot exhaust memory
