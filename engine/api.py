@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from engine.core.errors import EngineError, Problem, SpecError, UsageError
 from engine.core.loopback import loopback_address
 from engine.core.redact import scrub_tree
@@ -34,7 +36,7 @@ from engine.run.executor import execute_plan, new_invalid_token
 from engine.run.interrupt import Aborted, Interruption
 from engine.run.interrupt import exit_code as interrupt_exit_code
 from engine.run.targets import target_endpoint
-from engine.spec.models import REFERENCE_CLIENT
+from engine.spec.models import REFERENCE_CLIENT, Limits
 from engine.spec.scaffold import init_spec
 from engine.spec.schema import spec_json_schema_text
 
@@ -51,6 +53,7 @@ __all__ = [
     "extension_points",
     "init_spec",
     "interrupt_exit_code",
+    "limits_from_options",
     "load",
     "load_checked",
     "plan",
@@ -83,6 +86,18 @@ EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
 def extension_points() -> dict[str, list[tuple[str, str]]]:
     """Each extension point's entries: (name, "built-in" or the plugin's module:attribute)."""
     return {point: registry.origins() for point, registry in EXTENSION_POINTS.items()}
+
+
+def limits_from_options(
+    max_requests: int | None = None, max_tokens: int | None = None, rate: str | None = None
+) -> Limits:
+    """The command line's caps (--max-requests, --max-tokens, --rate), checked like the spec's."""
+    given = {"max_requests": max_requests, "max_requested_tokens": max_tokens, "rate": rate}
+    try:
+        return Limits.model_validate({key: value for key, value in given.items() if value is not None})
+    except ValidationError as exc:
+        message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+        raise UsageError(f"invalid limit: {message}") from None
 
 
 def check_formats(formats: Sequence[str]) -> None:
@@ -138,10 +153,21 @@ def plan_with_warnings(
     variables: Mapping[str, Any] | None = None,
     selection: Selection = Selection(),
     environ: Mapping[str, str] | None = None,
+    limits: Limits = Limits(),
 ) -> tuple[Plan, tuple[Problem, ...]]:
     """The plan of a spec that `validate` accepts, and the spec's lint warnings."""
     loaded, warnings = load_checked(path, variables, environ)
-    return build_plan(loaded, target, selection), warnings
+    the_plan = build_plan(loaded, target, selection, limits=limits)
+    return the_plan, warnings + route_warnings(loaded, the_plan)
+
+
+def route_warnings(loaded: LoadedSpec, the_plan: Plan) -> tuple[Problem, ...]:
+    """A warning, located at the target's base_url, when the secret goes to a host the spec chose."""
+    route = the_plan.secret_route
+    message = route.warning() if route else None
+    if route is None or message is None:
+        return ()
+    return (Problem(loaded.source.locate(route.field), ".".join(route.field), message, severity="warning"),)
 
 
 def run(
@@ -156,6 +182,7 @@ def run(
     update_fixtures: bool = False,
     client: str = REFERENCE_CLIENT,
     progress: Progress | None = None,
+    limits: Limits = Limits(),
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
     render one spec; write reports unless out_dir is None.
@@ -164,11 +191,13 @@ def run(
     reports them as `updated` and does not count them as checked in. SIGINT/SIGTERM stop the run
     cleanly: what finished is judged and written, marked interrupted. `client` names the client the
     drills exercise: runbook's reference client, or one of the spec's `clients` (run as a command).
+    `limits` tightens the spec's caps on what the run may send (see engine.run.budget).
     """
     environ = os.environ if environ is None else environ
     check_formats(formats)
     loaded, warnings = load_checked(path, variables, environ)
-    the_plan = build_plan(loaded, target, selection, client)
+    the_plan = build_plan(loaded, target, selection, client, limits)
+    warnings += route_warnings(loaded, the_plan)
     invalid_token = new_invalid_token()
     with Interruption() as interruption:
         with target_endpoint(the_plan, environ) as started:

@@ -120,6 +120,33 @@ def selection_options(command: Command) -> Command:
     return command
 
 
+def limit_options(command: Command) -> Command:
+    """--max-requests / --max-tokens / --rate, shared by run and plan: they only tighten the spec's limits."""
+    for option in reversed(
+        (
+            click.option(
+                "--max-requests",
+                type=click.IntRange(1),
+                default=None,
+                metavar="N",
+                help="Send at most N requests (checks and drill attempts, retries and fallbacks included).",
+            ),
+            click.option(
+                "--max-tokens",
+                type=click.IntRange(1),
+                default=None,
+                metavar="N",
+                help="Ask for at most N tokens in total (the max_tokens of every request sent).",
+            ),
+            click.option(
+                "--rate", default=None, metavar="RATE", help="Pace requests to the target: 5/s, 30/min, 600/h."
+            ),
+        )
+    ):
+        command = option(command)
+    return command
+
+
 def _selection(
     tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None
 ) -> api.Selection:
@@ -229,6 +256,7 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
     help="Whose policy the drills exercise: reference (runbook's own client), a client of the spec, or all.",
 )
 @selection_options
+@limit_options
 @VAR_OPTION
 def run(
     spec: Path,
@@ -242,6 +270,9 @@ def run(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     schedule: str | None,
+    max_requests: int | None,
+    max_tokens: int | None,
+    rate: str | None,
     variables: dict[str, str],
 ) -> None:
     """Run a spec's checks against a target and write readiness reports.
@@ -264,6 +295,7 @@ def run(
         selection=_selection(tags, only, skip, schedule),
         update_fixtures=update_fixtures,
         progress=_show_client_progress,
+        limits=api.limits_from_options(max_requests, max_tokens, rate),
     )
     for warning in outcomes[0].warnings:
         say(str(warning), err=True)
@@ -288,6 +320,7 @@ def _show_client_progress(run: DrillRun, finished: int, total: int) -> None:
 @click.option("--target", default=None, help="Target from the spec's targets (default: sim).")
 @click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64))
 @selection_options
+@limit_options
 @VAR_OPTION
 def plan_command(
     spec: Path,
@@ -297,6 +330,9 @@ def plan_command(
     only: tuple[str, ...],
     skip: tuple[str, ...],
     schedule: str | None,
+    max_requests: int | None,
+    max_tokens: int | None,
+    rate: str | None,
     variables: dict[str, str],
 ) -> None:
     """Print what a run would send, with secrets as references; send nothing (a dry run).
@@ -305,7 +341,9 @@ def plan_command(
     Example:
       runbook plan specs/cometapi/chat-completions.yaml --target live --tags release
     """
-    the_plan, warnings = api.plan_with_warnings(spec, target, variables, _selection(tags, only, skip, schedule))
+    limits = api.limits_from_options(max_requests, max_tokens, rate)
+    selection = _selection(tags, only, skip, schedule)
+    the_plan, warnings = api.plan_with_warnings(spec, target, variables, selection, limits=limits)
     for warning in warnings:
         say(str(warning), err=True)
     say("\n".join(plan_lines(the_plan, concurrency)))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from engine.judge.evidence import summarize_body
 from engine.judge.results import CheckResult, Results
-from engine.plan.build import Plan, Step
-from engine.spec.durations import format_duration
+from engine.plan.build import Plan, Step, worst_case_attempts
+from engine.spec.durations import format_duration, format_rate
 from engine.spec.models import Check
 
 _MARK = {
@@ -52,12 +52,26 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     tally += f"criteria: {board.met} met, {board.not_met} not met, {board.not_verified} not verified"
     if board.not_applicable:
         tally += f", {board.not_applicable} not applicable"
-    lines += ["", tally, *_evidence_lines(results), _verdict_line(results)]
+    lines += ["", tally, *_sent_lines(results), *_evidence_lines(results), _verdict_line(results)]
     lines += [f"  note: {note}" for note in results.summary.notes]
+    lines += [f"  warning: {warning}" for warning in results.warnings]
     lines += _blocking_lines(results)
     if written:
         lines += ["Reports:"] + [f"  {path}" for path in written]
     return lines
+
+
+def _sent_lines(results: Results) -> list[str]:
+    """What the run sent, against its caps (only when it had caps)."""
+    sent = results.sent
+    caps = [
+        *([f"{sent.max_requests} requests"] if sent.max_requests is not None else []),
+        *([f"{sent.max_requested_tokens} requested tokens"] if sent.max_requested_tokens is not None else []),
+        *([f"{format_rate(sent.rate_per_second)} to the target"] if sent.rate_per_second is not None else []),
+    ]
+    if not caps:
+        return []
+    return [f"Sent: {sent.requests} request(s), {sent.requested_tokens} requested token(s) · caps: {', '.join(caps)}"]
 
 
 def _drills_heading(results: Results) -> str:
@@ -150,13 +164,53 @@ def plan_lines(plan: Plan, concurrency: int = 1) -> list[str]:
             f"time scale {plan.spec.drill_settings.time_scale:g}"
             + (f"; fallback goes to target {plan.spec.policy.fallback.to}" if plan.spec.policy.fallback.to else ""),
         ]
+    lines += _environment_lines(plan)
     worst = sum(step.timeouts.deadline for step in plan.steps) / max(1, concurrency)
     lines += [
         "",
-        f"budget: {len(plan.steps)} request(s), one attempt each, at most {concurrency} in flight; "
+        f"budget: {len(plan.steps)} request(s) to the target, one attempt each, at most {concurrency} in flight; "
         f"worst case {format_duration(worst) if worst else '0s'} if every request runs to its deadline",
+        *_limit_lines(plan),
         "nothing was sent",
     ]
+    return lines
+
+
+def _limit_lines(plan: Plan) -> list[str]:
+    """The drills' worst case, the run's caps, and whether the caps would stop it."""
+    attempts = sum(worst_case_attempts(plan, step) for step in plan.drills)
+    lines = [f"drills: at most {attempts} attempt(s) on the fault simulator (retries and fallbacks included)"]
+    limits = plan.limits
+    if not plan.drills:
+        lines = []
+    if not limits.any:
+        return [*lines, "caps: none (limits, --max-requests, --max-tokens, --rate)"]
+    caps = [
+        *([f"{limits.max_requests} requests"] if limits.max_requests else []),
+        *([f"{limits.max_requested_tokens} requested tokens"] if limits.max_requested_tokens else []),
+        *([f"{format_rate(limits.rate)} to the target"] if limits.rate else []),
+    ]
+    lines.append(f"caps: {', '.join(caps)}")
+    total = len(plan.steps) + attempts
+    if limits.max_requests is not None and total > limits.max_requests:
+        lines.append(
+            f"  warning: up to {total} request(s) are planned; the run stops sending at {limits.max_requests} "
+            "and reports the rest as not run (never ready)"
+        )
+    return lines
+
+
+def _environment_lines(plan: Plan) -> list[str]:
+    """Each declared environment variable (set or not, what reads it) and where the secret goes."""
+    lines = ["", "environment (declared under env:; values are never shown):"]
+    for read in plan.environment:
+        kind = "secret, " if read.secret else ""
+        lines.append(f"  {read.name} ({kind}{'set' if read.set else 'not set'}): {read.read}")
+    if not plan.environment:
+        lines.append("  none: this spec reads nothing from the environment")
+    route = plan.secret_route
+    if route is not None and route.warning():
+        lines.append(f"  warning: {route.warning()}")
     return lines
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from engine import __version__
 from engine.judge.checks import Evaluation
 from engine.judge.criteria import target_source
-from engine.judge.results import Results, RuleRow, SpecRef, TargetRef
+from engine.judge.results import EnvironmentRead, Results, RuleRow, Sent, SpecRef, TargetRef
 from engine.run.executor import RunRecord
 from engine.spec.classify import describe_when
 from engine.spec.durations import format_duration
@@ -39,6 +39,20 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         criteria=list(evaluation.criteria),
         classification=[rule_row(rule) for rule in spec.classification],
         evidence_sources=evidence_sources(record, evaluation),
+        environment=[EnvironmentRead(name=e.name, secret=e.secret, set=e.set, read=e.read) for e in plan.environment],
+        sent=sent(record),
+        warnings=[warning for warning in [plan.secret_route and plan.secret_route.warning()] if warning],
+    )
+
+
+def sent(record: RunRecord) -> Sent:
+    budget, limits = record.budget, record.plan.limits
+    return Sent(
+        requests=budget.requests,
+        requested_tokens=budget.tokens,
+        max_requests=limits.max_requests,
+        max_requested_tokens=limits.max_requested_tokens,
+        rate_per_second=limits.rate,
     )
 
 

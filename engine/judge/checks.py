@@ -72,7 +72,7 @@ def evaluate(record: RunRecord, options: str = "", update_fixtures: bool = False
     return Evaluation(
         checks,
         criteria,
-        summarize(checks, ordered, criteria, record.interrupted),
+        summarize(checks, ordered, criteria, record.interrupted, record.budget.stopped),
         ordered,
         gate,
         refreshed_fixtures(record) if update_fixtures else (),

@@ -104,10 +104,14 @@ def _required(criterion: Criterion, items: Mapping[str, CheckResult], gate: Gate
                 "failed", f"{kind} {name} failed", f"fix what {kind} {name} reports, then: {gate.run_command()}"
             )
         elif result.status in ("error", "skipped"):
+            reason = (result.reason or "").removeprefix("not run: ")
+            capped = "(limits." in reason
             yield Finding(
                 "unverified",
-                f"{kind} {name} did not run" + (f": {result.reason}" if result.reason else ""),
-                f"make {kind} {name} runnable, then: {gate.run_command()}",
+                f"{kind} {name} did not run" + (f": {reason}" if reason else ""),
+                f"raise the cap (limits in the spec, or --max-requests / --max-tokens), then: {gate.run_command()}"
+                if capped
+                else f"make {kind} {name} runnable, then: {gate.run_command()}",
             )
         elif kind == "check" and wrong_target:
             yield Finding("unverified", wrong_target, _target_step(criterion, gate))
@@ -282,6 +286,7 @@ def summarize(
     drills: Sequence[CheckResult],
     criteria: Sequence[CriterionResult],
     interrupted: str | None = None,
+    limited: str | None = None,
 ) -> Summary:
     """The verdict: ready only when every criterion was judged and met and nothing selected failed or was skipped."""
     applicable = [c for c in criteria if c.applicable]
@@ -295,6 +300,9 @@ def summarize(
     )
     selected = [item for item in (*checks, *drills) if item.selected]
     notes = [] if criteria else ["the spec defines no readiness criteria, so nothing can be called ready"]
+    if limited:
+        not_run = sum(1 for item in selected if item.status == "skipped" and limited in (item.reason or ""))
+        notes.append(f"the run stopped sending: {limited}; {not_run} item(s) did not run, so no readiness is claimed")
     verdict: Verdict
     if interrupted:
         verdict = "interrupted"
@@ -303,7 +311,7 @@ def summarize(
         verdict = "not_ready"
     elif board.not_applicable:
         verdict = "partial"
-    elif not criteria or board.not_verified or any(item.status in ("error", "skipped") for item in selected):
+    elif limited or not criteria or board.not_verified or any(item.status in ("error", "skipped") for item in selected):
         verdict = "not_verified"
     else:
         verdict = "ready"
@@ -315,4 +323,5 @@ def summarize(
         notes=notes,
         blocking=[c.id for c in criteria if c.verdict != "met"],
         interrupted=interrupted,
+        limited=limited,
     )

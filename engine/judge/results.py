@@ -15,7 +15,7 @@ from engine.load.fixtures import GitState
 from engine.run.observation import Observation
 from engine.spec.classify import Classification, Tristate
 
-SCHEMA_VERSION = "2.0"
+SCHEMA_VERSION = "2.1"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]
@@ -231,6 +231,7 @@ class Summary(_Frozen):
     notes: list[str] = []
     blocking: list[str] = []  # criteria that keep the verdict from ready
     interrupted: str | None = None  # SIGINT / SIGTERM: the run stopped early
+    limited: str | None = None  # the cap (limits) that stopped the run sending
 
 
 class SpecRef(_Frozen):
@@ -244,6 +245,25 @@ class TargetRef(_Frozen):
     kind: str  # simulator, http or a plugin's target kind
     base_url: str
     self_test: str | None = None  # why this http target is runbook's own simulator, if it is
+
+
+class EnvironmentRead(_Frozen):
+    """One environment variable the spec declares: is it set, and what read it (never its value)."""
+
+    name: str
+    secret: bool = False
+    set: bool
+    read: str
+
+
+class Sent(_Frozen):
+    """What the run sent, against its caps (limits: the spec's, tightened by the command line)."""
+
+    requests: int = 0  # checks and drill attempts, retries and fallbacks included
+    requested_tokens: int = 0  # the max_tokens those requests asked for
+    max_requests: int | None = None
+    max_requested_tokens: int | None = None
+    rate_per_second: float | None = None
 
 
 class Results(_Frozen):
@@ -263,6 +283,9 @@ class Results(_Frozen):
     criteria: list[CriterionResult]
     classification: list[RuleRow]
     evidence_sources: dict[str, str] = {}  # checks / drills / repository: where each kind of evidence came from
+    environment: list[EnvironmentRead] = []  # what the spec read from the environment
+    sent: Sent = Sent()
+    warnings: list[str] = []  # things the operator should know that do not change the verdict
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)

@@ -7,6 +7,7 @@ as one SpecError whose problems carry file:line:col.
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,12 +36,26 @@ class StoredFixture:
     git: GitState | None = None  # None: not in git
 
 
+@dataclass(frozen=True, repr=False)
+class EnvironmentUse:
+    """What loading read from the environment. `read` keeps the values templates read (None: unset)
+    so the plan can tell where a host came from; they are never written anywhere."""
+
+    read: Mapping[str, str | None] = field(default_factory=dict)
+    present: Mapping[str, bool] = field(default_factory=dict)  # every declared name: is it set?
+    command_line: Mapping[str, Any] = field(default_factory=dict)  # the --var values given
+
+    def __repr__(self) -> str:
+        return f"EnvironmentUse(read={sorted(self.read)})"
+
+
 @dataclass(frozen=True)
 class LoadedSpec:
     spec: Spec
     path: Path
     source: SourceMap
     fixtures: dict[str, StoredFixture] = field(default_factory=dict)  # check id -> its fixture
+    environment: EnvironmentUse = field(default_factory=EnvironmentUse)
 
 
 def load_spec(
@@ -53,9 +68,10 @@ def load_spec(
     if not isinstance(data, dict):
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])
     with spec_budget():  # one output and loop budget for all of this spec's templates
-        rendered, problems = _render(data, dict(variables or {}), environ, source)
+        rendered, problems, environment = _render(data, dict(variables or {}), environ, source)
     spec = _validate(rendered, source, problems)
-    return LoadedSpec(spec=spec, path=path, source=source, fixtures=_stored_fixtures(spec, path, source))
+    fixtures = _stored_fixtures(spec, path, source)
+    return LoadedSpec(spec=spec, path=path, source=source, fixtures=fixtures, environment=environment)
 
 
 def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, StoredFixture]:
@@ -94,12 +110,16 @@ def _display_path(path: Path) -> str:
 
 def _render(
     data: dict[str, Any], variables: dict[str, Any], environ: Mapping[str, str] | None, source: SourceMap
-) -> tuple[dict[str, Any], list[Problem]]:
-    secrets, secret_problem = _secret_names(data)
+) -> tuple[dict[str, Any], list[Problem], EnvironmentUse]:
+    secret, secret_problem = _auth_secret(data)
     if secret_problem:  # nothing may render before we know which names are secret
         where = ("contract", "auth", "secret") if "template" in secret_problem else ("contract", "auth")
         raise SpecError([Problem(source.locate(where), dotted(where), secret_problem)])
-    env = Environ(secrets, environ)
+    declared = _declared_env(data)
+    problems = _undeclared_secret(declared, secret, source)
+    if secret:
+        declared[secret] = True  # never readable in templates, declared or not
+    env = Environ(declared, environ)
     found: list[TemplateProblem] = []
     raw_vars = data.get("vars")
     spec_vars, vars_problems = render_tree(raw_vars if isinstance(raw_vars, dict) else {}, {"env": env}, ("vars",))
@@ -109,21 +129,29 @@ def _render(
     contract, contract_problems = render_tree(data.get("contract"), context, ("contract",))
     found += contract_problems
     context["contract"] = contract if isinstance(contract, dict) else {}
-    rest = {key: value for key, value in data.items() if key not in ("vars", "contract")}
+    literal = ("vars", "contract", "env")  # `env:` itself is never rendered: it says what may be read
+    rest = {key: value for key, value in data.items() if key not in literal}
     rendered_rest, rest_problems = render_tree(rest, context)
     found += rest_problems
     rendered = {
         **rendered_rest,
         "vars": merged_vars if isinstance(raw_vars, (dict, type(None))) else raw_vars,
         "contract": contract,
+        **({"env": data["env"]} if "env" in data else {}),
     }
     if "contract" not in data:
         del rendered["contract"]
-    problems = [Problem(source.locate(p.path), dotted(p.path), p.message) for p in found]
-    return {key: rendered[key] for key in [*data, *rendered] if key in rendered}, problems
+    problems += [Problem(source.locate(p.path), dotted(p.path), p.message) for p in found]
+    source_env = os.environ if environ is None else environ
+    use = EnvironmentUse(
+        read=dict(env.read),
+        present={name: name in source_env for name in declared},
+        command_line=dict(variables),
+    )
+    return {key: rendered[key] for key in [*data, *rendered] if key in rendered}, problems, use
 
 
-def _secret_names(data: dict[str, Any]) -> tuple[set[str], str | None]:
+def _auth_secret(data: dict[str, Any]) -> tuple[str | None, str | None]:
     """The env var name that holds the secret, read before anything renders.
 
     `contract.auth` must be written out literally: if it came from a template, the loader could not
@@ -132,13 +160,38 @@ def _secret_names(data: dict[str, Any]) -> tuple[set[str], str | None]:
     contract = data.get("contract")
     auth = contract.get("auth") if isinstance(contract, dict) else None
     if auth is None:
-        return set(), None
+        return None, None
     secret = auth.get("secret") if isinstance(auth, dict) else None
     if not isinstance(auth, dict) or not isinstance(secret, str):
-        return set(), "contract.auth must be written out as a mapping with 'secret: ENV_VAR_NAME'"
+        return None, "contract.auth must be written out as a mapping with 'secret: ENV_VAR_NAME'"
     if "{{" in secret or "{%" in secret:
-        return set(), "the secret must be the plain name of an environment variable, not a template"
-    return {secret}, None
+        return None, "the secret must be the plain name of an environment variable, not a template"
+    return secret, None
+
+
+def _declared_env(data: dict[str, Any]) -> dict[str, bool]:
+    """`env:` as written: each declared name and whether it is a secret (its shape is checked later)."""
+    declared = data.get("env")
+    if not isinstance(declared, dict):
+        return {}
+    return {
+        str(name): bool(entry.get("secret")) if isinstance(entry, dict) else False for name, entry in declared.items()
+    }
+
+
+def _undeclared_secret(declared: dict[str, bool], secret: str | None, source: SourceMap) -> list[Problem]:
+    if secret is None or declared.get(secret):
+        return []
+    where = ("contract", "auth", "secret")
+    how = "declares it without 'secret: true'" if secret in declared else "does not declare it"
+    return [
+        Problem(
+            source.locate(where),
+            dotted(where),
+            f"the secret {secret} must be declared as one: the spec {how} "
+            f"(add `env: {{{secret}: {{secret: true}}}}` at the top level)",
+        )
+    ]
 
 
 def _validate(data: dict[str, Any], source: SourceMap, problems: list[Problem]) -> Spec:

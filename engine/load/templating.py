@@ -1,7 +1,7 @@
 """Render `{{ ... }}` templates in spec values, sandboxed, with strict undefined.
 
-Context: `vars` (the spec's vars with --var overrides), `env` (process environment, except names
-used as secrets), `contract` (the spec's contract after its own templates are rendered). A value
+Context: `vars` (the spec's vars with --var overrides), `env` (the environment variables the spec
+declares under `env:`, except its secrets), `contract` (the spec's contract after its own templates are rendered). A value
 that is one whole expression keeps its native type (`max_tokens: "{{ vars.limit }}"` is an int);
 anything else renders to a string.
 """
@@ -136,22 +136,37 @@ class TemplateProblem(Exception):
         self.message = message
 
 
-class Environ(Mapping[str, str]):
-    """Read-only view of the process environment that refuses secret names."""
+class UndeclaredEnv(SecurityError):
+    """A template read an environment variable the spec does not declare under `env:`."""
 
-    def __init__(self, secrets: set[str], source: Mapping[str, str] | None = None):
-        self._secrets = secrets
+
+class Environ(Mapping[str, str]):
+    """Read-only view of the environment variables a spec declares. A secret, or a name the spec
+    does not declare, is refused; every name read is recorded in `read` (None: it was not set)."""
+
+    def __init__(self, declared: Mapping[str, bool], source: Mapping[str, str] | None = None):
+        self._declared = declared  # name -> whether it is a secret
         self._source = os.environ if source is None else source
+        self.read: dict[str, str | None] = {}
 
     def __getitem__(self, name: str) -> str:
-        if name in self._secrets:
+        if name not in self._declared:
+            raise UndeclaredEnv(
+                f"env.{name} is not declared; a spec reads only the environment variables it lists under "
+                f"`env:` (add `env: {{{name}: {{}}}}` at the top level)"
+            )
+        if self._declared[name]:
             raise SecurityError(
                 f"{name} is a secret; reference it with 'secret: {name}' so it is read only at send time"
             )
-        return self._source[name]
+        value = self._source.get(name)
+        self.read[name] = value
+        if value is None:
+            raise KeyError(name)
+        return value
 
     def __iter__(self) -> Iterator[str]:
-        return (name for name in self._source if name not in self._secrets)
+        return (name for name, secret in self._declared.items() if not secret and name in self._source)
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -203,6 +218,8 @@ def render_value(text: str, context: dict[str, Any]) -> Any:
             value = _ENV.from_string(text).render(**context)
         _spend_output(value)
         return value
+    except UndeclaredEnv as exc:
+        raise TemplateProblem((), str(exc)) from None
     except SecurityError as exc:
         raise TemplateProblem((), f"template refused by the sandbox: {exc}") from None
     except UndefinedError as exc:

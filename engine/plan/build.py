@@ -14,8 +14,9 @@ from engine.core.errors import UsageError
 from engine.core.registry import TARGET_KINDS
 from engine.load.fixtures import GitState
 from engine.load.loader import LoadedSpec, StoredFixture
+from engine.plan.environment import EnvRead, SecretRoute, environment_reads, secret_route
 from engine.plan.select import Item, Selection, partition, resolve
-from engine.spec.models import REFERENCE_CLIENT, Check, Drill, RequestSpec, ResponseContract, Spec, Timeouts
+from engine.spec.models import REFERENCE_CLIENT, Check, Drill, Limits, RequestSpec, ResponseContract, Spec, Timeouts
 from engine.spec.paths import delete_path
 from engine.spec.targets import HttpTarget, PluginTarget, SimulatorTarget, Target
 
@@ -107,10 +108,17 @@ class Plan:
     drills: tuple[DrillStep, ...] = ()
     skipped_drills: tuple[tuple[str, str], ...] = field(default=())
     client: ClientPlan = ClientPlan()
+    secret_route: SecretRoute | None = None  # where the secret goes (None: it goes to no host the plan knows)
+    environment: tuple[EnvRead, ...] = ()  # every declared environment variable: set? read by what?
+    limits: Limits = field(default_factory=Limits)  # the spec's caps, tightened by the command line's
 
 
 def build_plan(
-    loaded: LoadedSpec, target: str | None = None, selection: Selection = Selection(), client: str = REFERENCE_CLIENT
+    loaded: LoadedSpec,
+    target: str | None = None,
+    selection: Selection = Selection(),
+    client: str = REFERENCE_CLIENT,
+    limits: Limits = Limits(),
 ) -> Plan:
     """Choose the target, the client and the checks, and turn each selected check into a request step."""
     spec = loaded.spec
@@ -120,6 +128,8 @@ def build_plan(
     chosen, left_out = partition(spec.checks, selection)
     steps = tuple(_step(spec, check, loaded.fixtures.get(check.id)) for check in chosen)
     drills, drills_left_out = partition(spec.drills, selection)
+    sends_secret = target_plan.kind == "http" and any(step.auth.mode == "default" for step in steps)
+    route = secret_route(spec, target_plan.name, target_plan.base_url, loaded.environment) if sends_secret else None
     return Plan(
         spec=spec,
         spec_path=loaded.path,
@@ -130,7 +140,16 @@ def build_plan(
         drills=tuple(DrillStep(drill, _step(spec, drill)) for drill in drills),
         skipped_drills=tuple(drills_left_out),
         client=client_plan,
+        secret_route=route,
+        environment=environment_reads(spec, loaded.environment, route),
+        limits=spec.limits.tightened(limits),
     )
+
+
+def worst_case_attempts(plan: Plan, step: DrillStep, calls: int | None = None) -> int:
+    """The most requests one round of a drill can send: every call makes every attempt, then falls back."""
+    per_call = plan.spec.policy.retry.max_attempts + (1 if plan.spec.policy.fallback.to else 0)
+    return per_call * (step.drill.repeat if calls is None else calls)
 
 
 def client_names(spec: Spec) -> list[str]:

@@ -28,8 +28,17 @@ from engine.core.jsontext import loads_bounded
 from engine.core.latency import LatencyProbe
 from engine.core.redact import printable
 from engine.core.registry import CLIENT_ADAPTERS, PluginError
-from engine.plan.build import ClientPlan, DrillStep, Plan
-from engine.run.drills import DRILL_KEY, ClientCall, DrillRun, Finished, ReportLine, fault_steps, primary_url
+from engine.plan.build import ClientPlan, DrillStep, Plan, worst_case_attempts
+from engine.run.budget import SendBudget, requested_tokens
+from engine.run.drills import (
+    DRILL_KEY,
+    ClientCall,
+    DrillRun,
+    Finished,
+    ReportLine,
+    fault_steps,
+    primary_url,
+)
 from engine.sim.faults import FaultServer, ServedAttempt
 
 CLIENT_JITTER_CALLS = 20  # calls of a jitter drill: enough to tell full jitter from narrow jitter or a constant
@@ -93,7 +102,7 @@ def client_adapter(name: str) -> ClientAdapter:
     return adapter
 
 
-async def run_client_drills(plan: Plan, done: Finished) -> None:
+async def run_client_drills(plan: Plan, done: Finished, budget: SendBudget) -> None:
     """Every selected drill against the plan's client, `concurrency` calls at once; appends as each finishes."""
     client = plan.client
     with ExitStack() as stack, tempfile.TemporaryDirectory(prefix="runbook-client-") as folder:
@@ -108,10 +117,14 @@ async def run_client_drills(plan: Plan, done: Finished) -> None:
             # Jitter is told from noise on a quiet machine: those drills run first, one call at a time.
             for step in timed:
                 tasks.append(
-                    asyncio.create_task(_drill(plan, step, servers, adapter, asyncio.Semaphore(1), Path(folder)))
+                    asyncio.create_task(
+                        _drill(plan, step, servers, adapter, asyncio.Semaphore(1), Path(folder), budget)
+                    )
                 )
                 done.add(await tasks[-1])
-            tasks += [asyncio.create_task(_drill(plan, step, servers, adapter, gate, Path(folder))) for step in others]
+            tasks += [
+                asyncio.create_task(_drill(plan, step, servers, adapter, gate, Path(folder), budget)) for step in others
+            ]
             for task in asyncio.as_completed(tasks[len(timed) :]):
                 done.add(await task)
         finally:
@@ -136,19 +149,30 @@ class _Servers:
 
 
 async def _drill(
-    plan: Plan, step: DrillStep, servers: _Servers, adapter: ClientAdapter, gate: asyncio.Semaphore, folder: Path
+    plan: Plan,
+    step: DrillStep,
+    servers: _Servers,
+    adapter: ClientAdapter,
+    gate: asyncio.Semaphore,
+    folder: Path,
+    budget: SendBudget,
 ) -> DrillRun:
     drill, client = step.drill, plan.client
     scale = client.time_scale
+    repeat = max(drill.repeat, CLIENT_JITTER_CALLS) if drill.expect.jittered is not None else drill.repeat
+    worst, tokens = worst_case_attempts(plan, step, repeat), requested_tokens(step.request.body)
+    refused = budget.take(worst, tokens)  # the client's own requests are counted from the simulator's log
+    if refused:
+        return DrillRun(step, not_run=refused, client=client.name)
     request_file = folder / f"{drill.id}.json"
     request_file.write_text(json.dumps(step.request.body or {}), encoding="utf-8")
-    repeat = max(drill.repeat, CLIENT_JITTER_CALLS) if drill.expect.jittered is not None else drill.repeat
     scopes = [f"{client.name}-{drill.id}-{call}" for call in range(repeat)]
     calls = await asyncio.gather(
         *(_scoped_call(plan, step, servers, adapter, gate, scope, request_file) for scope in scopes)
     )
     served = tuple(tuple(servers.primary.attempts(scope)) for scope in scopes)
     served_fallback = tuple(_on_primary_clock(servers, scope) for scope in scopes)
+    budget.settle(worst, sum(map(len, served)) + sum(map(len, served_fallback)), tokens)
     lateness = servers.probe.worst  # the worst scheduling noise of the client run so far
     return DrillRun(
         step,
@@ -220,7 +244,8 @@ def call_environment(
     path, model, timeouts = step.request.path, plan.spec.contract.model, step.request.timeouts
     sdk_path = path.removesuffix("/chat/completions") if path.endswith("/chat/completions") else None
     loopback = "127.0.0.1,localhost,::1,.invalid"
-    inherited = {name: value for name, value in os.environ.items() if name != plan.spec.contract.auth.secret}
+    secrets = {plan.spec.contract.auth.secret, *(name for name, declared in plan.spec.env.items() if declared.secret)}
+    inherited = {name: value for name, value in os.environ.items() if name not in secrets}
     return {
         **inherited,
         **dict(plan.client.env),

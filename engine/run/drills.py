@@ -22,7 +22,8 @@ from dataclasses import dataclass, field, replace
 import httpx
 
 from engine.core.latency import LatencyProbe
-from engine.plan.build import DrillStep, Plan
+from engine.plan.build import DrillStep, Plan, worst_case_attempts
+from engine.run.budget import SendBudget, requested_tokens
 from engine.run.client import new_client
 from engine.run.http import Outgoing
 from engine.run.policy import CallSettings, PolicyCall, RetryBudget, call
@@ -97,14 +98,18 @@ class _Servers:
         return max(self.probe.take(), *(server.take_lateness() for server in servers))
 
 
-async def run_drills(plan: Plan, conclusive: Conclusive, done: Finished, seed: int | None = None) -> None:
-    """Run every selected drill, adding each to `done` as it finishes (an interrupted run keeps them)."""
+async def run_drills(
+    plan: Plan, conclusive: Conclusive, done: Finished, budget: SendBudget | None = None, seed: int | None = None
+) -> None:
+    """Run every selected drill, adding each to `done` as it finishes (an interrupted run keeps them).
+    Each drill round is taken from `budget` at its worst case first, and settled when it ends."""
+    budget = budget or SendBudget()
     if not plan.drills:
         return
     if not plan.client.is_reference:
         from engine.run.client_drills import run_client_drills
 
-        await run_client_drills(plan, done)
+        await run_client_drills(plan, done, budget)
         return
     fallback_target = plan.spec.policy.fallback.to
     with ExitStack() as stack:
@@ -116,7 +121,7 @@ async def run_drills(plan: Plan, conclusive: Conclusive, done: Finished, seed: i
         try:
             async with new_client(trust_env=False) as client:
                 for step in plan.drills:
-                    done.add(await _until_conclusive(plan, step, servers, client, rng, conclusive))
+                    done.add(await _until_conclusive(plan, step, servers, client, rng, conclusive, budget))
         finally:
             await probe.stop()
 
@@ -128,11 +133,17 @@ async def _until_conclusive(
     client: httpx.AsyncClient,
     rng: random.Random,
     conclusive: Conclusive,
+    budget: SendBudget,
 ) -> DrillRun:
     scale = step.drill.time_scale or plan.spec.drill_settings.time_scale
     earlier: list[DrillRun] = []
+    worst, tokens = worst_case_attempts(plan, step), requested_tokens(step.request.body)
     while True:
+        refused = budget.take(worst, tokens)
+        if refused:
+            return DrillRun(step, not_run=refused, earlier=tuple(earlier))
         run = await _run_drill(plan, step, servers, client, rng, scale, len(earlier))
+        budget.settle(worst, sum(len(call.attempts) for call in run.calls), tokens)
         if conclusive(run) or run.lateness < QUIET_LATENCY or scale >= MAX_SCALE or len(earlier) + 1 >= MAX_RUNS:
             return replace(run, earlier=tuple(earlier))
         earlier.append(run)

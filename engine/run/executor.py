@@ -8,13 +8,14 @@ import datetime as dt
 import secrets as token
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from engine import __version__
 from engine.core.redact import header_safe, one_line, scrub
 from engine.plan.build import Plan, Step
+from engine.run.budget import SendBudget, requested_tokens
 from engine.run.client import new_client
 from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send
@@ -46,6 +47,7 @@ class RunRecord:
     outcomes: tuple[StepOutcome, ...]
     drills: tuple[DrillRun, ...] = ()
     interrupted: str | None = None
+    budget: SendBudget = field(default_factory=SendBudget)  # what was sent, and the cap that stopped it
 
     def __repr__(self) -> str:
         # asyncio formats the finished task's result in places; keep that cheap for big runs.
@@ -103,13 +105,14 @@ async def _execute(
     drills: Finished,
 ) -> RunRecord:
     started = dt.datetime.now(dt.UTC)
+    budget = SendBudget(plan.limits)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     assert task is not None, "asyncio.run runs this coroutine as a task"
     with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
         try:
-            await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token)
-            await run_drills(plan, conclusive, drills)
+            await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token, budget)
+            await run_drills(plan, conclusive, drills, budget)
         except asyncio.CancelledError:
             if stop.signal is None:
                 raise
@@ -124,6 +127,7 @@ async def _execute(
         tuple(o or StepOutcome(step, not_run=why) for o, step in zip(outcomes, plan.steps, strict=True)),
         not_run(plan, drills.runs, why) if stop.signal else tuple(drills.runs),
         stop.name,
+        budget,
     )
 
 
@@ -134,6 +138,7 @@ async def _run_checks(
     secrets: Mapping[str, str],
     concurrency: int,
     invalid_token: str,
+    budget: SendBudget,
 ) -> None:
     pending = iter(enumerate(plan.steps))
     async with new_client(trust_env=plan.target.kind != "simulator", headers={"user-agent": USER_AGENT}) as client:
@@ -141,6 +146,11 @@ async def _run_checks(
         async def worker() -> None:
             # Workers fill `outcomes` in place: no future ever holds the (large) results.
             for index, step in pending:
+                refused = budget.take(1, requested_tokens(step.body))
+                if refused:
+                    outcomes[index] = StepOutcome(step, not_run=refused)
+                    continue
+                await budget.pace()
                 outcomes[index] = await _guarded_step(client, step, base_url, secrets, invalid_token)
 
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(plan.steps)))))

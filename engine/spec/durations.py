@@ -33,6 +33,36 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
+_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$")
+_RATE_UNIT_SECONDS = {"s": 1.0, "sec": 1.0, "second": 1.0, "m": 60.0, "min": 60.0, "minute": 60.0}
+_RATE_UNIT_SECONDS |= {"h": 3600.0, "hour": 3600.0}
+RATE_PATTERN = r"^\s*(?=[0-9.]*[1-9])\d+(\.\d+)?\s*/\s*(s|sec|second|m|min|minute|h|hour)\s*$"
+
+
+def parse_rate(value: object) -> float:
+    """'5/s', '30/min', '600/h' (or a bare number per second) -> requests per second."""
+    if isinstance(value, bool):
+        raise ValueError("a rate is a number of requests per unit of time, like 5/s or 30/min")
+    if isinstance(value, (int, float)):
+        per_second = float(value)
+    else:
+        text = str(value).strip()
+        match = _RATE.match(text if "/" in text else f"{text}/s")
+        if not match:
+            raise ValueError(f"{value!r} is not a rate; write requests per unit of time: 5/s, 30/min, 600/h")
+        per_second = float(match.group(1)) / _RATE_UNIT_SECONDS[match.group(2)]
+    if not math.isfinite(per_second) or per_second <= 0:
+        raise ValueError("a rate must be a finite number greater than zero")
+    return per_second
+
+
+def format_rate(per_second: float) -> str:
+    """Requests per second -> '5/s' or '30/min' (whichever reads as a whole number)."""
+    if per_second >= 1 or (per_second * 60) % 1:
+        return f"{per_second:g}/s"
+    return f"{per_second * 60:g}/min"
+
+
 def format_duration(seconds: float) -> str:
     """Seconds -> the shortest spec spelling ('500ms', '2s', '1.5m')."""
     if seconds < 1:

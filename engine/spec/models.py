@@ -9,7 +9,7 @@ are checked in `engine.load.semantics`, which can point at the exact list item.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     BeforeValidator,
@@ -30,6 +30,7 @@ from engine.spec.values import (
     HttpUrl,
     JsonPath,
     ParserOutcomes,
+    Rate,
     RelativeFolder,
     RequestHeaderName,
     Slug,
@@ -40,6 +41,13 @@ from engine.spec.values import (
     Tristate,
     UrlPath,
 )
+
+
+class EnvVar(Strict):
+    """One environment variable the spec reads: in templates as `env.NAME`, or as the auth secret."""
+
+    secret: bool = False  # a secret is never readable in templates; it is read only when a request is sent
+    description: str = ""
 
 
 class Auth(Strict):
@@ -338,6 +346,37 @@ class DrillSettings(Strict):
     client: Literal["any", "required"] = "any"  # criteria's default for `criteria[].client`
 
 
+_Number = TypeVar("_Number", int, float)
+
+
+def _tighter(mine: _Number | None, theirs: _Number | None) -> _Number | None:
+    return theirs if mine is None else mine if theirs is None else min(mine, theirs)
+
+
+class Limits(Strict):
+    """Caps on what one run may send (cost guards); the command line can only tighten them.
+
+    Every request counts: each check, and each drill attempt, retries and fallbacks included. A run
+    that reaches a cap stops sending and reports the rest as not run; it is never ready.
+    """
+
+    max_requests: int | None = Field(default=None, ge=1)
+    max_requested_tokens: int | None = Field(default=None, ge=1)  # the max_tokens the requests ask for, summed
+    rate: Rate | None = None  # requests per second to the target: 5/s, 30/min
+
+    def tightened(self, other: Limits) -> Limits:
+        """The tighter of two sets of caps, field by field."""
+        return Limits.model_construct(
+            max_requests=_tighter(self.max_requests, other.max_requests),
+            max_requested_tokens=_tighter(self.max_requested_tokens, other.max_requested_tokens),
+            rate=_tighter(self.rate, other.rate),
+        )
+
+    @property
+    def any(self) -> bool:
+        return any(value is not None for value in (self.max_requests, self.max_requested_tokens, self.rate))
+
+
 class Defaults(Strict):
     request: RequestSpec = RequestSpec()
 
@@ -349,6 +388,7 @@ class Spec(Strict):
     title: str = ""
     description: str = ""
     vars: dict[str, Any] = {}
+    env: dict[EnvName, EnvVar] = {}  # the environment variables the spec may read; anything else is refused
     contract: Contract
     targets: dict[str, Target] = Field(min_length=1)
     defaults: Defaults = Defaults()
@@ -362,3 +402,4 @@ class Spec(Strict):
     drill_settings: DrillSettings = DrillSettings()
     clients: dict[Slug, ClientSpec] = {}
     fixtures_dir: RelativeFolder = "fixtures"
+    limits: Limits = Limits()

@@ -25,6 +25,9 @@ name: {provider}-chat-completions
 title: {title} chat completions — reliability contract
 vars:
   model: {model}
+env:
+  {secret}: {{secret: true}}
+  {env_prefix}_BASE_URL: {{}}
 contract:
   docs: {docs}
   accessed: {today}

@@ -19,7 +19,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from engine.spec.durations import DURATION_PATTERN, parse_duration, parse_status_pattern
+from engine.spec.durations import DURATION_PATTERN, RATE_PATTERN, parse_duration, parse_rate, parse_status_pattern
 from engine.spec.paths import parse_path
 
 TRANSPORT_KINDS = (
@@ -95,6 +95,10 @@ Duration = Annotated[
         parse_duration, json_schema_input_type=Annotated[str, Field(pattern=DURATION_PATTERN)] | PositiveFloat
     ),
 ]
+Rate = Annotated[
+    float,
+    BeforeValidator(parse_rate, json_schema_input_type=Annotated[str, Field(pattern=RATE_PATTERN)] | PositiveFloat),
+]  # requests per second
 TransportKind = Literal[TRANSPORT_KINDS]  # type: ignore[valid-type]
 ParserOutcome = Literal[PARSER_OUTCOMES]  # type: ignore[valid-type]
 Action = Literal[ACTIONS]  # type: ignore[valid-type]

@@ -70,7 +70,7 @@ def test_three_reports_are_written_from_one_results_document(cometapi_run):
     names = sorted(p.name for p in outcome.written)
     assert names == ["cometapi-chat-completions.html", "cometapi-chat-completions.json", "cometapi-chat-completions.md"]
     document = json.loads((out / "cometapi-chat-completions.json").read_text())
-    assert document["schema_version"] == "2.0" and document["spec"]["name"] == "cometapi-chat-completions"
+    assert document["schema_version"] == "2.1" and document["spec"]["name"] == "cometapi-chat-completions"
     assert document["summary"]["verdict"] == "not_verified"
     assert document["drills"] and all(d["status"] == "passed" for d in document["drills"])
     assert {c["id"] for c in document["checks"]} == set(EXPECTED_OUTCOMES)

@@ -197,12 +197,16 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 OK_COMPLETION = wire.completion(wire.Answer(id="chatcmpl-1", model="m", created=1), "ok", usage=wire.token_usage(1, 1))
 
 
-async def _always_ok(scope: Scope, receive: Receive, send: Send) -> None:
-    await JSONResponse(OK_COMPLETION)(scope, receive, send)
-
-
 class AlwaysOkServer(_Served):
-    """`with AlwaysOkServer() as s:` 200 and `OK_COMPLETION` for any path, method, auth or stream flag."""
+    """`with AlwaysOkServer() as s:` 200 and `OK_COMPLETION` for any path, method, auth or stream flag.
+    `arrivals` holds when each HTTP request came in (time.monotonic())."""
 
     def __init__(self) -> None:
-        super().__init__(_always_ok)
+        self.arrivals: list[float] = []
+
+        async def always_ok(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http":
+                self.arrivals.append(time.monotonic())
+            await JSONResponse(OK_COMPLETION)(scope, receive, send)
+
+        super().__init__(always_ok)

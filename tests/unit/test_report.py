@@ -332,7 +332,7 @@ def test_header_names_target_run_tool_and_schema(rendered, results):
         "Selection": "all checks",
         "Schema": SCHEMA_VERSION,
     }
-    assert results["schema_version"] == SCHEMA_VERSION == "2.0"
+    assert results["schema_version"] == SCHEMA_VERSION == "2.1"
 
 
 def test_verdict_banner_uses_release_words(results):

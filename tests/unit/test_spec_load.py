@@ -24,8 +24,16 @@ def load_minimal(*replacements: tuple[str, str], tmp_path: Path | None = None, *
     return load_spec(with_mistakes(tmp_path, *replacements), **options)
 
 
+DECLARED = "env: {COMETAPI_API_KEY: {secret: true}, RUNBOOK_TEST_MODEL: {}, OTHER: {}}"
+
+
 def with_model(template: str, tmp_path: Path, **options) -> LoadedSpec:
-    return load_minimal(('"{{ vars.model }}"', f'"{template}"'), tmp_path=tmp_path, **options)
+    return load_minimal(
+        ('"{{ vars.model }}"', f'"{template}"'),
+        ("env: {COMETAPI_API_KEY: {secret: true}}", DECLARED),
+        tmp_path=tmp_path,
+        **options,
+    )
 
 
 def test_spec_vars_give_the_contract_model():
@@ -83,6 +91,32 @@ def test_the_contract_secret_never_renders(tmp_path: Path, template: str):
         assert SECRET_VALUE not in str(exc)
     else:
         assert SECRET_VALUE not in model
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["{{ env.UNDECLARED }}", "{{ env.UNDECLARED | default('d') }}", "{{ env.get('UNDECLARED', 'd') }}"],
+)
+def test_an_undeclared_variable_is_refused_even_with_a_default(tmp_path: Path, template: str):
+    with pytest.raises(SpecError) as caught:
+        with_model(template, tmp_path, environ={"UNDECLARED": "sk-undeclared-value"})
+    (problem,) = caught.value.problems
+    assert problem.path == "contract.model" and "env.UNDECLARED is not declared" in problem.message
+    assert "sk-undeclared-value" not in str(caught.value)
+
+
+def test_templates_see_only_declared_names_that_are_not_secrets(tmp_path: Path):
+    environ = {"COMETAPI_API_KEY": SECRET_VALUE, "OTHER": "1", "HOME": "/root", "RUNBOOK_TEST_MODEL": "m"}
+    spec = with_model("{{ env | list | sort | join(',') }}", tmp_path, environ=environ).spec
+    assert spec.contract.model == "OTHER,RUNBOOK_TEST_MODEL"
+
+
+def test_the_loader_records_what_it_read_from_the_environment(tmp_path: Path):
+    loaded = with_model("{{ env.RUNBOOK_TEST_MODEL | default('d') }}", tmp_path, environ={"OTHER": "1"})
+    use = loaded.environment
+    assert dict(use.read) == {"RUNBOOK_TEST_MODEL": None}  # read, and not set
+    assert dict(use.present) == {"COMETAPI_API_KEY": False, "RUNBOOK_TEST_MODEL": False, "OTHER": True}
+    assert "1" not in repr(use)
 
 
 @pytest.mark.parametrize(
