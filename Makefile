@@ -6,7 +6,7 @@ SPEC   ?= specs/cometapi/chat-completions.yaml
 
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test check bench install dev lock clean
+.PHONY: demo test check hardening bench install dev lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ demo: $(VENV)/.installed
 ## The gate, then the whole test suite.
 test: check
 	$(BIN)/pytest
+
+## Only the hardening suite (issue 11), with its summary of time and peak memory per case.
+hardening: $(VENV)/.installed-dev
+	$(BIN)/pytest -m hardening
 
 ## The gate: ruff (lint and format), mypy --strict over engine/, and the pipeline's import layers.
 check: $(VENV)/.installed-dev

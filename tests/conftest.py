@@ -15,10 +15,16 @@ import pytest
 from engine import api
 from engine.load.loader import LoadedSpec
 from engine.sim import SimConfig, SimServer
+from hardening import HardeningSummary
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SIM_KEY = "sk-test-known-secret-0123456789abcdef"
 PROVIDER_KEY = "sk-provider-known-secret-0123456789"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "hardening: a case of the hardening suite (tests/hardening.py)")
+    config.pluginmanager.register(HardeningSummary(), "hardening-summary")
 
 
 class CometapiRun(NamedTuple):

@@ -99,7 +99,12 @@ def test_parse_rate_refuses_nonsense(text):
 
 
 def test_format_rate():
-    assert (format_rate(5), format_rate(0.5), format_rate(0.3), format_rate(1 / 7)) == ("5/s", "30/min", "18/min", "0.142857/s")
+    assert (format_rate(5), format_rate(0.5), format_rate(0.3), format_rate(1 / 7)) == (
+        "5/s",
+        "30/min",
+        "18/min",
+        "0.142857/s",
+    )
 
 
 def test_the_command_line_only_tightens_the_spec():
