@@ -24,6 +24,7 @@ from engine.judge.assemble import assemble
 from engine.judge.checks import evaluate
 from engine.judge.drills import drill_passed
 from engine.judge.results import Results
+from engine.load.extends import ALLOW_BASES_VARIABLE
 from engine.load.lint import lint_spec
 from engine.load.loader import LoadedSpec, load_fault_script, load_spec
 from engine.load.templating import scalar_from_text
@@ -47,6 +48,7 @@ __all__ = [
     "DrillRun",
     "RunOutcome",
     "Selection",
+    "allow_bases",
     "available_formats",
     "check_formats",
     "exit_code_for",
@@ -98,6 +100,15 @@ def limits_from_options(
     except ValidationError as exc:
         message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise UsageError(f"invalid limit: {message}") from None
+
+
+def allow_bases(folders: Sequence[Path]) -> None:
+    """Let `extends:` read bases from these folders too, in this process (--allow-bases): they join
+    the folders RUNBOOK_ALLOW_BASES already lists."""
+    if not folders:
+        return
+    listed = [p for p in os.environ.get(ALLOW_BASES_VARIABLE, "").split(os.pathsep) if p.strip()]
+    os.environ[ALLOW_BASES_VARIABLE] = os.pathsep.join([*listed, *(str(Path(f).resolve()) for f in folders)])
 
 
 def check_formats(formats: Sequence[str]) -> None:

@@ -145,5 +145,5 @@ class HardeningSummary:
             )
         terminalreporter.write_line(
             "peak RSS: the test process while the test ran (pytest itself included); "
-            "child: a runbook child process, when it was the largest so far"
+            "child: the largest child process so far (runbook, git, a server), when it grew during the test"
         )

@@ -165,7 +165,15 @@ VAR_OPTION = click.option(
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="runbook")
-def main() -> None:
+@click.option(
+    "--allow-bases",
+    "allow_bases",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A folder outside the spec's tree that `extends:` may read bases from (repeatable).",
+)
+def main(allow_bases: tuple[Path, ...]) -> None:
     """Reliability contracts for LLM chat-completions APIs, written as YAML.
 
     \b
@@ -178,6 +186,7 @@ def main() -> None:
     Exit codes: 0 ready, 1 not ready, 2 invalid spec or usage, 3 engine failure,
     4 not verified or partial, 130/143 interrupted (SIGINT/SIGTERM; results so far are written).
     """
+    api.allow_bases(allow_bases)
 
 
 def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict: bool) -> None:
@@ -283,6 +292,7 @@ def run(
       runbook run specs/cometapi/chat-completions.yaml --tags smoke
       runbook run specs/cometapi/chat-completions.yaml --client app --tags drill     # your own client
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
+      runbook run specs/cometapi/chat-completions.yaml --target live --max-requests 40 --rate 2/s   # cost guards
     """
     outcomes = api.run_clients(
         spec,

@@ -90,7 +90,7 @@ def _check_inside(base: Path, roots: tuple[Path, ...], source: SourceMap, displa
         return
     message = (
         f"base spec {display(base)} is outside this spec's tree ({display(roots[0])}); bases are read only "
-        f"from there and runbook's shipped specs (allow a folder with {ALLOW_BASES_VARIABLE}=DIR)"
+        f"from there and runbook's shipped specs (allow a folder with --allow-bases DIR or {ALLOW_BASES_VARIABLE}=DIR)"
     )
     raise SpecError([Problem(source.locate(("extends",)), "extends", message)])
 

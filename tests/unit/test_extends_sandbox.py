@@ -43,3 +43,19 @@ def test_an_allowed_folder_and_the_shipped_specs_are_readable(tmp_path, tmp_path
     monkeypatch.setenv("RUNBOOK_ALLOW_BASES", str(shadow.parent))
     problems = validate_specs([spec_extending(tmp_path, shadow)])
     assert all("outside this spec's tree" not in p.message for p in problems)
+
+
+def test_the_command_line_allows_a_folder_for_bases(tmp_path, tmp_path_factory, monkeypatch):
+    from click.testing import CliRunner
+
+    from engine.cli.commands import main
+
+    monkeypatch.setenv("RUNBOOK_ALLOW_BASES", "")  # restored after the test: --allow-bases sets it
+    base = tmp_path_factory.mktemp("team-bases") / "base.yaml"
+    base.write_text("version: 1\nname: team-base\n")
+    spec = spec_extending(tmp_path, base)
+    refused = CliRunner().invoke(main, ["validate", str(spec)])
+    assert refused.exit_code == 2 and "outside this spec's tree" in refused.output
+    assert "--allow-bases DIR" in refused.output
+    allowed = CliRunner().invoke(main, ["--allow-bases", str(base.parent), "validate", str(spec)])
+    assert "outside this spec's tree" not in allowed.output
