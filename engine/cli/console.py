@@ -61,14 +61,18 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     return lines
 
 
+def _caps(max_requests: int | None, max_tokens: int | None, rate: float | None) -> list[str]:
+    return [
+        *([f"{max_requests} requests"] if max_requests is not None else []),
+        *([f"{max_tokens} requested tokens"] if max_tokens is not None else []),
+        *([f"{format_rate(rate)} to the target"] if rate is not None else []),
+    ]
+
+
 def _sent_lines(results: Results) -> list[str]:
     """What the run sent, against its caps (only when it had caps)."""
     sent = results.sent
-    caps = [
-        *([f"{sent.max_requests} requests"] if sent.max_requests is not None else []),
-        *([f"{sent.max_requested_tokens} requested tokens"] if sent.max_requested_tokens is not None else []),
-        *([f"{format_rate(sent.rate_per_second)} to the target"] if sent.rate_per_second is not None else []),
-    ]
+    caps = _caps(sent.max_requests, sent.max_requested_tokens, sent.rate_per_second)
     if not caps:
         return []
     return [f"Sent: {sent.requests} request(s), {sent.requested_tokens} requested token(s) · caps: {', '.join(caps)}"]
@@ -185,11 +189,7 @@ def _limit_lines(plan: Plan) -> list[str]:
         lines = []
     if not limits.any:
         return [*lines, "caps: none (limits, --max-requests, --max-tokens, --rate)"]
-    caps = [
-        *([f"{limits.max_requests} requests"] if limits.max_requests else []),
-        *([f"{limits.max_requested_tokens} requested tokens"] if limits.max_requested_tokens else []),
-        *([f"{format_rate(limits.rate)} to the target"] if limits.rate else []),
-    ]
+    caps = _caps(limits.max_requests, limits.max_requested_tokens, limits.rate)
     lines.append(f"caps: {', '.join(caps)}")
     total = len(plan.steps) + attempts
     if limits.max_requests is not None and total > limits.max_requests:

@@ -4,10 +4,12 @@ sending, says so, reports the rest as not run, and is never ready. The server co
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from engine import api
+from engine.run import executor
 from engine.spec.models import Limits
 from support.provider import AlwaysOkServer
 
@@ -52,11 +54,21 @@ def test_the_token_cap_counts_each_request_max_tokens(cometapi_spec, ok_server, 
     assert results.sent.requested_tokens == 40 and "limits.max_requested_tokens" in (results.summary.limited or "")
 
 
-def test_the_rate_paces_requests_to_the_target(cometapi_spec, ok_server, tmp_path):
+def test_the_rate_paces_requests_to_the_target(cometapi_spec, ok_server, tmp_path, monkeypatch):
+    """The k-th request is sent no sooner than k/rate after the first: later slots are fixed from the
+    first one, so a busy machine can only make them later. Send times are taken as runbook sends."""
+    sent_at: list[float] = []
+    real_send = executor.send
+
+    async def timed_send(*args, **kwargs):
+        sent_at.append(time.monotonic())
+        return await real_send(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "send", timed_send)
     live_run(cometapi_spec, ok_server, tmp_path, Limits(rate=20), selection=api.Selection(tags=("malformed",)))
-    gaps = [b - a for a, b in zip(ok_server.arrivals, ok_server.arrivals[1:], strict=False)]
-    assert len(ok_server.arrivals) >= 5
-    assert min(gaps) >= 0.05 * 0.9  # a lower bound only: a busy machine makes gaps longer, never shorter
+    assert len(sent_at) == len(ok_server.arrivals) >= 5
+    for k, when in enumerate(sent_at):
+        assert when - sent_at[0] >= k / 20 - 0.005, f"request {k} went {when - sent_at[0]:.3f}s after the first"
 
 
 def test_drill_attempts_count_retries_and_fallbacks_and_a_drill_never_stops_half_way(cometapi_spec, tmp_path):
