@@ -28,17 +28,24 @@ class SimulatorTarget(Strict):
     """runbook's built-in simulator, started for the run: `simulator: cometapi` (`kind: simulator` optional)."""
 
     kind: Literal["simulator"] = "simulator"
+    """`simulator`; optional, since `simulator:` says which kind this is."""
     simulator: Literal["cometapi"]
+    """`cometapi`: the built-in simulator, started on an ephemeral loopback port for the run."""
     context_tokens: int = Field(default=8192, ge=16)
+    """The context window; larger prompts answer 400 `context_length_exceeded`."""
     models: list[str] | None = None
+    """Model ids it knows; others answer 404 `model_not_found`."""
 
 
 class HttpTarget(Strict):
     """A provider (or gateway) reached over HTTP: `base_url:` (`kind: http` optional)."""
 
     kind: Literal["http"] = "http"
+    """`http`; optional, since `base_url:` says which kind this is."""
     base_url: HttpUrl
+    """The API base URL, without the path; no credentials, query or fragment."""
     alias: str | None = None
+    """A name for the URL in reports."""
 
 
 class PluginTarget(Strict):
@@ -50,7 +57,9 @@ class PluginTarget(Strict):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     kind: str = Field(json_schema_extra={"not": {"enum": ["simulator", "http"]}})
+    """The plugin's target kind (`runbook plugins` lists them)."""
     alias: str | None = None
+    """A name for the target in reports."""
     _settings: BaseModel | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
@@ -105,6 +114,9 @@ class UntypedTarget(Strict):
 
 TARGET_TAGS = {"simulator": "<simulator target>", "http": "<http target>"}  # never keys in a document
 PLUGIN_TAG, UNTYPED_TAG = "<plugin target>", "<target of no kind>"
+TARGET_DESCRIPTION = (
+    "A target: the built-in simulator (`simulator:`), an HTTP endpoint (`base_url:`) or a plugin's `kind:`."
+)
 
 
 def _target_tag(value: Any) -> str:

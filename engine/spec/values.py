@@ -196,7 +196,10 @@ Texts = Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_typ
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    """The base of every spec model: unknown keys are errors, values are frozen, and the docstring
+    under a field is its description (the JSON Schema's hover help in editors)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
 
 
 StatusPatterns = Annotated[

@@ -81,6 +81,55 @@ def test_the_shipped_schema_file_is_up_to_date(schema_file):
     )
 
 
+def described_keys(node, path: str = "#"):
+    """(path, schema) of every key a spec can write: each `properties` entry, and each additionalProperties
+    or patternProperties schema (a key the user names, such as a target or an env variable), anywhere in
+    the schema, both halves included. Paths read `Contract.auth`, `Spec.targets.*`, `Spec.env.<pattern>`."""
+    if isinstance(node, list):
+        for item in node:
+            yield from described_keys(item, path)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "$defs":
+            for name, definition in value.items():
+                yield from described_keys(definition, name)
+        elif key == "properties":
+            for name, prop in value.items():
+                yield f"{path}.{name}", prop
+                yield from described_keys(prop, f"{path}.{name}")
+        elif key == "patternProperties":
+            for pattern, prop in value.items():
+                yield f"{path}.<{pattern}>", prop
+                yield from described_keys(prop, f"{path}.<{pattern}>")
+        elif key == "additionalProperties" and isinstance(value, dict):
+            yield f"{path}.*", value
+            yield from described_keys(value, f"{path}.*")
+        elif key == "items":
+            yield from described_keys(value, f"{path}[]")
+        elif isinstance(value, dict | list) and key not in ("default", "examples", "const", "enum"):
+            yield from described_keys(value, path)
+
+
+def test_every_key_of_the_schema_has_a_description():
+    """Hover help in editors: the description must sit on the key's own schema, beside any `$ref`, not
+    only on the definition it refers to (the model's docstring says what the type is, not what the key
+    is for). It comes from the docstring under the field, or Field(description=...) for a dict's values."""
+    keys = dict(described_keys(spec_json_schema()))
+    assert {"Spec.contract", "Contract.auth", "Spec.targets.*", "SpecPartial.targets.*", "Rule.class"} <= set(keys)
+    missing = sorted(path for path, schema in keys.items() if not str(schema.get("description", "")).strip())
+    assert missing == [], (
+        "no description (a docstring under the field, or Field(description=...) on a dict's values): "
+        + ", ".join(missing)
+    )
+
+
+def test_every_model_of_the_schema_has_a_description():
+    definitions = spec_json_schema()["$defs"]
+    assert [name for name, body in definitions.items() if not body.get("description", "").strip()] == []
+
+
 def test_the_schema_is_a_valid_draft_2020_12_schema():
     jsonschema.Draft202012Validator.check_schema(spec_json_schema())
 
