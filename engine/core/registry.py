@@ -4,7 +4,7 @@ The built-in entries are named here by import path, so this module imports no st
 package adds entries through Python entry points, the way a `runbook-foo` plugin would:
 
     [project.entry-points."runbook.report_formats"]
-    junit = "runbook_foo:JUNIT"           # an object with name, suffix, render(results) -> str
+    tap = "runbook_foo:TAP"               # an object with name, suffix, render(results) -> str
 
     [project.entry-points."runbook.target_kinds"]
     echo = "runbook_foo:ECHO"              # see engine.run.targets.TargetKind
@@ -88,6 +88,7 @@ REPORT_FORMATS = Registry(
         "html": "engine.report.formats:HTML",
         "md": "engine.report.formats:MARKDOWN",
         "json": "engine.report.formats:JSON",
+        "junit": "engine.report.formats:JUNIT",
     },
     needs=("name", "suffix", "render"),
 )

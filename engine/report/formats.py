@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.report.junit import render_junit
 from engine.report.render import render_html, render_markdown
 
 
@@ -28,3 +29,4 @@ def _json_text(results: dict[str, Any]) -> str:
 HTML = ReportFormat("html", "html", render_html, "self-contained HTML page")
 MARKDOWN = ReportFormat("md", "md", render_markdown, "GitHub-flavoured Markdown")
 JSON = ReportFormat("json", "json", _json_text, "the results document, for other tools")
+JUNIT = ReportFormat("junit", "junit.xml", render_junit, "JUnit XML for CI: checks, drills and criteria as test suites")
