@@ -12,28 +12,30 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from engine.core.errors import EngineError, Problem, SpecError, UsageError
 from engine.core.loopback import loopback_address
-from engine.core.redact import scrub_tree
+from engine.core.redact import printable, scrub, scrub_tree
 from engine.core.registry import EXTENSION_POINTS
 from engine.judge.assemble import assemble
-from engine.judge.checks import evaluate
-from engine.judge.drills import drill_passed
-from engine.judge.results import Results
+from engine.judge.checks import evaluate, judge_check
+from engine.judge.client_drills import judge_client_drill
+from engine.judge.compare import compare
+from engine.judge.drills import drill_passed, judge_drill
+from engine.judge.results import SCHEMA_VERSION, CheckResult, CheckStatus, Comparison, Results
 from engine.load.extends import ALLOW_BASES_VARIABLE
 from engine.load.lint import lint_spec
 from engine.load.loader import LoadedSpec, load_fault_script, load_spec
 from engine.load.templating import scalar_from_text
 from engine.plan.build import Plan, build_plan, client_names
 from engine.plan.select import Selection
-from engine.report import FORMATS, available_formats, resolve_formats, write_reports
+from engine.report import FORMATS, available_formats, render_markdown, resolve_formats, write_reports
 from engine.report.fixtures import write_fixtures
-from engine.run.drills import DrillRun, Progress
-from engine.run.executor import execute_plan, new_invalid_token
+from engine.run.drills import DrillRun
+from engine.run.executor import OnFinished, StepOutcome, execute_plan, new_invalid_token
 from engine.run.interrupt import Aborted, Interruption
 from engine.run.interrupt import exit_code as interrupt_exit_code
 from engine.run.targets import target_endpoint
@@ -45,12 +47,15 @@ __all__ = [
     "EXIT_CODES",
     "FORMATS",
     "Aborted",
+    "Comparison",
     "DrillRun",
+    "ProgressEvent",
     "RunOutcome",
     "Selection",
     "allow_bases",
     "available_formats",
     "check_formats",
+    "diff_results",
     "exit_code_for",
     "extension_points",
     "init_spec",
@@ -60,6 +65,8 @@ __all__ = [
     "load_checked",
     "plan",
     "plan_with_warnings",
+    "printable",
+    "read_results",
     "report_name",
     "rerender",
     "run",
@@ -69,6 +76,7 @@ __all__ = [
     "serve_simulator",
     "spec_json_schema_text",
     "validate_specs",
+    "with_baseline",
     "worst_exit_code",
     "write_reports",
 ]
@@ -80,7 +88,25 @@ class RunOutcome:
     written: list[Path]
     exit_code: int
     warnings: tuple[Problem, ...] = ()  # lint warnings of the spec (errors stop the run before it starts)
+    notices: tuple[str, ...] = ()  # what went wrong around the run without touching its verdict
 
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """A check or drill that has just finished, judged for display only: the run's results come from
+    judging the whole run once it ends, and stay the record."""
+
+    kind: Literal["check", "drill"]
+    id: str  # the check's or drill's id (a drill's without its `drill:` prefix)
+    status: CheckStatus
+    done: int  # checks and drills finished so far in this run, this one included ...
+    total: int  # ... of the selected ones
+    failures_so_far: int  # failed or errored, this one included
+    detail: str = ""  # what was seen, in a few words: "401 3ms", "3x → success", a reason (secrets scrubbed)
+    client: str | None = None  # a drill of a client under test: the client's name
+
+
+Progress = Callable[[ProgressEvent], None]
 
 EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
 
@@ -194,6 +220,7 @@ def run(
     client: str = REFERENCE_CLIENT,
     progress: Progress | None = None,
     limits: Limits = Limits(),
+    baseline: Path | None = None,
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
     render one spec; write reports unless out_dir is None.
@@ -202,10 +229,14 @@ def run(
     reports them as `updated` and does not count them as checked in. SIGINT/SIGTERM stop the run
     cleanly: what finished is judged and written, marked interrupted. `client` names the client the
     drills exercise: runbook's reference client, or one of the spec's `clients` (run as a command).
-    `limits` tightens the spec's caps on what the run may send (see engine.run.budget).
+    `limits` tightens the spec's caps on what the run may send (see engine.run.budget). `progress`
+    is told of each check and drill as it finishes (a ProgressEvent). With `baseline` (an earlier
+    results JSON), the results and reports say what changed since it.
     """
     environ = os.environ if environ is None else environ
     check_formats(formats)
+    if baseline is not None:
+        read_results(baseline)  # a typo in the path is said now, not after a long run
     loaded, warnings = load_checked(path, variables, environ)
     the_plan = build_plan(loaded, target, selection, client, limits)
     warnings += route_warnings(loaded, the_plan)
@@ -213,6 +244,9 @@ def run(
     with Interruption() as interruption:
         with target_endpoint(the_plan, environ) as started:
             secrets = started.secrets
+            scrubbed = (*secrets.values(), invalid_token)
+            base_url = started.base_url.rstrip("/")
+            on_finished = _judged(progress, the_plan, base_url, update_fixtures, scrubbed) if progress else None
             record = execute_plan(
                 the_plan,
                 started.base_url,
@@ -221,19 +255,72 @@ def run(
                 invalid_token,
                 conclusive=lambda drill: drill_passed(drill, the_plan.spec),
                 interruption=interruption,
-                progress=progress,
+                progress=on_finished,
             )
         if interruption.signal and not record.interrupted:  # stopped while the simulator was shutting down
             record = dataclasses.replace(record, interrupted=interruption.name)
         evaluation = evaluate(record, _command_options(variables, client), update_fixtures)
-        scrubbed = (*secrets.values(), invalid_token)
         write_fixtures((path, scrub_tree(fixture, scrubbed)) for path, fixture in evaluation.refreshed)
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), scrubbed)
+        if baseline is not None:
+            document = with_baseline(document, baseline)
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats, supersede=True) if out_dir else []
+        notices = append_step_summary(document, environ)
     if started.cleanup_problems:  # the reports are written; then the plugin's failure is said
         raise EngineError("; ".join(started.cleanup_problems) + f" (reports written: {len(written)} file(s))")
-    return RunOutcome(results, written, exit_code_for(results), warnings)
+    return RunOutcome(results, written, exit_code_for(results), warnings, notices)
+
+
+def append_step_summary(document: dict[str, Any], environ: Mapping[str, str]) -> tuple[str, ...]:
+    """In GitHub Actions (GITHUB_STEP_SUMMARY names a file), append the run's Markdown summary.
+    A file that cannot be written is a notice, not a failure: the verdict stands."""
+    target = environ.get("GITHUB_STEP_SUMMARY")
+    if not target:
+        return ()
+    try:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write(render_markdown(document) + "\n")
+    except OSError as exc:
+        return (f"could not append the summary to GITHUB_STEP_SUMMARY ({target}): {exc.strerror or exc}",)
+    return ()
+
+
+def _judged(
+    progress: Progress, the_plan: Plan, base_url: str, updated_fixtures: bool, secrets: Sequence[str]
+) -> OnFinished:
+    """The run stage's "this finished" as a ProgressEvent: that one check or drill judged as evaluate()
+    judges it (which judges the whole run again at the end)."""
+    spec, failures = the_plan.spec, 0
+
+    def judged(item: StepOutcome | DrillRun, done: int, total: int) -> None:
+        nonlocal failures
+        kind: Literal["check", "drill"] = "check" if isinstance(item, StepOutcome) else "drill"
+        if isinstance(item, StepOutcome):
+            result = judge_check(item, spec, base_url, the_plan.target.alias, updated_fixtures)
+        else:
+            result = (judge_client_drill if item.client_calls else judge_drill)(item, spec)
+        failures += result.status in ("failed", "error")
+        client = item.client if isinstance(item, DrillRun) and item.client_calls else None
+        detail = scrub(_seen(item, result), secrets)
+        item_id = result.id.removeprefix("drill:")
+        progress(ProgressEvent(kind, item_id, result.status, done, total, failures, detail, client))
+
+    return judged
+
+
+def _seen(item: StepOutcome | DrillRun, result: CheckResult) -> str:
+    """A few words on what a finished check or drill saw (the console's summary line says the same)."""
+    if isinstance(item, DrillRun) and item.client_calls:
+        seconds = max(c.ended - c.started for c in item.client_calls)
+        return f"client {item.client}: {len(item.client_calls)} call(s), {seconds:.1f}s"
+    if isinstance(item, DrillRun) and item.calls:
+        last = item.calls[-1]
+        return f"{sum(a.target == 'primary' for a in last.attempts)}x → {last.outcome}"
+    seen = result.observed
+    if isinstance(item, StepOutcome) and seen is not None:
+        return f"{seen.status if seen.status is not None else seen.transport_error or '?'} {seen.elapsed_ms:.0f}ms"
+    return result.reason or ""
 
 
 def run_clients(path: Path, clients: str = REFERENCE_CLIENT, **options: Any) -> list[RunOutcome]:
@@ -343,3 +430,61 @@ def serve_simulator(
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+# ---- comparing runs (runbook diff, runbook run --baseline) ----------------------------------
+
+
+def read_results(path: Path) -> Results:
+    """A saved results JSON, validated; UsageError naming the file when it is not one this runbook reads."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read the results file ({exc.strerror or exc})") from None
+    except ValueError as exc:  # not UTF-8, not JSON
+        raise UsageError(f"{path}: not a runbook results JSON file ({_first_line(exc)})") from None
+    version = str(document.get("schema_version", "")) if isinstance(document, dict) else ""
+    major = SCHEMA_VERSION.split(".")[0]
+    if version and version.split(".")[0] != major:
+        raise UsageError(f"{path}: results schema_version {version!r} is not supported; this runbook reads {major}.x")
+    try:
+        return Results.model_validate(document)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "the document"
+        raise UsageError(
+            f"{path}: not a runbook results JSON file ({exc.error_count()} problem(s); {where}: {first['msg']})"
+        ) from None
+
+
+def diff_results(old_path: Path, new_path: Path, latency_threshold: float = 0.5) -> Comparison:
+    """What changed from the run saved in old_path (the baseline) to the one in new_path: both must be
+    runs of the same spec (UsageError otherwise); a different target or client is allowed, and shown."""
+    old, new = read_results(old_path), read_results(new_path)
+    _check_same_spec(old, new, str(old_path), str(new_path))
+    return _compare(old, new, latency_threshold, str(old_path), str(new_path))
+
+
+def with_baseline(document: dict[str, Any], baseline_path: Path) -> dict[str, Any]:
+    """The results document of a run with `baseline` filled: what changed since the run saved in
+    baseline_path (read before the run's own reports are written, so it may be the file they replace)."""
+    new = Results.model_validate(document)
+    old = read_results(baseline_path)
+    _check_same_spec(old, new, str(baseline_path), "this run")
+    comparison = _compare(old, new, 0.5, str(baseline_path), None)
+    return {**document, "baseline": comparison.model_dump(mode="json", by_alias=True)}
+
+
+def _check_same_spec(old: Results, new: Results, old_name: str, new_name: str) -> None:
+    if old.spec.name != new.spec.name:
+        raise UsageError(
+            f"{old_name} is a run of spec {old.spec.name!r} and {new_name} of spec {new.spec.name!r}: "
+            "compare two runs of the same spec"
+        )
+
+
+def _compare(old: Results, new: Results, threshold: float, old_path: str | None, new_path: str | None) -> Comparison:
+    try:
+        return compare(old, new, threshold, old_path=old_path, new_path=new_path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None

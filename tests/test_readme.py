@@ -116,3 +116,20 @@ def test_the_example_client_passes_the_drills_it_is_written_for(readme, child_sp
     outcome = api.run(spec, out_dir=None, client="app", selection=api.Selection(only=only))
     drills = {d.id: (d.status, [m.message for m in d.mismatches]) for d in outcome.results.drills if d.selected}
     assert drills == {f"drill:{name}": ("passed", []) for name in only}
+
+
+def test_the_quoted_markdown_summary_is_what_runbook_writes(readme, tmp_path, monkeypatch, repo_root):
+    """Every line of the README's Markdown sample but the timing line, from the same failing run."""
+    import os
+
+    from support.provider import AlwaysOkServer
+
+    (sample,) = blocks(readme, "markdown")
+    monkeypatch.chdir(repo_root)  # the suggested commands name the spec as the user did
+    with AlwaysOkServer() as server:
+        environ = {**os.environ, "COMETAPI_BASE_URL": server.base_url, "COMETAPI_API_KEY": "sk-readme-000000000"}
+        api.run("specs/cometapi/chat-completions.yaml", "live", environ=environ, out_dir=tmp_path,
+                formats=("md",), selection=api.Selection(tags=("smoke", "malformed")))  # fmt: skip
+    written = (tmp_path / "cometapi-chat-completions.md").read_text(encoding="utf-8").splitlines()
+    quoted = [line for line in sample.splitlines() if line.strip() and not line.startswith("Target ")]
+    assert [line for line in quoted if line not in written] == []

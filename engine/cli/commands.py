@@ -11,15 +11,17 @@ import os
 import secrets
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from engine import __version__, api
-from engine.api import Aborted, DrillRun, interrupt_exit_code, scalar_from_text
-from engine.cli.console import plan_lines, summary_lines
+from engine.api import Aborted, RunOutcome, interrupt_exit_code, scalar_from_text
+from engine.cli.compare import diff
+from engine.cli.console import plan_lines, quiet_lines, summary_lines
+from engine.cli.progress import colour_enabled, progress_on, shown_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
 from engine.core.redact import printable
 
@@ -34,7 +36,7 @@ Command = TypeVar("Command", bound=Callable[..., Any])
 def say(text: str, err: bool = False) -> None:
     """Print text that may carry a server's or a spec's words, line by line with control characters
     escaped: an ESC or CR from a server can never rewrite what the terminal shows."""
-    click.echo("\n".join(printable(line) for line in text.split("\n")), err=err)
+    click.echo(shown_lines([text], colour=False), err=err)
 
 
 class _Group(click.Group):
@@ -264,6 +266,17 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
     metavar="NAME",
     help="Whose policy the drills exercise: reference (runbook's own client), a client of the spec, or all.",
 )
+@click.option(
+    "--baseline",
+    default=None,
+    metavar="OLD.json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="An earlier run's results: the reports say what newly fails, what was fixed, and what moved.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress; print only the verdict, its notes and the reports.")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Also print what each failed or errored check and drill saw, and why."
+)
 @selection_options
 @limit_options
 @VAR_OPTION
@@ -275,6 +288,9 @@ def run(
     concurrency: int,
     update_fixtures: bool,
     client: str,
+    baseline: Path | None,
+    quiet: bool,
+    verbose: bool,
     tags: tuple[str, ...],
     only: tuple[str, ...],
     skip: tuple[str, ...],
@@ -286,6 +302,9 @@ def run(
 ) -> None:
     """Run a spec's checks against a target and write readiness reports.
 
+    Progress goes to stderr as each check and drill finishes: one live line on a terminal, one line
+    per item elsewhere. Colour only on a terminal, and never with NO_COLOR set.
+
     \b
     Example:
       runbook run specs/cometapi/chat-completions.yaml
@@ -293,36 +312,43 @@ def run(
       runbook run specs/cometapi/chat-completions.yaml --client app --tags drill     # your own client
       COMETAPI_API_KEY=... runbook run specs/cometapi/chat-completions.yaml --target live --var model=gpt-4o-mini
       runbook run specs/cometapi/chat-completions.yaml --target live --max-requests 40 --rate 2/s   # cost guards
+      runbook run specs/cometapi/chat-completions.yaml --quiet      # only the verdict, its notes, the reports
+      runbook run specs/cometapi/chat-completions.yaml --baseline reports/cometapi-chat-completions.json
     """
-    outcomes = api.run_clients(
-        spec,
-        client,
-        target=target,
-        variables=variables,
-        out_dir=out_dir,
-        formats=formats,
-        concurrency=concurrency,
-        selection=_selection(tags, only, skip, schedule),
-        update_fixtures=update_fixtures,
-        progress=_show_client_progress,
-        limits=api.limits_from_options(max_requests, max_tokens, rate),
-    )
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
+    with progress_on(sys.stderr, enabled=not quiet) as progress:
+        outcomes = api.run_clients(
+            spec,
+            client,
+            target=target,
+            variables=variables,
+            out_dir=out_dir,
+            formats=formats,
+            concurrency=concurrency,
+            selection=_selection(tags, only, skip, schedule),
+            update_fixtures=update_fixtures,
+            progress=progress,
+            limits=api.limits_from_options(max_requests, max_tokens, rate),
+            baseline=baseline,
+        )
     for warning in outcomes[0].warnings:
         say(str(warning), err=True)
-    for outcome in outcomes:
-        say("\n".join(summary_lines(outcome.results, outcome.written)))
+    for notice in (notice for outcome in outcomes for notice in outcome.notices):
+        say(f"warning: {notice}", err=True)
+    _show_outcomes(outcomes, quiet, verbose)
     sys.exit(api.worst_exit_code(outcomes))
 
 
-def _show_client_progress(run: DrillRun, finished: int, total: int) -> None:
-    """Client drills run in real time (a minute or more): say on stderr as each one ends."""
-    if run.client_calls:
-        seconds = max((c.ended - c.started for c in run.client_calls), default=0.0)
-        say(
-            f"  [{finished}/{total}] client {run.client}: drill {run.step.drill.id} ran "
-            f"({len(run.client_calls)} call(s), {seconds:.1f}s)",
-            err=True,
-        )
+def _show_outcomes(outcomes: Sequence[RunOutcome], quiet: bool, verbose: bool) -> None:
+    """Each run's summary on stdout (--quiet: its verdict, notes and reports), escaped like `say`."""
+    colour = colour_enabled(sys.stdout)
+    for outcome in outcomes:
+        if quiet:
+            lines = quiet_lines(outcome.results, outcome.written)
+        else:
+            lines = summary_lines(outcome.results, outcome.written, verbose=verbose)
+        click.echo(shown_lines(lines, colour))
 
 
 @main.command(name="plan")
@@ -505,3 +531,6 @@ def sim(
         say("Ctrl-C to stop")
 
     api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens)
+
+
+main.add_command(diff)  # runbook diff OLD.json NEW.json (engine/cli/compare.py)

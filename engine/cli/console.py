@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from engine.judge.evidence import summarize_body
-from engine.judge.results import CheckResult, Results
+from engine.judge.results import CheckResult, DrillCall, Results
 from engine.plan.build import Plan, Step, worst_case_attempts
+from engine.run.observation import Observation
 from engine.spec.durations import format_duration, format_rate
 from engine.spec.models import Check
 
@@ -29,16 +30,17 @@ _VERDICT = {
 }
 
 
-def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
+def summary_lines(results: Results, written: Sequence[Path], verbose: bool = False) -> list[str]:
+    """The one-screen summary; `verbose` adds, under each failed or errored item, what it saw and why."""
     lines = [
         f"runbook {results.tool['version']} · {results.spec.name} · target {results.target.name} "
         f"({results.target.base_url}) · {results.selection} · {results.duration_ms / 1000:.2f}s",
         "",
     ]
-    lines += _item_lines(results.checks)
+    lines += _item_lines(results.checks, verbose)
     if any(d.selected for d in results.drills):
         lines += ["", _drills_heading(results)]
-        lines += _item_lines([d for d in results.drills if d.status in ("failed", "error")])
+        lines += _item_lines([d for d in results.drills if d.status in ("failed", "error")], verbose)
     lines += ["", "Readiness criteria:"]
     for criterion in results.criteria:
         why = f" — {criterion.reasons[0]}" if criterion.reasons else ""
@@ -56,9 +58,16 @@ def summary_lines(results: Results, written: Sequence[Path]) -> list[str]:
     lines += [f"  note: {note}" for note in results.summary.notes]
     lines += [f"  warning: {warning}" for warning in results.warnings]
     lines += _blocking_lines(results)
-    if written:
-        lines += ["Reports:"] + [f"  {path}" for path in written]
-    return lines
+    return lines + _report_lines(written)
+
+
+def quiet_lines(results: Results, written: Sequence[Path]) -> list[str]:
+    """`run --quiet`: only the verdict, its notes and the reports written."""
+    return [_verdict_line(results), *(f"  note: {note}" for note in results.summary.notes), *_report_lines(written)]
+
+
+def _report_lines(written: Sequence[Path]) -> list[str]:
+    return ["Reports:", *(f"  {path}" for path in written)] if written else []
 
 
 def _caps(max_requests: int | None, max_tokens: int | None, rate: float | None) -> list[str]:
@@ -99,14 +108,76 @@ def _drills_heading(results: Results) -> str:
     return text + "; every attempt and decision is in the report"
 
 
-def _item_lines(items: Sequence[CheckResult]) -> list[str]:
+def _item_lines(items: Sequence[CheckResult], verbose: bool = False) -> list[str]:
     width = max((len(item.id) for item in items), default=10)
     lines = [_check_line(item, width) for item in items]
     for item in items:
         lines += [f"    {item.id}: {m.message}" for m in item.mismatches]
         if item.reason and item.selected and item.status in ("error", "skipped"):
             lines.append(f"    {item.id}: {item.reason}")
+        if verbose and item.status in ("failed", "error"):
+            lines += [f"    {item.id}: {text}" for text in _details(item)]
     return lines
+
+
+def _details(item: CheckResult) -> Iterator[str]:
+    """--verbose: what a failed or errored item saw beyond its mismatches: the answer, the rule that
+    classified it, and for a drill every call and attempt."""
+    if item.reason and item.status == "failed":
+        yield item.reason
+    if item.observed is not None:
+        yield "observed " + _observed(item.observed)
+        if item.observed.body_excerpt:
+            yield f"body: {item.observed.body_excerpt}"
+    if item.rule:
+        owner = f", owner {item.owner}" if item.owner else ""
+        yield (
+            f"classified by rule {item.rule}: class {item.class_}, retry {item.retry}, "
+            f"fallback {item.fallback}, action {item.action}{owner}"
+        )
+    for number, call in enumerate(item.drill.calls if item.drill else [], 1):
+        yield from _call_details(number, call)
+
+
+def _observed(seen: Observation) -> str:
+    """`200 in 3ms, parser ok, content-type application/json, ...`: the answer, without its content."""
+    head = str(seen.status) if seen.status is not None else f"transport error {seen.transport_error}"
+    head += f" ({seen.transport_detail})" if seen.transport_detail else ""
+    parts = [f"{head} in {seen.elapsed_ms:.0f}ms", f"parser {seen.parser}"]
+    parts += [f"content-type {seen.content_type}"] if seen.content_type else []
+    parts += [f"error type {seen.error_type}"] if seen.error_type else []
+    parts += [f"error code {seen.error_code}"] if seen.error_code else []
+    parts += [f"message {seen.error_message!r}"] if seen.error_message else []
+    parts += [f"request id {seen.request_id}"] if seen.request_id else []
+    return ", ".join(parts)
+
+
+def _call_details(number: int, call: DrillCall) -> Iterator[str]:
+    fallback = f", {call.server_fallback_attempts} on the fallback" if call.server_fallback_attempts else ""
+    yield (
+        f"call {number}: {call.outcome} in {call.elapsed_ms:.0f}ms (deadline {call.deadline_ms:.0f}ms); "
+        f"the simulator saw {call.server_attempts} attempt(s){fallback}"
+    )
+    for attempt in call.attempts:
+        seen = attempt.status if attempt.status is not None else attempt.transport_error
+        yield (
+            f"  attempt {attempt.number} ({attempt.target}) at {attempt.started_ms:.0f}ms: {seen} "
+            f"→ {attempt.class_}, {attempt.decision}"
+        )
+    report = call.client
+    if report is not None:
+        said = ", ".join(
+            f"{name} {value}"
+            for name, value in (
+                ("exit", report.exit_code),
+                ("outcome", report.outcome),
+                ("served by", report.served_by),
+                ("error", report.error),
+                ("problem", report.problem),
+            )
+            if value is not None
+        )
+        yield f"  client: {said or 'nothing reported'}" + (f"; stderr: {report.stderr}" if report.stderr else "")
 
 
 def _verdict_line(results: Results) -> str:

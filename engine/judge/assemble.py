@@ -8,7 +8,7 @@ from typing import Any
 from engine import __version__
 from engine.judge.checks import Evaluation
 from engine.judge.criteria import target_source
-from engine.judge.results import EnvironmentRead, Results, RuleRow, Sent, SpecRef, TargetRef
+from engine.judge.results import EnvironmentRead, Results, RuleRow, Sent, SpecFile, SpecRef, TargetRef
 from engine.run.executor import RunRecord
 from engine.spec.classify import describe_when
 from engine.spec.durations import format_duration
@@ -20,7 +20,12 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
     spec = plan.spec
     return Results(
         tool={"name": "runbook", "version": __version__},
-        spec=SpecRef(name=spec.name, path=str(plan.spec_path), title=spec.title),
+        spec=SpecRef(
+            name=spec.name,
+            path=str(plan.spec_path),
+            title=spec.title,
+            files=[SpecFile(path=path, sha256=digest) for path, digest in plan.spec_files],
+        ),
         target=TargetRef(
             name=plan.target.name,
             kind=plan.target.kind,
@@ -37,7 +42,7 @@ def assemble(record: RunRecord, evaluation: Evaluation) -> Results:
         checks=list(evaluation.checks),
         drills=list(evaluation.drills),
         criteria=list(evaluation.criteria),
-        classification=[rule_row(rule) for rule in spec.classification],
+        classification=[rule_row(rule, plan.rule_locations.get(rule.id)) for rule in spec.classification],
         evidence_sources=evidence_sources(record, evaluation),
         environment=[EnvironmentRead(name=e.name, secret=e.secret, set=e.set, read=e.read) for e in plan.environment],
         sent=sent(record),
@@ -94,7 +99,7 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
     }
 
 
-def rule_row(rule: Rule) -> RuleRow:
+def rule_row(rule: Rule, where: str | None = None) -> RuleRow:
     return RuleRow(
         id=rule.id,
         when=describe_when(rule.when),
@@ -104,6 +109,7 @@ def rule_row(rule: Rule) -> RuleRow:
         action=rule.action,
         owner=rule.owner,
         notes=rule.notes,
+        where=where,
     )
 
 

@@ -15,7 +15,7 @@ from engine.load.fixtures import GitState
 from engine.run.observation import Observation
 from engine.spec.classify import Classification, Tristate
 
-SCHEMA_VERSION = "2.1"
+SCHEMA_VERSION = "2.2"
 
 CheckStatus = Literal["passed", "failed", "error", "skipped"]
 CriterionVerdict = Literal["met", "not_met", "not_verified"]
@@ -205,6 +205,7 @@ class RuleRow(_Frozen):
     action: str
     owner: str | None = None
     notes: str = ""
+    where: str | None = None  # the rule's place in the spec: file:line
 
 
 class Counts(_Frozen):
@@ -234,10 +235,16 @@ class Summary(_Frozen):
     limited: str | None = None  # the cap (limits) that stopped the run sending
 
 
+class SpecFile(_Frozen):
+    path: str
+    sha256: str
+
+
 class SpecRef(_Frozen):
     name: str
     path: str
     title: str = ""
+    files: list[SpecFile] = []  # the spec and every base it extends, with their content hashes
 
 
 class TargetRef(_Frozen):
@@ -286,6 +293,91 @@ class Results(_Frozen):
     environment: list[EnvironmentRead] = []  # what the spec read from the environment
     sent: Sent = Sent()
     warnings: list[str] = []  # things the operator should know that do not change the verdict
+    baseline: Comparison | None = None  # what changed since an earlier run (runbook run --baseline)
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", by_alias=True)
+
+
+# ---- comparing two runs (engine/judge/compare.py) ------------------------------------------
+
+ItemKind = Literal["check", "drill", "criterion"]
+LatencyMetric = Literal["total", "first_token"]  # observed elapsed_ms; a stream's time to the first token
+
+
+class RunRef(_Frozen):
+    """One of the two runs compared: enough to say which run it was."""
+
+    spec: str
+    target: str
+    client: str = "reference"
+    started: str
+    verdict: Verdict
+    path: str | None = None  # the results file it was read from, when it came from one
+
+
+class VerdictChange(_Frozen):
+    old: Verdict
+    new: Verdict
+    worse: bool = False  # further from ready: ready, then not_verified or partial, then not_ready or interrupted
+
+    @property
+    def changed(self) -> bool:
+        return self.old != self.new
+
+
+class ItemChange(_Frozen):
+    """A check, drill or criterion whose status (or verdict) differs between the runs; None: absent."""
+
+    id: str
+    kind: ItemKind
+    old: str | None
+    new: str | None
+
+
+class LatencyChange(_Frozen):
+    id: str  # the check
+    metric: LatencyMetric
+    old_ms: float
+    new_ms: float
+
+
+class FixtureChange(_Frozen):
+    """A fixture that drifts now and did not before, or drifts in more places than before."""
+
+    id: str  # the check
+    name: str
+    path: str
+    old: str | None  # the fixture's status in the baseline; None: no fixture then
+    new: str
+    removed: list[str] = []  # response paths missing now and not before
+    changed: list[str] = []  # response paths whose type changed now and not before
+
+
+class Comparison(_Frozen):
+    """What changed between two runs of one spec (`runbook diff OLD NEW`, `runbook run --baseline`)."""
+
+    old: RunRef
+    new: RunRef
+    verdict: VerdictChange
+    regressed: bool  # something newly fails or the verdict got worse
+    latency_threshold: float  # a latency change counts from this ratio (0.5: 1.5x slower or faster)
+    latency_floor_ms: float  # ... and this many milliseconds
+    newly_failing: list[ItemChange] = []
+    fixed: list[ItemChange] = []
+    still_failing: list[ItemChange] = []
+    newly_skipped: list[ItemChange] = []  # ran (or was judged) before, skipped / not verified now
+    added: list[ItemChange] = []
+    removed: list[ItemChange] = []
+    slower: list[LatencyChange] = []
+    faster: list[LatencyChange] = []
+    new_drift: list[FixtureChange] = []
+
+    @property
+    def unchanged(self) -> bool:
+        """Nothing to report: the same verdict, and no item, latency or fixture changed (still failing is no change)."""
+        lists = (self.newly_failing, self.fixed, self.newly_skipped, self.added, self.removed)
+        return not self.verdict.changed and not any((*lists, self.slower, self.faster, self.new_drift))
+
+
+Results.model_rebuild()  # Results.baseline names Comparison, defined after it

@@ -7,6 +7,7 @@ as one SpecError whose problems carry file:line:col.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ class LoadedSpec:
     source: SourceMap
     fixtures: dict[str, StoredFixture] = field(default_factory=dict)  # check id -> its fixture
     environment: EnvironmentUse = field(default_factory=EnvironmentUse)
+    files: tuple[tuple[str, str], ...] = ()  # (path as shown, sha256) of the spec and each base it extends
 
 
 def load_spec(
@@ -71,7 +73,21 @@ def load_spec(
         rendered, problems, environment = _render(data, dict(variables or {}), environ, source)
     spec = _validate(rendered, source, problems)
     fixtures = _stored_fixtures(spec, path, source)
-    return LoadedSpec(spec=spec, path=path, source=source, fixtures=fixtures, environment=environment)
+    return LoadedSpec(
+        spec=spec, path=path, source=source, fixtures=fixtures, environment=environment, files=_file_hashes(source)
+    )
+
+
+def _file_hashes(source: SourceMap) -> tuple[tuple[str, str], ...]:
+    """The spec file first, then each base in the order its values were first met."""
+    files = dict.fromkeys([source.file, *(position[0] for position in source.values.values())])
+    hashes = []
+    for name in files:
+        try:
+            hashes.append((name, hashlib.sha256(Path(name).read_bytes()).hexdigest()))
+        except OSError:  # read a moment ago; gone now: say so rather than guess
+            hashes.append((name, "unreadable"))
+    return tuple(hashes)
 
 
 def _stored_fixtures(spec: Spec, path: Path, source: SourceMap) -> dict[str, StoredFixture]:

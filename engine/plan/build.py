@@ -111,6 +111,8 @@ class Plan:
     secret_route: SecretRoute | None = None  # where the secret goes (None: it goes to no host the plan knows)
     environment: tuple[EnvRead, ...] = ()  # every declared environment variable: set? read by what?
     limits: Limits = field(default_factory=Limits)  # the spec's caps, tightened by the command line's
+    rule_locations: dict[str, str] = field(default_factory=dict)  # rule id -> "file:line" in the spec
+    spec_files: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the spec and its bases
 
 
 def build_plan(
@@ -143,6 +145,12 @@ def build_plan(
         secret_route=route,
         environment=environment_reads(spec, loaded.environment, route),
         limits=spec.limits.tightened(limits),
+        rule_locations={
+            rule.id: f"{where.file}:{where.line}"
+            for index, rule in enumerate(spec.classification)
+            for where in [loaded.source.locate(("classification", index))]
+        },
+        spec_files=loaded.files,
     )
 
 

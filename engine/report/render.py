@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from engine.judge.results import SCHEMA_VERSION
+from engine.report import views
 
 VERDICT_TEXT = {
     "ready": "Ready for controlled production traffic",
@@ -299,6 +300,17 @@ FILTERS = {
     "blocking_criteria": blocking_criteria,
     "evidence_lines": evidence_lines,
     "evidence_item": evidence_item,
+    "fixture_text": _fixture_text,
+    # what the reports show first (engine/report/views.py)
+    "blocking_groups": views.blocking_groups,
+    "failures": views.failures,
+    "fired_rules": views.fired_rules,
+    "rule_places": views.rule_places,
+    "drift": views.drift,
+    "tags": views.tags,
+    "time_scales": views.time_scales,
+    "latency_svg": views.latency_svg,
+    "evidence_summary": views.evidence_summary,
 }
 GLOBALS = {
     "VERDICT_TEXT": VERDICT_TEXT,
@@ -311,6 +323,69 @@ GLOBALS = {
     "verdict_text": verdict_text,
     "anchor": anchor,
 }
+
+
+# ---- since the baseline (templates/_baseline.*.j2: the comparison a run with a baseline carries) ----
+
+_LATENCY_METRIC = {"total": "total", "first_token": "first token"}
+
+
+def baseline_view(comparison: Mapping[str, Any]) -> dict[str, Any]:
+    """The verdict change in words, and the changes as titled lists of `{kind, id, text}`, in the
+    order a reader asks: what newly fails, what was fixed, what no longer ran, latency, drift."""
+    verdict = comparison["verdict"]
+    said = f"{verdict['old']} → {verdict['new']}" if verdict["old"] != verdict["new"] else verdict["new"]
+    said += " (worse)" if verdict.get("worse") else " (unchanged)" if verdict["old"] == verdict["new"] else ""
+    listed = [
+        ("Newly failing", map(_item_change, comparison.get("newly_failing", []))),
+        ("Fixed", map(_item_change, comparison.get("fixed", []))),
+        ("Skipped or not verified now", map(_item_change, comparison.get("newly_skipped", []))),
+        ("Slower", map(_latency_change, comparison.get("slower", []))),
+        ("Faster", map(_latency_change, comparison.get("faster", []))),
+        ("New drift", map(_fixture_change, comparison.get("new_drift", []))),
+        ("Added", map(_item_change, comparison.get("added", []))),
+        ("Removed", map(_item_change, comparison.get("removed", []))),
+        ("Still failing", map(_item_change, comparison.get("still_failing", []))),  # listed, but not a change
+    ]
+    sections = [{"title": title, "items": list(items)} for title, items in listed]
+    changed = verdict["old"] != verdict["new"] or any(section["items"] for section in sections[:-1])
+    return {"verdict": said, "sections": [s for s in sections if s["items"]], "unchanged": not changed}
+
+
+def _item_change(change: Mapping[str, Any]) -> dict[str, str]:
+    return {"kind": change["kind"], "id": change["id"], "text": status_change(change.get("old"), change.get("new"))}
+
+
+def status_change(old: str | None, new: str | None) -> str:
+    """`passed → failed`; `new, failed` for an item the baseline lacks; `gone, was failed` for one it alone has."""
+    if old is None:
+        return f"new, {new}"
+    return f"gone, was {old}" if new is None else f"{old} → {new}"
+
+
+def _latency_change(change: Mapping[str, Any]) -> dict[str, str]:
+    old, new = change["old_ms"], change["new_ms"]
+    percent = f"{(new - old) / old:+.0%}" if old else "from 0 ms"
+    metric = _LATENCY_METRIC.get(change["metric"], change["metric"])
+    return {"kind": "check", "id": change["id"], "text": f"{metric} {ms(old)} → {ms(new)} ({percent})"}
+
+
+def _fixture_change(change: Mapping[str, Any]) -> dict[str, str]:
+    parts = [f"fixture {change['path']} {change.get('old') or 'absent'} → {change['new']}"]
+    parts += [
+        f"{label}: {', '.join(change[key])}"
+        for key, label in (("removed", "removed"), ("changed", "changed type"))
+        if change.get(key)
+    ]
+    return {"kind": "check", "id": change["id"], "text": "; ".join(parts)}
+
+
+def percent(ratio: float) -> str:
+    """0.5 -> `50%`."""
+    return f"{ratio * 100:g}%"
+
+
+FILTERS.update(baseline_view=baseline_view, percent=percent)
 
 
 @functools.cache
@@ -342,7 +417,7 @@ def _render(template: str, results: Mapping[str, Any], autoescape: bool) -> str:
 
 
 def render_html(results: dict[str, Any]) -> str:
-    """The self-contained HTML report (inline CSS, no scripts, no external resources)."""
+    """The self-contained HTML report (inline CSS and one small inline script, no external resources)."""
     return _render("report.html.j2", results, autoescape=True)
 
 

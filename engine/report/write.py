@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import pathlib
 import re
@@ -89,27 +90,68 @@ def write_atomic(path: pathlib.Path, text: str) -> None:
         raise
 
 
+class Written(list[pathlib.Path]):
+    """The stable paths written (`<out>/<name>.<suffix>`, what callers print), in the order asked;
+    `history` holds the run-stamped copies a new run also wrote (`<out>/runs/<name>/<stamp>.<suffix>`)."""
+
+    history: tuple[pathlib.Path, ...] = ()
+
+
 def write_reports(
     results: dict[str, Any], out_dir: pathlib.Path, name: str, formats: Sequence[str], supersede: bool = False
-) -> list[pathlib.Path]:
+) -> Written:
     """Write `<name>.<fmt>` for each format into out_dir; return the paths in the order given.
 
     Every format is checked (and every report rendered) before the first file is written, so a
     bad request or a bad results document leaves no half-written set behind. With `supersede` (a new
-    run), reports of the same name in other built-in formats are removed: an earlier run's `ready`
-    JSON never stands beside this run's reports.
+    run), each report is first kept under the run's own name, `runs/<name>/<stamp>.<suffix>` (the
+    stamp is the run's start, so no run overwrites another's), and reports of the same name in other
+    built-in formats are removed: an earlier run's `ready` JSON never stands beside this run's
+    reports. Without it (re-rendering), only the stable names are written.
     """
     wanted = resolve_formats(formats)
     _check_name(name)
     texts = {fmt.suffix: _render(fmt, results) for fmt in wanted}
     out_dir = pathlib.Path(out_dir)
+    stamped = _stamped_paths(out_dir, name, results, texts) if supersede else {}
+    for folder in {path.parent for path in stamped.values()}:
+        folder.mkdir(parents=True, exist_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for suffix, text in texts.items():
-        path = out_dir / f"{name}.{suffix}"
+    written = Written(out_dir / f"{name}.{suffix}" for suffix in texts)
+    for path, (suffix, text) in zip(written, texts.items(), strict=True):
+        if suffix in stamped:  # the run's own copy first: the stable name never holds a run its history lacks
+            write_atomic(stamped[suffix], text)
         write_atomic(path, text)
-        paths.append(path)
+    written.history = tuple(stamped.values())
     if supersede:
-        for stale in (out_dir / f"{name}.{suffix}" for suffix in FORMATS if suffix not in texts):
+        for stale in (out_dir / f"{name}.{suffix}" for suffix in _builtin_suffixes() if suffix not in texts):
             stale.unlink(missing_ok=True)
-    return paths
+    return written
+
+
+def _stamped_paths(
+    out_dir: pathlib.Path, name: str, results: dict[str, Any], texts: dict[str, str]
+) -> dict[str, pathlib.Path]:
+    stamp = run_stamp(results.get("started"))
+    return {suffix: history_dir(out_dir, name) / f"{stamp}.{suffix}" for suffix in texts}
+
+
+def history_dir(out_dir: pathlib.Path, name: str) -> pathlib.Path:
+    """Where the run-stamped reports of `name` are kept: `<out>/runs/<name>/`."""
+    return pathlib.Path(out_dir) / "runs" / name
+
+
+def run_stamp(started: Any) -> str:
+    """A run's start as a file name that sorts by time, in UTC to the millisecond:
+    `2026-12-02T06:15:01.234+00:00` -> `20261202T061501.234Z` (a time without a zone is taken as UTC)."""
+    try:
+        moment = dt.datetime.fromisoformat(started)
+    except (TypeError, ValueError):
+        raise ValueError(f"the results' 'started' ({started!r}) is not an ISO 8601 time") from None
+    moment = (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(dt.UTC)
+    return f"{moment:%Y%m%dT%H%M%S}.{moment.microsecond // 1000:03d}Z"
+
+
+def _builtin_suffixes() -> tuple[str, ...]:
+    """The file suffixes of the built-in formats (`junit.xml` beside html, md, json): what a new run supersedes."""
+    return tuple(report_format(fmt).suffix for fmt in REPORT_FORMATS.builtin)

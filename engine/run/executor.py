@@ -1,4 +1,8 @@
-"""Run every step of a plan against a base URL; each step becomes a recorded attempt."""
+"""Run every step of a plan against a base URL; each step becomes a recorded attempt.
+
+`progress` hears of every check and drill as it finishes (its raw outcome, how many have finished,
+of how many): the run stage says what happened, and a later stage judges it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import contextlib
 import datetime as dt
 import secrets as token
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -17,7 +21,7 @@ from engine.core.redact import header_safe, one_line, scrub
 from engine.plan.build import Plan, Step
 from engine.run.budget import SendBudget, requested_tokens
 from engine.run.client import new_client
-from engine.run.drills import Conclusive, DrillRun, Finished, Progress, not_run, run_drills
+from engine.run.drills import Conclusive, DrillRun, Finished, not_run, run_drills
 from engine.run.http import Attempt, Outgoing, send
 from engine.run.interrupt import Interruption
 from engine.spec.models import Check
@@ -31,6 +35,24 @@ class StepOutcome:
     attempt: Attempt | None = None
     error: str | None = None  # the step could not be run at all (not a server failure)
     not_run: str | None = None  # the run stopped before this step (interrupted)
+
+
+# Told of each check (its StepOutcome) or drill (its DrillRun) that finished, how many have, of how many.
+OnFinished = Callable[[StepOutcome | DrillRun, int, int], None]
+
+
+@dataclass
+class _Tally:
+    """Counts the checks and drills that finished, and tells `on_each` about each one."""
+
+    total: int
+    on_each: OnFinished | None = None
+    done: int = 0
+
+    def add(self, item: StepOutcome | DrillRun) -> None:
+        self.done += 1
+        if self.on_each is not None:
+            self.on_each(item, self.done, self.total)
 
 
 @dataclass(frozen=True, repr=False)
@@ -71,14 +93,16 @@ def execute_plan(
     invalid_token: str | None = None,
     conclusive: Conclusive = _always_conclusive,
     interruption: Interruption | None = None,
-    progress: Progress | None = None,
+    progress: OnFinished | None = None,
 ) -> RunRecord:
     """Run the checks against the target, then the drills on the fault simulator.
 
     Never raises for anything a server does. `conclusive` tells whether a drill run can be judged
-    as it is (see engine.run.drills); `interruption` stops the run cleanly on SIGINT/SIGTERM.
+    as it is (see engine.run.drills); `interruption` stops the run cleanly on SIGINT/SIGTERM;
+    `progress` is called as each check and drill finishes (checks first, counted together).
     """
     token_value = invalid_token or new_invalid_token()
+    tally = _Tally(len(plan.steps) + len(plan.drills), progress)
     with contextlib.nullcontext(interruption) if interruption else Interruption() as stop:
         return asyncio.run(
             _execute(
@@ -89,7 +113,7 @@ def execute_plan(
                 token_value,
                 conclusive,
                 stop,
-                Finished(len(plan.drills), progress),
+                tally,
             )
         )
 
@@ -102,16 +126,17 @@ async def _execute(
     invalid_token: str,
     conclusive: Conclusive,
     stop: Interruption,
-    drills: Finished,
+    tally: _Tally,
 ) -> RunRecord:
     started = dt.datetime.now(dt.UTC)
+    drills = Finished(len(plan.drills), lambda run, _done, _total: tally.add(run))
     budget = SendBudget(plan.limits)
     outcomes: list[StepOutcome | None] = [None] * len(plan.steps)
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     assert task is not None, "asyncio.run runs this coroutine as a task"
     with stop.calling(lambda: loop.call_soon_threadsafe(task.cancel), loop):
         try:
-            await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token, budget)
+            await _run_checks(plan, outcomes, base_url, secrets, concurrency, invalid_token, budget, tally)
             await run_drills(plan, conclusive, drills, budget)
         except asyncio.CancelledError:
             if stop.signal is None:
@@ -139,6 +164,7 @@ async def _run_checks(
     concurrency: int,
     invalid_token: str,
     budget: SendBudget,
+    tally: _Tally,
 ) -> None:
     pending = iter(enumerate(plan.steps))
     async with new_client(trust_env=plan.target.kind != "simulator", headers={"user-agent": USER_AGENT}) as client:
@@ -148,10 +174,12 @@ async def _run_checks(
             for index, step in pending:
                 refused = budget.take(1, requested_tokens(step.body))
                 if refused:
-                    outcomes[index] = StepOutcome(step, not_run=refused)
-                    continue
-                await budget.pace()
-                outcomes[index] = await _guarded_step(client, step, base_url, secrets, invalid_token)
+                    outcome = StepOutcome(step, not_run=refused)
+                else:
+                    await budget.pace()
+                    outcome = await _guarded_step(client, step, base_url, secrets, invalid_token)
+                outcomes[index] = outcome
+                tally.add(outcome)  # one event loop: the workers never count at once
 
         await asyncio.gather(*(worker() for _ in range(min(concurrency, len(plan.steps)))))
 

@@ -70,7 +70,7 @@ def test_three_reports_are_written_from_one_results_document(cometapi_run):
     names = sorted(p.name for p in outcome.written)
     assert names == ["cometapi-chat-completions.html", "cometapi-chat-completions.json", "cometapi-chat-completions.md"]
     document = json.loads((out / "cometapi-chat-completions.json").read_text())
-    assert document["schema_version"] == "2.1" and document["spec"]["name"] == "cometapi-chat-completions"
+    assert document["schema_version"] == "2.2" and document["spec"]["name"] == "cometapi-chat-completions"
     assert document["summary"]["verdict"] == "not_verified"
     assert document["drills"] and all(d["status"] == "passed" for d in document["drills"])
     assert {c["id"] for c in document["checks"]} == set(EXPECTED_OUTCOMES)
@@ -80,8 +80,8 @@ def test_three_reports_are_written_from_one_results_document(cometapi_run):
 
 
 def test_prompt_and_answer_text_stay_out_of_reports(cometapi_run):
-    files = sorted(cometapi_run.reports.iterdir())
-    assert [p.suffix for p in files] == [".html", ".json", ".md"]
+    files = sorted(path for path in cometapi_run.reports.rglob("*") if path.is_file())  # the run's history too
+    assert [p.suffix for p in files if p.parent == cometapi_run.reports] == [".html", ".json", ".md"]
     for path in files:
         text = path.read_text()
         assert "Return JSON only" not in text and '{\\"status\\":\\"ok\\"}' not in text
@@ -96,7 +96,7 @@ def test_live_target_secret_never_lands_in_output(tmp_path, monkeypatch, cometap
     assert result.exit_code == 1, result.output
     assert "PASS happy-path" in result.output
     assert SIM_KEY not in result.output
-    for path in tmp_path.iterdir():
+    for path in (path for path in tmp_path.rglob("*") if path.is_file()):  # the run's history too
         assert SIM_KEY not in path.read_text()
     document = json.loads((tmp_path / "cometapi-chat-completions.json").read_text())
     criteria = {c["id"]: c for c in document["criteria"]}

@@ -222,8 +222,8 @@ def _md_tables(markdown: str) -> list[list[str]]:
 
 
 def _raw_html_tags(markdown: str) -> list[str]:
-    """Unescaped `<...` in Markdown other than the `<br>` the renderer puts in cells."""
-    return re.findall(r"(?<!\\)<(?!br>)\S*", markdown)
+    """Unescaped `<...` in Markdown other than the `<br>` in cells and the renderer's folds."""
+    return re.findall(r"(?<!\\)<(?!br>|/?details>|summary>|/summary>)\S*", markdown)
 
 
 def _is_html(text: str) -> bool:
@@ -231,27 +231,33 @@ def _is_html(text: str) -> bool:
 
 
 def _first_cell(row: str) -> str:
-    """The text of a table row's first cell, in either format."""
-    if row.lstrip().startswith("<tr"):
-        return re.sub(r"<[^>]+>", "", re.search(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL).group(1)).strip()
+    """The text of a Markdown table row's first cell."""
     return re.split(r"(?<!\\)\|", row)[1].strip()
 
 
+def _criterion_verdict(text: str, ident: str) -> str:
+    """A criterion's verdict as shown: the badge of its HTML card, the first cell of its Markdown row."""
+    if _is_html(text):
+        card = re.search(rf'<div class="criterion" id="criterion-{ident}">.*?</div>', text, flags=re.DOTALL).group(0)
+        return re.sub(r"<[^>]+>", "", re.search(r'<span class="badge cv-[^"]+">(.*?)</span>', card).group(1))
+    return _first_cell(next(row for row in _table_rows(text) if f"| {ident}<br>" in row))
+
+
 def _check_row(text: str, check_id: str) -> str:
-    """The Checks table row of one check: `<tr id="check-...">` in HTML, `| id | ...` in Markdown."""
+    """One check's entry: its `<details id="check-...">` card in HTML, its Checks table row in Markdown."""
     if _is_html(text):
-        return re.search(rf'<tr id="check-{check_id}".*?</tr>', text, flags=re.DOTALL).group(0)
-    return next(line for line in text.splitlines() if line.startswith(f"| {check_id} |"))
+        return re.search(rf'<details class="item[^"]*" id="check-{check_id}".*?</details>', text, re.DOTALL).group(0)
+    return next(line for line in text.splitlines() if re.match(rf"\| [^|]+ \| {re.escape(check_id)} \|", line))
 
 
-def _header(text: str) -> dict[str, str]:
-    """The report's header fields: `<dt>Label</dt><dd>value</dd>` in HTML, `- **Label:** value` in Markdown."""
+def _provenance(text: str) -> dict[str, str]:
+    """The provenance fields: `<dt>Label</dt><dd>value</dd>` in HTML, `- **Label:** value` in Markdown."""
     if _is_html(text):
-        header = text.split("<header>", 1)[1].split("</header>", 1)[0]
-        pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", header)
-        return {label: re.sub(r"<[^>]+>", "", value) for label, value in pairs}
-    header = text.split("\n## ", 1)[0]
-    return dict(re.findall(r"^- \*\*(.+?):\*\* (.*)$", header, flags=re.M))
+        section = text.split('id="provenance"', 1)[1].split("</dl>", 1)[0]
+        pairs = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section)
+        return {label: re.sub(r"<[^>]+>", "", value).strip() for label, value in pairs}
+    section = text.split("Environment and provenance", 1)[1]
+    return dict(re.findall(r"^- \*\*(.+?):\*\* (.*)$", section, flags=re.M))
 
 
 def _cells(line: str) -> int:
@@ -283,8 +289,9 @@ def test_every_check_appears_with_its_own_status(rendered, results):
         row, status = _check_row(rendered, check["id"]), check["status"]
         if _is_html(rendered):
             assert f'<span class="badge st-{status}">{status}</span>' in row
+            assert f'data-status="{status}"' in row
         else:
-            assert f"| {marks[status]} {status} |" in row
+            assert row.startswith(f"| {marks[status]} {status} | {check['id']} |")
     assert {check["status"] for check in results["checks"]} == set(marks)  # the sample has one of each
 
 
@@ -294,8 +301,7 @@ def test_every_criterion_and_its_verdict_appears(rendered):
         ("malformed-non-retryable", "not met", "❌"),
         ("streaming-tested", "not verified", "⚠️"),
     ]:
-        row = next(row for row in _table_rows(rendered) if ident in row)
-        assert _first_cell(row) == (verdict if _is_html(rendered) else f"{mark} {verdict}"), row
+        assert _criterion_verdict(rendered, ident) == (verdict if _is_html(rendered) else f"{mark} {verdict}")
 
 
 def test_every_mismatch_message_and_reason_appears(results):
@@ -314,25 +320,29 @@ def test_observed_outcomes_are_summarised(rendered):
     assert "30001 ms" in rendered and "413 ms" in rendered
 
 
-def test_evidence_is_listed(rendered):
-    rendered = unescape(rendered)
+def test_evidence_is_listed(results):
+    """The HTML keeps each item's evidence; the Markdown summary leaves it to the HTML and the JSON."""
+    rendered = unescape(render_html(results))
     assert "req-happy-1" in rendered
     assert "ReadTimeout after 30.0s" in rendered
     assert "chatcmpl-1" in rendered
     assert '"prompt_tokens":21' in rendered
 
 
-def test_header_names_target_run_tool_and_schema(rendered, results):
-    assert _header(rendered) == {
-        "Target": "sim (simulator) http://127.0.0.1:8765",
-        "Started": "2026-05-08T10:00:00Z",
-        "Finished": "2026-05-08T10:00:31Z",
-        "Duration": "31.2 s",
-        "Tool": "runbook 0.1.0",
-        "Selection": "all checks",
-        "Schema": SCHEMA_VERSION,
-    }
-    assert results["schema_version"] == SCHEMA_VERSION == "2.1"
+def test_provenance_names_target_run_tool_and_schema(rendered, results):
+    assert (
+        _provenance(rendered).items()
+        >= {
+            "Target": "sim (simulator) http://127.0.0.1:8765",
+            "Started": "2026-05-08T10:00:00Z",
+            "Finished": "2026-05-08T10:00:31Z",
+            "Duration": "31.2 s",
+            "Tool": "runbook 0.1.0",
+            "Selection": "all checks",
+            "Schema": SCHEMA_VERSION,
+        }.items()
+    )
+    assert results["schema_version"] == SCHEMA_VERSION == "2.2"
 
 
 def test_verdict_banner_uses_release_words(results):
@@ -410,9 +420,17 @@ def test_observed_lines_cover_status_transport_and_missing_fields():
 # ---- HTML ----------------------------------------------------------------------------------
 
 
-def test_html_escapes_data_and_runs_no_script():
+def _own_script_removed(html: str) -> str:
+    """The page minus its one inline script (the filter), which must come last in the body."""
+    assert html.lower().count("<script") == 1 and "<script>" in html and " src=" not in html
+    head, script = html.rsplit("<script>", 1)
+    assert script.strip().endswith("</script>\n</body>\n</html>".strip())
+    return head
+
+
+def test_html_escapes_data_and_runs_only_its_own_script():
     html = render_html(sample_results(title=XSS))
-    assert "<script" not in html.lower()
+    assert "<script" not in _own_script_removed(html).lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
@@ -425,14 +443,16 @@ def test_html_escapes_every_data_field(results):
         .replace("class: expected request_invalid", XSS)
     )
     hostile["contract"][XSS] = XSS
-    html = render_html(hostile)
+    html = _own_script_removed(render_html(hostile))
     assert "<script" not in html.lower()
-    assert html.count("&lt;script&gt;") == 6
+    assert html.count("&lt;script&gt;") >= 6
     assert _raw_html_tags(render_markdown(hostile)) == []
 
 
 def test_html_loads_nothing_external(results):
     html = render_html(results)
+    assert "fetch(" not in html and "XMLHttpRequest" not in html
+    html = _own_script_removed(html)
     for marker in ("<link", "<script", "<img", "<iframe", "@import", "url("):
         assert marker not in html.lower()
     urls = re.findall(r'(?:href|src)\s*=\s*"([^"]*)"', html)
@@ -532,6 +552,7 @@ def test_a_new_run_supersedes_the_previous_runs_other_reports(tmp_path, results)
     out = tmp_path / "out"
     write_reports(results, out, "run", ["html", "md", "json"])
     write_reports(results, out, "run", ["md"], supersede=True)
-    assert sorted(path.name for path in out.iterdir()) == ["run.md"]  # no stale run.json beside it
+    assert sorted(path.name for path in out.iterdir()) == ["run.md", "runs"]  # no stale run.json beside it
     write_reports(results, out, "run", ["json"])  # re-rendering (runbook report) removes nothing
-    assert sorted(path.name for path in out.iterdir()) == ["run.json", "run.md"]
+    assert sorted(path.name for path in out.iterdir()) == ["run.json", "run.md", "runs"]
+    assert [path.name for path in (out / "runs" / "run").iterdir()] == ["20260508T100000.000Z.md"]  # the run's own
