@@ -235,9 +235,10 @@ def run(
     """
     environ = os.environ if environ is None else environ
     check_formats(formats)
-    if baseline is not None:
-        read_results(baseline)  # a typo in the path is said now, not after a long run
+    earlier = read_results(baseline) if baseline is not None else None  # a bad baseline is said before sending
     loaded, warnings = load_checked(path, variables, environ)
+    if earlier is not None and baseline is not None:
+        _check_same_spec_name(earlier.spec.name, loaded.spec.name, str(baseline))
     the_plan = build_plan(loaded, target, selection, client, limits)
     warnings += route_warnings(loaded, the_plan)
     invalid_token = new_invalid_token()
@@ -262,8 +263,8 @@ def run(
         evaluation = evaluate(record, _command_options(variables, client), update_fixtures)
         write_fixtures((path, scrub_tree(fixture, scrubbed)) for path, fixture in evaluation.refreshed)
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), scrubbed)
-        if baseline is not None:
-            document = with_baseline(document, baseline)
+        if earlier is not None:
+            document = _with_comparison(document, earlier, str(baseline))
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats, supersede=True) if out_dir else []
         notices = append_step_summary(document, environ)
@@ -468,18 +469,24 @@ def diff_results(old_path: Path, new_path: Path, latency_threshold: float = 0.5)
 def with_baseline(document: dict[str, Any], baseline_path: Path) -> dict[str, Any]:
     """The results document of a run with `baseline` filled: what changed since the run saved in
     baseline_path (read before the run's own reports are written, so it may be the file they replace)."""
+    return _with_comparison(document, read_results(baseline_path), str(baseline_path))
+
+
+def _with_comparison(document: dict[str, Any], old: Results, old_name: str) -> dict[str, Any]:
     new = Results.model_validate(document)
-    old = read_results(baseline_path)
-    _check_same_spec(old, new, str(baseline_path), "this run")
-    comparison = _compare(old, new, 0.5, str(baseline_path), None)
+    _check_same_spec(old, new, old_name, "this run")
+    comparison = _compare(old, new, 0.5, old_name, None)
     return {**document, "baseline": comparison.model_dump(mode="json", by_alias=True)}
 
 
 def _check_same_spec(old: Results, new: Results, old_name: str, new_name: str) -> None:
-    if old.spec.name != new.spec.name:
+    _check_same_spec_name(old.spec.name, new.spec.name, old_name, new_name)
+
+
+def _check_same_spec_name(old: str, new: str, old_name: str, new_name: str = "this run") -> None:
+    if old != new:
         raise UsageError(
-            f"{old_name} is a run of spec {old.spec.name!r} and {new_name} of spec {new.spec.name!r}: "
-            "compare two runs of the same spec"
+            f"{old_name} is a run of spec {old!r} and {new_name} of spec {new!r}: compare two runs of the same spec"
         )
 
 

@@ -19,7 +19,7 @@ import click
 
 from engine import __version__, api
 from engine.api import Aborted, RunOutcome, interrupt_exit_code, scalar_from_text
-from engine.cli.compare import diff
+from engine.cli.compare import comparison_lines, diff
 from engine.cli.console import plan_lines, quiet_lines, summary_lines
 from engine.cli.progress import colour_enabled, progress_on, shown_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
@@ -348,7 +348,17 @@ def _show_outcomes(outcomes: Sequence[RunOutcome], quiet: bool, verbose: bool) -
             lines = quiet_lines(outcome.results, outcome.written)
         else:
             lines = summary_lines(outcome.results, outcome.written, verbose=verbose)
+        if outcome.results.baseline is not None:  # --baseline: what changed, before the report paths
+            lines = _with_baseline_lines(lines, outcome)
         click.echo(shown_lines(lines, colour))
+
+
+def _with_baseline_lines(lines: list[str], outcome: RunOutcome) -> list[str]:
+    """The summary with 'Since the baseline:' and the comparison inserted before the report paths."""
+    assert outcome.results.baseline is not None
+    since = ["Since the baseline:", *(f"  {line}" for line in comparison_lines(outcome.results.baseline))]
+    cut = lines.index("Reports:") if "Reports:" in lines else len(lines)
+    return [*lines[:cut], *since, *lines[cut:]]
 
 
 @main.command(name="plan")

@@ -43,6 +43,7 @@ def comparison_lines(comparison: Comparison) -> list[str]:
     lines += _item_lines("newly failing", comparison.newly_failing)
     lines += _item_lines("fixed", comparison.fixed)
     lines += _item_lines("skipped or not verified now", comparison.newly_skipped)
+    lines += _item_lines("passing now, not run or not verified before", comparison.newly_run)
     lines += _latency_lines(comparison)
     lines += _drift_lines(comparison)
     lines += _item_lines("added", comparison.added)

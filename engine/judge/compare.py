@@ -103,7 +103,7 @@ def _item_changes(
 ) -> dict[str, list[ItemChange]]:
     """The items sorted into what a reader asks first: newly failing, fixed, still failing, not run now."""
     changes: dict[str, list[ItemChange]] = {
-        key: [] for key in ("newly_failing", "fixed", "still_failing", "newly_skipped", "added", "removed")
+        key: [] for key in ("newly_failing", "fixed", "still_failing", "newly_skipped", "newly_run", "added", "removed")
     }
     for (kind, ident), new in now.items():
         old = before.get((kind, ident))
@@ -128,6 +128,8 @@ def _bucket(old: str | None, new: str) -> str | None:
         return "fixed"
     if new in NOT_RUN and old is not None and old not in NOT_RUN:
         return "newly_skipped"
+    if new in PASSING and old in NOT_RUN:
+        return "newly_run"
     return None
 
 

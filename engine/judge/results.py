@@ -367,6 +367,7 @@ class Comparison(_Frozen):
     fixed: list[ItemChange] = []
     still_failing: list[ItemChange] = []
     newly_skipped: list[ItemChange] = []  # ran (or was judged) before, skipped / not verified now
+    newly_run: list[ItemChange] = []  # skipped / not verified before, passed or met now
     added: list[ItemChange] = []
     removed: list[ItemChange] = []
     slower: list[LatencyChange] = []
@@ -376,7 +377,7 @@ class Comparison(_Frozen):
     @property
     def unchanged(self) -> bool:
         """Nothing to report: the same verdict, and no item, latency or fixture changed (still failing is no change)."""
-        lists = (self.newly_failing, self.fixed, self.newly_skipped, self.added, self.removed)
+        lists = (self.newly_failing, self.fixed, self.newly_skipped, self.newly_run, self.added, self.removed)
         return not self.verdict.changed and not any((*lists, self.slower, self.faster, self.new_drift))
 
 

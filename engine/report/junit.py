@@ -29,7 +29,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from engine.core.redact import one_line
-from engine.report.render import _check_schema, drill_calls, evidence_lines, mismatch_text, observed_lines
+from engine.report.render import (
+    _check_schema,
+    drill_calls,
+    evidence_lines,
+    mismatch_text,
+    observed_lines,
+    verdict_text,
+)
 
 Outcome = Literal["passed", "failure", "error", "skipped"]
 
@@ -149,6 +156,21 @@ def _criterion_case(criterion: Mapping[str, Any]) -> _Case:
     return _Case(name, out=out)
 
 
+def _verdict_case(results: Mapping[str, Any]) -> _Case:
+    """The run's verdict as one testcase, so CI never shows green for a run that is not ready:
+    not ready, not verified and partial are failures; an interrupted run is an error."""
+    summary = results["summary"]
+    verdict = summary["verdict"]
+    blocking = ", ".join(summary.get("blocking", [])) or "none"
+    text = "\n".join([f"verdict: {verdict}", f"blocking criteria: {blocking}", *summary.get("notes", [])])
+    if verdict == "ready":
+        return _Case("verdict", out=text)
+    if verdict == "interrupted":
+        return _Case("verdict", "error", 0.0, f"interrupted by {summary.get('interrupted')}", "interrupted", text)
+    message = f"{verdict_text(results)}; blocking: {blocking}"
+    return _Case("verdict", "failure", 0.0, message, verdict, text)
+
+
 # ---- XML --------------------------------------------------------------------------------
 
 
@@ -209,7 +231,7 @@ def _properties(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
 
 
 def render_junit(results: dict[str, Any]) -> str:
-    """The JUnit XML report: suites <spec>.checks, <spec>.drills and <spec>.criteria."""
+    """The JUnit XML report: suites <spec>.checks, <spec>.drills, <spec>.criteria and <spec>.verdict."""
     _check_schema(results)
     spec = xml_safe(results["spec"]["name"])
     timestamp = _timestamp(results.get("started"))
@@ -217,6 +239,7 @@ def render_junit(results: dict[str, Any]) -> str:
         _testsuite(f"{spec}.checks", [_check_case(c) for c in results["checks"]], timestamp, _properties(results)),
         _testsuite(f"{spec}.drills", [_check_case(d) for d in results.get("drills", [])], timestamp),
         _testsuite(f"{spec}.criteria", [_criterion_case(c) for c in results["criteria"]], timestamp),
+        _testsuite(f"{spec}.verdict", [_verdict_case(results)], timestamp),
     ]
     totals = {key: str(sum(int(suite.get(key, "0")) for suite in suites)) for key in _counts([])}
     root = ET.Element(

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from engine.judge.results import SCHEMA_VERSION
 from engine.report import views
@@ -311,6 +312,7 @@ FILTERS = {
     "time_scales": views.time_scales,
     "latency_svg": views.latency_svg,
     "evidence_summary": views.evidence_summary,
+    "breakable": views.breakable,
 }
 GLOBALS = {
     "VERDICT_TEXT": VERDICT_TEXT,
@@ -340,6 +342,7 @@ def baseline_view(comparison: Mapping[str, Any]) -> dict[str, Any]:
         ("Newly failing", map(_item_change, comparison.get("newly_failing", []))),
         ("Fixed", map(_item_change, comparison.get("fixed", []))),
         ("Skipped or not verified now", map(_item_change, comparison.get("newly_skipped", []))),
+        ("Passing now, not run or not verified before", map(_item_change, comparison.get("newly_run", []))),
         ("Slower", map(_latency_change, comparison.get("slower", []))),
         ("Faster", map(_latency_change, comparison.get("faster", []))),
         ("New drift", map(_fixture_change, comparison.get("new_drift", []))),
@@ -388,6 +391,18 @@ def percent(ratio: float) -> str:
 FILTERS.update(baseline_view=baseline_view, percent=percent)
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def _no_controls(value: Any) -> Any:
+    """Every printed value: control characters (a server's NUL or ESC) shown as escapes, not written raw;
+    markup the renderer built keeps its markup."""
+    if not isinstance(value, str) or not _CONTROLS.search(value):
+        return value
+    cleaned = _CONTROLS.sub(lambda found: found.group().encode("unicode_escape").decode("ascii"), value)
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
 @functools.cache
 def _environment(autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
@@ -397,6 +412,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_no_controls,
     )
     env.filters.update(FILTERS)
     env.globals.update(GLOBALS)

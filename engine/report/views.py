@@ -5,9 +5,12 @@ and a latency picture as inline SVG. Pure functions of the JSON dict, like rende
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from html import escape
 from typing import Any
+
+from markupsafe import Markup
 
 Item = Mapping[str, Any]
 
@@ -126,6 +129,14 @@ def _bar(index: int, ident: str, status: str, seen: Item, scale: float) -> str:
 
 def _ms(value: float) -> str:
     return f"{value:.0f} ms" if value < 10_000 else f"{value / 1000:.1f} s"
+
+
+_BREAK_AFTER = re.compile(r"([_.:/])")
+
+
+def breakable(ident: str) -> Markup:
+    """An identifier, escaped, that may wrap after `_ . : /` (as it may after `-`), never inside a word."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(str(ident)))))
 
 
 def evidence_summary(criterion: Item) -> str:

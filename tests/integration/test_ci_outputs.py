@@ -45,6 +45,8 @@ def test_a_run_with_a_baseline_reports_since_the_baseline_and_diff_agrees(cometa
     assert document["baseline"]["newly_failing"] == [] and document["baseline"]["fixed"] == []
     for report in ("cometapi-chat-completions.html", "cometapi-chat-completions.md"):
         assert "Since the baseline" in (tmp_path / "second" / report).read_text()
+    assert "Since the baseline:\n  verdict: partial (unchanged)" in done.output
+    assert done.output.index("Since the baseline:") < done.output.index("Reports:")
     diff = CliRunner().invoke(main, ["diff", str(first), str(second)])
     assert diff.exit_code == 0, diff.output
     assert diff.output.splitlines()[0] == "verdict: partial (unchanged)"
@@ -54,3 +56,11 @@ def test_a_missing_baseline_is_a_usage_error_before_anything_runs(cometapi_spec,
     done = run(cometapi_spec, tmp_path / "out", "--baseline", str(tmp_path / "nope.json"))
     assert done.exit_code == 2 and "nope.json" in done.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_baseline_of_another_spec_is_refused_before_anything_is_sent(cometapi_spec, repo_root, tmp_path):
+    assert run(cometapi_spec, tmp_path / "first").exit_code == 4
+    other = repo_root / "specs" / "examples" / "together-chat-completions.yaml"
+    done = run(other, tmp_path / "other", "--baseline", str(tmp_path / "first" / "cometapi-chat-completions.json"))
+    assert done.exit_code == 2 and "compare two runs of the same spec" in done.output
+    assert "[1/" not in done.output and not (tmp_path / "other").exists()  # nothing ran, nothing was written

@@ -155,5 +155,5 @@ def test_a_link_to_a_folded_item_opens_it(browser, full_report):
     page, _ = open_page(browser, full_report, "desktop")
     assert page.evaluate("document.getElementById('check-happy-path').open") is False  # passing: folded
     page.click("#criterion-minimal-completion-from-production a[href='#check-happy-path']")
-    assert page.evaluate("document.getElementById('check-happy-path').open") is True
+    page.wait_for_function("document.getElementById('check-happy-path').open", timeout=10_000)  # hashchange runs next
     page.close()

@@ -166,6 +166,15 @@ def test_still_failing_skipped_and_newly_drifting_paths(base, regressed):
     assert not comparison.regressed  # nothing newly fails, and the verdict is the same
 
 
+def test_what_runs_now_and_did_not_before_is_a_change(base):
+    earlier = copy.deepcopy(base)
+    _item(earlier, "checks", "missing-auth").update(status="skipped", selected=False, reason="not selected: --only")
+    comparison = compare(Results.model_validate(earlier), Results.model_validate(base))
+    assert comparison.newly_run == [ItemChange(id="missing-auth", kind="check", old="skipped", new="passed")]
+    assert not comparison.unchanged and not comparison.regressed
+    assert "passing now, not run or not verified before (1):" in comparison_lines(comparison)
+
+
 def test_latency_needs_both_the_ratio_and_the_floor(base):
     def slower_by(old_ms: float, new_ms: float, threshold: float = 0.5) -> list[LatencyChange]:
         old, new = copy.deepcopy(base), copy.deepcopy(base)

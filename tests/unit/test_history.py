@@ -88,7 +88,7 @@ def test_re_rendering_writes_only_the_stable_names(tmp_path, document):
     assert written.history == () and _tree(tmp_path) == [f"{SPEC}.md"]
 
 
-def test_a_partial_run_never_overwrites_an_earlier_full_report(tmp_path, document):
+def test_a_partial_run_leaves_the_full_report_in_history_and_becomes_the_latest(tmp_path, document):
     full = _started(document, "2026-12-01T06:15:01.234+00:00")
     partial = _started(document, "2026-12-01T06:20:00.000+00:00")
     partial["summary"] = {**partial["summary"], "verdict": "partial"}

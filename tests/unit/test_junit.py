@@ -167,7 +167,7 @@ def _criteria_counts(criteria: list[dict[str, Any]]) -> dict[str, int]:
 def test_suite_counts_match_the_results_summary(which, request):
     results = request.getfixturevalue(which)
     suites = _suites(render_junit(results))
-    assert list(suites) == ["checks", "drills", "criteria"]
+    assert list(suites) == ["checks", "drills", "criteria", "verdict"]
     for kind in ("checks", "drills"):
         summary = results["summary"][kind]
         expected = {key: summary[key] for key in ("total", "failed", "error", "skipped", "passed")}
@@ -191,8 +191,8 @@ def test_root_totals_are_the_sum_of_the_suites(failing):
     root = _parse(render_junit(failing))
     suites = list(root)
     assert root.name == "runbook: cometapi-chat-completions"
-    assert root.tests == sum(suite.tests for suite in suites) == 12
-    assert root.failures == sum(suite.failures for suite in suites) == 3
+    assert root.tests == sum(suite.tests for suite in suites) == 13  # 12 items and the verdict
+    assert root.failures == sum(suite.failures for suite in suites) == 4
     assert root.errors == 1 and root.skipped == sum(suite.skipped for suite in suites) == 5
     assert root.time == pytest.approx(31.25)
 
@@ -202,6 +202,20 @@ def test_every_check_drill_and_criterion_is_a_testcase_named_by_its_id(passing):
     for kind, key in (("checks", "checks"), ("drills", "drills"), ("criteria", "criteria")):
         assert list(_cases(suites[kind])) == [item["id"] for item in passing[key]]
         assert {case.classname for case in suites[kind]} == {f"cometapi-chat-completions.{kind}"}
+
+
+@pytest.mark.parametrize(
+    "verdict, outcome",
+    [("ready", None), ("not_ready", Failure), ("not_verified", Failure), ("partial", Failure), ("interrupted", Error)],
+)
+def test_the_verdict_is_a_testcase_so_ci_is_never_green_for_a_run_that_is_not_ready(failing, verdict, outcome):
+    summary = {**failing["summary"], "verdict": verdict, "interrupted": "SIGINT" if verdict == "interrupted" else None}
+    (case,) = _suites(render_junit({**failing, "summary": summary}))["verdict"]
+    if outcome is None:
+        assert case.is_passed
+    else:
+        (result,) = case.result
+        assert isinstance(result, outcome) and result.type == verdict
 
 
 # ---- what each outcome carries ------------------------------------------------------------
@@ -360,12 +374,14 @@ def test_run_with_format_junit_writes_a_report_ci_reads(cometapi_spec, tmp_path,
     result = CliRunner().invoke(
         main, ["run", str(cometapi_spec), "--tags", "smoke", "--out", str(tmp_path), "--format", "junit"]
     )
-    assert result.exit_code in (0, 4), result.output  # nothing fails on the simulator
+    assert result.exit_code == 4, result.output  # a smoke run is partial: nothing fails, no readiness claimed
     report = tmp_path / "cometapi-chat-completions.junit.xml"
     assert report.is_file() and not stale.exists()  # a new run supersedes the stale json
     parsed = JUnitXml.fromfile(str(report))
     suites = {suite.name: suite for suite in parsed}
-    assert list(suites) == [f"cometapi-chat-completions.{kind}" for kind in ("checks", "drills", "criteria")]
+    kinds = ("checks", "drills", "criteria", "verdict")
+    assert list(suites) == [f"cometapi-chat-completions.{kind}" for kind in kinds]
+    assert suites["cometapi-chat-completions.verdict"].failures == 1  # partial: CI shows it red
     checks = suites["cometapi-chat-completions.checks"]
     assert checks.tests > 0 and checks.failures == 0 and checks.errors == 0
     skipped = [case for case in checks if case.is_skipped]

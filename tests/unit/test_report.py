@@ -556,3 +556,10 @@ def test_a_new_run_supersedes_the_previous_runs_other_reports(tmp_path, results)
     write_reports(results, out, "run", ["json"])  # re-rendering (runbook report) removes nothing
     assert sorted(path.name for path in out.iterdir()) == ["run.json", "run.md", "runs"]
     assert [path.name for path in (out / "runs" / "run").iterdir()] == ["20260508T100000.000Z.md"]  # the run's own
+
+
+def test_control_characters_from_a_server_are_shown_escaped_in_both_formats(results):
+    hostile = json.loads(json.dumps(results).replace("req-happy-1", "req\\u0000\\u001b[2Khappy\\u009b"))
+    for text in (render_html(hostile), render_markdown(hostile)):
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text)
+    assert "req\\x00\\x1b[2Khappy\\x9b" in render_html(hostile)
