@@ -62,7 +62,7 @@ def display(value: Any) -> str:
     return str(value)
 
 
-def verdict_text(results: dict[str, Any]) -> str:
+def verdict_text(results: Mapping[str, Any]) -> str:
     """The verdict in words, with the selection when the run did not select everything."""
     verdict = results["summary"]["verdict"]
     selection = results.get("selection", "all checks")
