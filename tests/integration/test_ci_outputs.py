@@ -64,3 +64,10 @@ def test_a_baseline_of_another_spec_is_refused_before_anything_is_sent(cometapi_
     done = run(other, tmp_path / "other", "--baseline", str(tmp_path / "first" / "cometapi-chat-completions.json"))
     assert done.exit_code == 2 and "compare two runs of the same spec" in done.output
     assert "[1/" not in done.output and not (tmp_path / "other").exists()  # nothing ran, nothing was written
+
+
+def test_the_shipped_specs_markdown_fits_a_pull_request_comment(cometapi_run):
+    text = (cometapi_run.reports / "cometapi-chat-completions.md").read_text(encoding="utf-8")
+    assert len(text.encode()) < 20 * 1024
+    head = text.split("<details>", 1)[0]  # what a reader sees before opening anything
+    assert "## Verdict: " in head and "**Blocking readiness" in head
