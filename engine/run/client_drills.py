@@ -303,6 +303,7 @@ async def run_call(client: ClientPlan, env: dict[str, str], deadline: float, clo
             reader.cancel()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(process.wait(), OUTPUT_GRACE)  # its pipes close now: let asyncio finish it
+        _close_pipes(process)
     return _judge_output(started, ended, deadline, process.returncode, bytes(stdout), bytes(stderr))
 
 
@@ -317,6 +318,14 @@ async def _tail(stream: asyncio.StreamReader | None, kept: bytearray, limit: int
     while stream is not None and (chunk := await stream.read(65_536)):
         kept += chunk
         del kept[:-limit]
+
+
+def _close_pipes(process: asyncio.subprocess.Process) -> None:
+    """Close our ends of the pipes now, inside the loop: a grandchild outside the process group may
+    still hold the other ends, and a transport left to the garbage collector closes on a dead loop."""
+    transport = getattr(process, "_transport", None)  # asyncio keeps it private; close() is public on it
+    if transport is not None and not transport.is_closing():
+        transport.close()
 
 
 def _kill(process: asyncio.subprocess.Process) -> None:
