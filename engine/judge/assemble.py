@@ -88,6 +88,7 @@ def pinned_contract(spec: Spec, base_url_alias: str) -> dict[str, Any]:
         "accessed": contract.accessed.isoformat(),
         "base_url": base_url_alias,
         "path": contract.path,
+        **({"query": dict(contract.query)} if contract.query else {}),
         "auth": f"{contract.auth.scheme} via {contract.auth.header} header, secret ${contract.auth.secret}",
         "model": contract.model,
         "streaming": contract.streaming,

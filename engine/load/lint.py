@@ -113,6 +113,7 @@ class _Probe:
     parser: str = "none"
     error_code: str | None = None
     error_type: str | None = None
+    error_message: str | None = None
     content_type: str | None = None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal
@@ -27,16 +28,18 @@ DEFAULT_TARGET = "sim"
 class AuthPlan:
     mode: Literal["default", "none", "invalid"]
     header: str
-    scheme: str
+    scheme: str  # "Bearer", or "" when the header carries the key alone
     secret: str
 
     def describe(self) -> str:
         """How the request authenticates, with the secret shown only as a reference."""
         if self.mode == "none":
             return "none"
-        if self.mode == "invalid":
-            return f"{self.scheme} <invalid token>"
-        return f"{self.scheme} ${self.secret}"
+        return self.value("<invalid token>" if self.mode == "invalid" else f"${self.secret}")
+
+    def value(self, token: str) -> str:
+        """The header value that carries `token`: `Bearer <token>`, or the token alone (scheme `key`)."""
+        return f"{self.scheme} {token}" if self.scheme else token
 
 
 @dataclass(frozen=True)
@@ -215,9 +218,9 @@ def _step(spec: Spec, check: Item, fixture: StoredFixture | None = None) -> Step
     return Step(
         check=check,
         method=_pick(own, base, "method"),
-        path=own.path or base.path or spec.contract.path,
+        path=_with_query(own.path or base.path or spec.contract.path, spec.contract.query),
         headers={**base.headers, **own.headers},
-        auth=AuthPlan(_pick(own, base, "auth"), auth.header, auth.scheme.capitalize(), auth.secret),
+        auth=AuthPlan(_pick(own, base, "auth"), auth.header, "Bearer" if auth.scheme == "bearer" else "", auth.secret),
         body=_body(base, own),
         timeouts=spec.contract.timeouts,
         max_response_bytes=spec.contract.max_response_bytes,
@@ -227,6 +230,13 @@ def _step(spec: Spec, check: Item, fixture: StoredFixture | None = None) -> Step
         fixture_path=fixture.path if fixture else None,
         fixture_git=fixture.git if fixture else None,
     )
+
+
+def _with_query(path: str, query: dict[str, str]) -> str:
+    """The path with the contract's fixed query parameters (`?api-version=...`)."""
+    if not query:
+        return path
+    return path + ("&" if "?" in path else "?") + urllib.parse.urlencode(query)
 
 
 def _pick(own: RequestSpec, base: RequestSpec, name: str) -> Any:

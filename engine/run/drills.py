@@ -236,7 +236,7 @@ def _outgoing(step: DrillStep, base_url: str) -> Outgoing:
     request = step.request
     headers = {"content-type": "application/json", "accept-encoding": "identity", **request.headers}
     if request.auth.mode != "none":
-        headers[request.auth.header] = f"{request.auth.scheme} {DRILL_KEY}"
+        headers[request.auth.header] = request.auth.value(DRILL_KEY)
     return Outgoing.for_step(request, base_url, headers)
 
 

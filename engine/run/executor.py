@@ -212,9 +212,9 @@ async def _run_step(
                 error=f"secret {step.auth.secret} holds characters an HTTP header cannot carry "
                 "(spaces at the ends, control or non-ASCII characters)",
             )
-        headers[step.auth.header] = f"{step.auth.scheme} {secret}"
+        headers[step.auth.header] = step.auth.value(secret)
     elif step.auth.mode == "invalid":
-        headers[step.auth.header] = f"{step.auth.scheme} {invalid_token}"
+        headers[step.auth.header] = step.auth.value(invalid_token)
     client_request_id = f"rb-{uuid.uuid4().hex[:24]}"
     headers.setdefault(step.request_id_header, client_request_id)
     outgoing = Outgoing.for_step(

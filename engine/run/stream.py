@@ -117,16 +117,10 @@ def stream_outcome(
         return ("partial" if got_content else "failed"), "stream_malformed", []
     if transport_error is not None or not state.done:
         return ("partial" if got_content or state.chunks else "failed"), "stream_truncated", []
-    missing = [
-        name
-        for name, absent in (
-            ("finish_reason", state.finish_reason is None),
-            ("usage", wants_usage and state.usage is None),
-        )
-        if absent
-    ]
-    if missing:
-        return "partial", "missing_field", missing
+    if state.finish_reason is None:  # no finish_reason: the answer itself may be incomplete
+        return "partial", "missing_field", ["finish_reason", *(["usage"] if wants_usage and state.usage is None else [])]
+    if wants_usage and state.usage is None:  # the answer is complete; only usage accounting drifted
+        return "success", "missing_usage", ["usage"]
     return "success", ("ok" if got_content else "empty_content"), []
 
 

@@ -24,6 +24,8 @@ class Facts(Protocol):
     @property
     def error_type(self) -> str | None: ...
     @property
+    def error_message(self) -> str | None: ...
+    @property
     def transport_error(self) -> str | None: ...
     @property
     def parser(self) -> str: ...
@@ -75,11 +77,17 @@ def rule_matches(when: When, observation: Facts) -> bool:
             when.status is None or status_matches(observation.status, when.status),
             when.error_code is None or observation.error_code in when.error_code,
             when.error_type is None or observation.error_type in when.error_type,
+            when.message is None or _message_matches(observation.error_message, when.message),
             when.transport is None or observation.transport_error in when.transport,
             when.parser is None or observation.parser in when.parser,
             when.content_type is None or _content_type_matches(observation.content_type, when.content_type),
         )
     )
+
+
+def _message_matches(message: str | None, pieces: Sequence[str]) -> bool:
+    """A case-insensitive plain-text search: bounded by the pieces' and the message's own length limits."""
+    return message is not None and any(piece.casefold() in message.casefold() for piece in pieces)
 
 
 def _content_type_matches(content_type: str | None, wanted: Sequence[str]) -> bool:

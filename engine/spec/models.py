@@ -29,7 +29,10 @@ from engine.spec.values import (
     HeaderValue,
     HttpUrl,
     JsonPath,
+    MessagePieces,
     ParserOutcomes,
+    QueryName,
+    QueryValue,
     Rate,
     RelativeFolder,
     RequestHeaderName,
@@ -55,8 +58,8 @@ class EnvVar(Strict):
 class Auth(Strict):
     """How requests carry the key: the scheme, the header and the environment variable that holds it."""
 
-    scheme: Literal["bearer"] = "bearer"
-    """The authentication scheme: `bearer`."""
+    scheme: Literal["bearer", "key"] = "bearer"
+    """`bearer` sends `<header>: Bearer <key>`; `key` sends the key alone (`api-key: <key>`, as Azure OpenAI)."""
     header: RequestHeaderName = "Authorization"
     """The header that carries the key."""
     secret: EnvName
@@ -135,6 +138,8 @@ class Contract(Strict):
     """The date you read the reference (`2026-05-08`)."""
     path: UrlPath
     """The chat-completions path your client uses (`/v1/chat/completions`)."""
+    query: dict[QueryName, Annotated[QueryValue, Field(description="The parameter's value, sent as written.")]] = {}
+    """Fixed, non-secret query parameters every request carries (Azure OpenAI's `api-version`)."""
     auth: Auth
     """`scheme`, `header` and `secret`: the name of the environment variable holding the key."""
     model: str = Field(min_length=1)
@@ -151,7 +156,7 @@ class Contract(Strict):
     """Responses larger than this are cut and recorded as `too_large`."""
 
 
-CONDITIONS = ("status", "error_code", "error_type", "transport", "parser", "content_type")
+CONDITIONS = ("status", "error_code", "error_type", "message", "transport", "parser", "content_type")
 
 
 class When(Strict):
@@ -163,6 +168,9 @@ class When(Strict):
     """The provider's `error.code` (a number is compared as text)."""
     error_type: Texts | None = None
     """The provider's `error.type`."""
+    message: MessagePieces | None = None
+    """Pieces of the provider's error message, matched case-insensitively as plain text (never a regex),
+    each at most 200 characters: for gateways that carry the meaning only in the text."""
     transport: TransportKinds | None = None
     """The transport failure (`dns`, `connect`, `read_timeout`, `reset`, `truncated`, `deadline`, ...)."""
     parser: ParserOutcomes | None = None

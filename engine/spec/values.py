@@ -45,6 +45,7 @@ PARSER_OUTCOMES = (
     "none",
     "stream_truncated",
     "stream_malformed",
+    "missing_usage",  # a complete streamed answer without the usage chunk it asked for
 )
 FAULT_KINDS = (
     "ok",
@@ -193,6 +194,15 @@ def _one_or_many(value: Any) -> Any:
 
 # One value or a list of them; read as a list. (Spelled out per item type, so type checkers see them.)
 Texts = Annotated[list[str], BeforeValidator(_one_or_many, json_schema_input_type=str | list[str])]
+MAX_MESSAGE_PIECE = 200  # a `when.message` piece: matched as a case-insensitive substring, never a regex
+MessagePiece = Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_PIECE)]
+MessagePieces = Annotated[
+    list[MessagePiece],
+    Field(min_length=1, max_length=20),
+    BeforeValidator(_one_or_many, json_schema_input_type=MessagePiece | list[MessagePiece]),
+]
+QueryName = Annotated[str, Field(pattern=r"^[A-Za-z0-9._~-]{1,64}$")]
+QueryValue = Annotated[str, Field(pattern=r"^[A-Za-z0-9._~:-]{0,128}$")]
 
 
 class Strict(BaseModel):

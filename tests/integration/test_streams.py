@@ -98,6 +98,21 @@ def test_a_missing_usage_chunk_or_finish_reason_is_reported():
     assert stream_outcome(state, None, wants_usage=False) == ("partial", "missing_field", ["finish_reason"])
 
 
+def test_a_complete_stream_without_the_usage_it_asked_for_is_complete_with_drifted_accounting():
+    from engine.run.stream import StreamState, stream_outcome
+
+    state = StreamState()
+    state.feed(
+        b'data: {"id": "a", "object": "chat.completion.chunk", "choices": [{"delta": {"content": "x"}}]}\n\n'
+        b'data: {"id": "a", "object": "chat.completion.chunk", "choices": [{"delta": {}, "finish_reason": "stop"}]}\n\n'
+        b"data: [DONE]\n\n",
+        1.0,
+    )
+    state.close(2.0)
+    assert stream_outcome(state, None, wants_usage=True) == ("success", "missing_usage", ["usage"])
+    assert stream_outcome(state, None, wants_usage=False) == ("success", "ok", [])
+
+
 def test_the_openai_sdk_calls_a_truncated_stream_complete_and_runbook_does_not(tmp_path, contract):
     script = tmp_path / "faults.yaml"
     script.write_text("faults: [stream_no_done]\n")
