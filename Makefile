@@ -6,7 +6,7 @@ SPEC   ?= specs/cometapi/chat-completions.yaml
 
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test check hardening bench install dev lock clean
+.PHONY: demo test check hardening test-install bench install dev lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ demo: $(VENV)/.installed
 ## The gate, then the whole test suite.
 test: check
 	$(BIN)/pytest
+
+## A real `pip install` of this checkout into a fresh venv outside it, then init, validate and run there
+## (needs the package index pip is configured with; not part of make test).
+test-install:
+	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
+	$(PYTHON) -m venv "$$dir/venv"; "$$dir/venv/bin/pip" install --quiet --disable-pip-version-check "$(CURDIR)"; \
+	cd "$$dir"; "$$dir/venv/bin/runbook" specs; \
+	"$$dir/venv/bin/runbook" init acme --out x.yaml; "$$dir/venv/bin/runbook" validate x.yaml; \
+	code=0; "$$dir/venv/bin/runbook" run x.yaml --tags smoke --out out || code=$$?; \
+	[ $$code -eq 4 ] && echo "test-install: ok (installed runbook inits, validates and runs outside the checkout)"
 
 ## Only the hardening suite (issue 11), with its summary of time and peak memory per case.
 hardening: $(VENV)/.installed-dev

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,10 +27,12 @@ from engine.judge.client_drills import judge_client_drill
 from engine.judge.compare import compare
 from engine.judge.drills import drill_passed, judge_drill
 from engine.judge.results import SCHEMA_VERSION, CheckResult, CheckStatus, Comparison, Results
+from engine.load.envfile import read_env_file
 from engine.load.extends import ALLOW_BASES_VARIABLE
 from engine.load.lint import lint_spec
 from engine.load.loader import LoadedSpec, load_fault_script, load_spec
 from engine.load.templating import scalar_from_text
+from engine.load.yaml_tree import MAX_SPEC_BYTES, read_yaml
 from engine.plan.build import Plan, build_plan, client_names
 from engine.plan.select import Selection
 from engine.report import FORMATS, available_formats, render_markdown, resolve_formats, write_reports
@@ -42,6 +45,7 @@ from engine.run.targets import target_endpoint
 from engine.spec.models import REFERENCE_CLIENT, Limits
 from engine.spec.scaffold import init_spec
 from engine.spec.schema import spec_json_schema_text
+from engine.spec.shipped import catalogue
 
 __all__ = [
     "EXIT_CODES",
@@ -55,7 +59,9 @@ __all__ = [
     "allow_bases",
     "available_formats",
     "check_formats",
+    "check_runs",
     "diff_results",
+    "environ_with_env_file",
     "exit_code_for",
     "extension_points",
     "init_spec",
@@ -74,9 +80,12 @@ __all__ = [
     "scalar_from_text",
     "serve_fault_script",
     "serve_simulator",
+    "shipped_specs",
+    "spec_files",
     "spec_json_schema_text",
     "validate_specs",
     "with_baseline",
+    "worst_code",
     "worst_exit_code",
     "write_reports",
 ]
@@ -128,6 +137,19 @@ def limits_from_options(
         raise UsageError(f"invalid limit: {message}") from None
 
 
+def shipped_specs() -> list[tuple[str, Path, str]]:
+    """What runbook ships, for `extends: runbook:NAME`: (the name, its file, its title)."""
+    listed = []
+    for spec in catalogue():
+        try:
+            data, _ = read_yaml(spec.path, str(spec.path))
+        except SpecError:
+            data = {}
+        title = data.get("title", "") if isinstance(data, dict) else ""
+        listed.append((spec.ref, spec.path, str(title)))
+    return listed
+
+
 def allow_bases(folders: Sequence[Path]) -> None:
     """Let `extends:` read bases from these folders too, in this process (--allow-bases): they join
     the folders RUNBOOK_ALLOW_BASES already lists."""
@@ -145,12 +167,57 @@ def check_formats(formats: Sequence[str]) -> None:
         raise UsageError(str(exc)) from None
 
 
-def validate_specs(paths: Sequence[Path], variables: Mapping[str, Any] | None = None) -> list[Problem]:
+SPEC_SUFFIXES = (".yaml", ".yml")
+_VERSION_KEY = re.compile(rb"^[\"']?version[\"']?[ \t]*:", re.M)
+
+
+def spec_files(paths: Sequence[Path]) -> list[Path]:
+    """The spec files that paths name: a file as given; a folder, every `*.yaml` / `*.yml` below it
+    that has a top-level `version:` key (every spec has one; fault scripts, client configs and CI files
+    do not), sorted, leaving out `fixtures/` and hidden folders. Each file once, in that order."""
+    found: dict[Path, Path] = {}
+    for path in map(Path, paths):
+        inside = _specs_in(path) if path.is_dir() else [path]
+        if not inside:
+            raise UsageError(f"{path}: no spec in this folder (a .yaml or .yml file with a top-level version: key)")
+        for spec in inside:
+            found.setdefault(spec.resolve(), spec)
+    return list(found.values())
+
+
+def _specs_in(folder: Path) -> list[Path]:
+    def skipped(path: Path) -> bool:
+        return any(part == "fixtures" or part.startswith(".") for part in path.relative_to(folder).parent.parts)
+
+    candidates = sorted(p for p in folder.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
+    return [path for path in candidates if not skipped(path) and _has_version_key(path)]
+
+
+def _has_version_key(path: Path) -> bool:
+    try:
+        with path.open("rb") as file:
+            head = file.read(MAX_SPEC_BYTES)
+    except OSError:
+        return True  # the loader says why it cannot be read
+    return _VERSION_KEY.search(head) is not None
+
+
+def environ_with_env_file(env_file: Path | None) -> Mapping[str, str] | None:
+    """`--env-file`: the process environment with the file's KEY=VALUE lines laid over it, for one
+    command (pass it as `environ`); None without a file. Nothing is written to os.environ or the file."""
+    if env_file is None:
+        return None
+    return {**os.environ, **read_env_file(Path(env_file))}
+
+
+def validate_specs(
+    paths: Sequence[Path], variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> list[Problem]:
     """Every problem in every file, lint findings included (errors and warnings)."""
     problems: list[Problem] = []
     for path in paths:
         try:
-            problems += lint_spec(load_spec(Path(path), variables))
+            problems += lint_spec(load_spec(Path(path), variables, environ))
         except SpecError as exc:
             problems += exc.problems
     return problems
@@ -235,17 +302,20 @@ def run(
     """
     environ = os.environ if environ is None else environ
     check_formats(formats)
-    earlier = read_results(baseline) if baseline is not None else None  # a bad baseline is said before sending
+    in_folder = baseline is not None and Path(baseline).is_dir()  # a folder: this run's own report in it
+    earlier = read_results(baseline) if baseline is not None and not in_folder else None  # said before sending
     loaded, warnings = load_checked(path, variables, environ)
     if earlier is not None and baseline is not None:
         _check_same_spec_name(earlier.spec.name, loaded.spec.name, str(baseline))
     the_plan = build_plan(loaded, target, selection, client, limits)
+    if in_folder and baseline is not None:
+        baseline, earlier = _baseline_in(baseline, the_plan)
     warnings += route_warnings(loaded, the_plan)
     invalid_token = new_invalid_token()
     with Interruption() as interruption:
         with target_endpoint(the_plan, environ) as started:
             secrets = started.secrets
-            scrubbed = (*secrets.values(), invalid_token)
+            scrubbed = (*secrets.values(), *_secret_values(the_plan, environ), invalid_token)
             base_url = started.base_url.rstrip("/")
             on_finished = _judged(progress, the_plan, base_url, update_fixtures, scrubbed) if progress else None
             record = execute_plan(
@@ -271,6 +341,22 @@ def run(
     if started.cleanup_problems:  # the reports are written; then the plugin's failure is said
         raise EngineError("; ".join(started.cleanup_problems) + f" (reports written: {len(written)} file(s))")
     return RunOutcome(results, written, exit_code_for(results), warnings, notices)
+
+
+def _secret_values(the_plan: Plan, environ: Mapping[str, str]) -> tuple[str, ...]:
+    """What every variable the spec declares `secret: true` holds in this run's environment (an env
+    file's values included): scrubbed like the target's own secrets, whichever target runs."""
+    spec = the_plan.spec
+    names = {spec.contract.auth.secret, *(name for name, declared in spec.env.items() if declared.secret)}
+    return tuple(environ[name] for name in sorted(names) if environ.get(name))
+
+
+def _baseline_in(folder: Path, the_plan: Plan) -> tuple[Path, Results]:
+    """`--baseline FOLDER`: the results JSON an earlier run of this spec (and client) wrote there."""
+    path = Path(folder) / f"{report_name(the_plan)}.json"
+    earlier = read_results(path)
+    _check_same_spec_name(earlier.spec.name, the_plan.spec.name, str(path))
+    return path, earlier
 
 
 def append_step_summary(document: dict[str, Any], environ: Mapping[str, str]) -> tuple[str, ...]:
@@ -346,6 +432,52 @@ def worst_exit_code(outcomes: Sequence[RunOutcome]) -> int:
         if code in codes:
             return code
     return EXIT_CODES["ready"]
+
+
+def worst_code(codes: Sequence[int]) -> int:
+    """One exit code for several specs: interrupted, then a spec that could not run (2), then not
+    ready, then not verified, else ready."""
+    for code in (*sorted({c for c in codes if c >= 128}), 2, EXIT_CODES["not_ready"], EXIT_CODES["not_verified"]):
+        if code in codes:
+            return code
+    return EXIT_CODES["ready"]
+
+
+def check_runs(
+    paths: Sequence[Path],
+    client: str = REFERENCE_CLIENT,
+    *,
+    target: str | None = None,
+    variables: Mapping[str, Any] | None = None,
+    selection: Selection = Selection(),
+    limits: Limits = Limits(),
+    baseline: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Before several specs run, what would stop one of them, so that none starts: the problems of every
+    invalid spec are raised together (SpecError); then what the options ask of a spec that it lacks (a
+    target, a client, an id or tag of the selection, its report in a --baseline folder) are returned,
+    one message per spec, naming its file. Nothing is sent."""
+    problems: list[Problem] = []
+    usage = []
+    if baseline is not None and not Path(baseline).is_dir() and len(paths) > 1:
+        usage.append(f"--baseline {baseline} holds one run; for several specs, name the folder an earlier run wrote")
+    for path in paths:
+        try:
+            loaded, _ = load_checked(path, variables, environ)
+        except SpecError as exc:
+            problems += exc.problems
+            continue
+        try:
+            for name in client_names(loaded.spec) if client == "all" else [client]:
+                the_plan = build_plan(loaded, target, selection, name, limits)
+                if baseline is not None and Path(baseline).is_dir():
+                    _baseline_in(baseline, the_plan)
+        except UsageError as exc:
+            usage.append(f"{path}: {exc}")
+    if problems:
+        raise SpecError(problems)
+    return usage
 
 
 def report_name(the_plan: Plan) -> str:

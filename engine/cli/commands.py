@@ -161,7 +161,16 @@ VAR_OPTION = click.option(
     multiple=True,
     callback=_parse_vars,
     metavar="KEY=VALUE",
-    help="Set a spec variable (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.",
+    help="Set a variable the spec declares (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.",
+)
+
+ENV_FILE_OPTION = click.option(
+    "--env-file",
+    "env_file",
+    default=None,
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read KEY=VALUE lines (a dotenv file) over the environment, for this command only.",
 )
 
 
@@ -191,8 +200,9 @@ def main(allow_bases: tuple[Path, ...]) -> None:
     api.allow_bases(allow_bases)
 
 
-def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict: bool) -> None:
-    problems = api.validate_specs(list(specs), variables)
+def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict: bool, env_file: Path | None) -> None:
+    paths = api.spec_files(specs)
+    problems = api.validate_specs(paths, variables, api.environ_with_env_file(env_file))
     errors = [p for p in problems if p.severity == "error"]
     warnings = [p for p in problems if p.severity == "warning"]
     for problem in sorted(problems, key=lambda p: (p.location, p.path)):
@@ -200,39 +210,46 @@ def _report_problems(specs: tuple[Path, ...], variables: dict[str, Any], strict:
     if errors or (strict and warnings):
         say(f"{len(errors)} error(s), {len(warnings)} warning(s): {len(problems)} problem(s) found", err=True)
         sys.exit(EXIT_USAGE)
-    say(f"ok: {len(specs)} spec(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    say(f"ok: {len(paths)} spec(s) valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @VAR_OPTION
-def validate(specs: tuple[Path, ...], variables: dict[str, str]) -> None:
+@ENV_FILE_OPTION
+def validate(specs: tuple[Path, ...], variables: dict[str, str], env_file: Path | None) -> None:
     """Check specs and print every problem as file:line:col: path: message (lint included).
+
+    A folder means every spec below it: each .yaml or .yml file with a top-level `version:` key,
+    outside fixtures/ and hidden folders.
 
     \b
     Example:
       runbook validate specs/cometapi/chat-completions.yaml specs/other.yaml
+      runbook validate specs/                       # every spec below specs/
     """
-    _report_problems(specs, variables, strict=False)
+    _report_problems(specs, variables, strict=False, env_file=env_file)
 
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 2).")
 @VAR_OPTION
-def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> None:
+@ENV_FILE_OPTION
+def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str], env_file: Path | None) -> None:
     """Validate specs and lint them: shadowed rules, gaps only the default rule catches,
-    unused checks, paging actions without an owner.
+    unused checks, paging actions without an owner. A folder means every spec below it.
 
     \b
     Example:
       runbook lint --strict specs/cometapi/chat-completions.yaml
+      runbook lint --strict specs/
     """
-    _report_problems(specs, variables, strict=strict)
+    _report_problems(specs, variables, strict=strict, env_file=env_file)
 
 
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("specs", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--target", default=None, help="Target from the spec's targets (default: sim, the built-in simulator).")
 @click.option(
     "--out",
@@ -270,8 +287,9 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
     "--baseline",
     default=None,
     metavar="OLD.json",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="An earlier run's results: the reports say what newly fails, what was fixed, and what moved.",
+    type=click.Path(path_type=Path),
+    help="An earlier run's results: the reports say what newly fails, what was fixed, and what moved. "
+    "A folder (an earlier --out): each spec compares with its own <name>.json there.",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress; print only the verdict, its notes and the reports.")
 @click.option(
@@ -280,8 +298,9 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str]) -> No
 @selection_options
 @limit_options
 @VAR_OPTION
+@ENV_FILE_OPTION
 def run(
-    spec: Path,
+    specs: tuple[Path, ...],
     target: str | None,
     out_dir: Path,
     formats: list[str],
@@ -299,11 +318,17 @@ def run(
     max_tokens: int | None,
     rate: str | None,
     variables: dict[str, str],
+    env_file: Path | None,
 ) -> None:
     """Run a spec's checks against a target and write readiness reports.
 
     Progress goes to stderr as each check and drill finishes: one live line on a terminal, one line
     per item elsewhere. Colour only on a terminal, and never with NO_COLOR set.
+
+    Several specs (files, or folders: every spec below them) run one after another, each with its
+    own reports, and the options apply to each. All are checked first: if one is invalid or lacks
+    what the options ask for (a --target, a --client, an --only id), nothing runs (exit 2). Then each
+    run's summary, one verdict line per spec, and the worst exit code; an interruption stops the rest.
 
     \b
     Example:
@@ -314,30 +339,101 @@ def run(
       runbook run specs/cometapi/chat-completions.yaml --target live --max-requests 40 --rate 2/s   # cost guards
       runbook run specs/cometapi/chat-completions.yaml --quiet      # only the verdict, its notes, the reports
       runbook run specs/cometapi/chat-completions.yaml --baseline reports/cometapi-chat-completions.json
+      runbook run specs/ --env-file .env --quiet                  # every spec below specs/, in turn
     """
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be used together")
+    paths = api.spec_files(specs)
+    options: dict[str, Any] = {
+        "target": target,
+        "variables": variables,
+        "out_dir": out_dir,
+        "formats": formats,
+        "concurrency": concurrency,
+        "selection": _selection(tags, only, skip, schedule),
+        "update_fixtures": update_fixtures,
+        "limits": api.limits_from_options(max_requests, max_tokens, rate),
+        "baseline": baseline,
+        "environ": api.environ_with_env_file(env_file),
+    }
+    if len(paths) == 1:
+        sys.exit(api.worst_exit_code(_run_spec(paths[0], client, quiet, verbose, options)))
+    _refuse_unless_all_can_run(paths, client, options)
+    sys.exit(_run_specs(paths, client, quiet, verbose, options))
+
+
+def _run_spec(path: Path, client: str, quiet: bool, verbose: bool, options: dict[str, Any]) -> list[RunOutcome]:
+    """One spec's runs (one per client): progress on stderr, warnings, then each run's summary."""
     with progress_on(sys.stderr, enabled=not quiet) as progress:
-        outcomes = api.run_clients(
-            spec,
-            client,
-            target=target,
-            variables=variables,
-            out_dir=out_dir,
-            formats=formats,
-            concurrency=concurrency,
-            selection=_selection(tags, only, skip, schedule),
-            update_fixtures=update_fixtures,
-            progress=progress,
-            limits=api.limits_from_options(max_requests, max_tokens, rate),
-            baseline=baseline,
-        )
+        outcomes = api.run_clients(path, client, progress=progress, **options)
     for warning in outcomes[0].warnings:
         say(str(warning), err=True)
     for notice in (notice for outcome in outcomes for notice in outcome.notices):
         say(f"warning: {notice}", err=True)
     _show_outcomes(outcomes, quiet, verbose)
-    sys.exit(api.worst_exit_code(outcomes))
+    return outcomes
+
+
+def _refuse_unless_all_can_run(paths: Sequence[Path], client: str, options: dict[str, Any]) -> None:
+    """Several specs: every problem of every invalid spec, and what each lacks for these options; exit
+    2 before anything is sent when there is any."""
+    checked = {key: options[key] for key in ("target", "variables", "selection", "limits", "baseline", "environ")}
+    try:
+        usage = api.check_runs(paths, client, **checked)
+    except SpecError as exc:
+        for problem in exc.problems:
+            say(str(problem), err=True)
+        say(f"{len(exc.problems)} problem(s) found; none of the {len(paths)} specs was run", err=True)
+        sys.exit(EXIT_USAGE)
+    for message in usage:
+        say(f"error: {message}", err=True)
+    if usage:
+        say(f"none of the {len(paths)} specs was run", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _run_specs(paths: Sequence[Path], client: str, quiet: bool, verbose: bool, options: dict[str, Any]) -> int:
+    """Each spec in turn, then one verdict line per run; the worst exit code. A spec that fails to
+    start (its secret unset, say) is reported, counts as exit 2, and the others still run."""
+    rows: list[tuple[str, str, int | None]] = []  # (spec, verdict, exit code)
+    for index, path in enumerate(paths):
+        if any(code is not None and code != EXIT_USAGE for _, _, code in rows):
+            click.echo("")  # a blank line between two runs' summaries
+        try:
+            outcomes = _run_spec(path, client, quiet, verbose, options)
+        except (SpecError, UsageError) as exc:
+            problems = [str(p) for p in exc.problems] if isinstance(exc, SpecError) else [f"error: {path}: {exc}"]
+            for line in problems:
+                say(line, err=True)
+            rows.append((f"{path} (did not start: see above)", "error", EXIT_USAGE))
+            continue
+        rows += [(_run_label(path, o), _verdict_name(o), o.exit_code) for o in outcomes]
+        if any(outcome.results.summary.interrupted for outcome in outcomes):
+            rows += [(f"{rest} (interrupted before it started)", "not run", None) for rest in paths[index + 1 :]]
+            break
+    worst = api.worst_code([code for _, _, code in rows if code is not None])
+    click.echo("")
+    say("\n".join(_verdict_rows(rows, worst)))
+    return worst
+
+
+def _run_label(path: Path, outcome: RunOutcome) -> str:
+    client = outcome.results.client
+    return f"{path} --client {client}" if client != "reference" else str(path)
+
+
+def _verdict_name(outcome: RunOutcome) -> str:
+    return "interrupted" if outcome.results.summary.interrupted else outcome.results.summary.verdict
+
+
+def _verdict_rows(rows: Sequence[tuple[str, str, int | None]], worst: int) -> list[str]:
+    """One line per run, under the worst exit code: its verdict, its exit code, the spec."""
+    width = max(len(verdict) for _, verdict, _ in rows)
+    lines = [f"Verdicts ({len(rows)} spec run(s), worst exit {worst}):"]
+    for label, verdict, code in rows:
+        exit_code = f"exit {code}" if code is not None else ""
+        lines.append(f"  {verdict:<{width}}  {exit_code:<9}{label}")
+    return lines
 
 
 def _show_outcomes(outcomes: Sequence[RunOutcome], quiet: bool, verbose: bool) -> None:
@@ -368,6 +464,7 @@ def _with_baseline_lines(lines: list[str], outcome: RunOutcome) -> list[str]:
 @selection_options
 @limit_options
 @VAR_OPTION
+@ENV_FILE_OPTION
 def plan_command(
     spec: Path,
     target: str | None,
@@ -380,16 +477,19 @@ def plan_command(
     max_tokens: int | None,
     rate: str | None,
     variables: dict[str, str],
+    env_file: Path | None,
 ) -> None:
     """Print what a run would send, with secrets as references; send nothing (a dry run).
 
     \b
     Example:
       runbook plan specs/cometapi/chat-completions.yaml --target live --tags release
+      runbook plan specs/cometapi/chat-completions.yaml --target live --env-file .env
     """
     limits = api.limits_from_options(max_requests, max_tokens, rate)
     selection = _selection(tags, only, skip, schedule)
-    the_plan, warnings = api.plan_with_warnings(spec, target, variables, selection, limits=limits)
+    environ = api.environ_with_env_file(env_file)
+    the_plan, warnings = api.plan_with_warnings(spec, target, variables, selection, environ, limits=limits)
     for warning in warnings:
         say(str(warning), err=True)
     say("\n".join(plan_lines(the_plan, concurrency)))
@@ -424,15 +524,34 @@ def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
 @click.option("--docs", default=None, help="URL of the provider's chat-completions reference.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(provider: str, out_file: Path | None, base_url: str | None, model: str, docs: str | None, force: bool) -> None:
-    """Write a new provider spec that extends the shared OpenAI-compatible base.
+    """Write a new provider spec: it extends runbook's pack for PROVIDER when one ships
+    (runbook specs lists them), else the shared OpenAI-compatible base. Works from any directory.
 
     \b
     Example:
+      runbook init azure-openai --out my-azure.yaml
       runbook init mistral --base-url https://api.mistral.ai --model mistral-small-latest
       runbook validate specs/mistral/chat-completions.yaml
     """
     path = api.init_spec(provider, out_file, base_url=base_url, model=model, docs=docs, force=force)
     say(f"wrote {path}; next: runbook validate {path}")
+
+
+@main.command(name="specs")
+def specs_command() -> None:
+    """List the specs runbook ships: the shared base and the provider packs, by the name
+    `extends:` takes (runbook:NAME), with their files.
+
+    \b
+    Example:
+      runbook specs
+      runbook init azure-openai --out my-azure.yaml      # extends runbook:providers/azure-openai
+    """
+    listed = api.shipped_specs()
+    width = max((len(ref) for ref, _, _ in listed), default=0)
+    for ref, path, title in listed:
+        say(f"{ref:<{width}}  {title or '(no title)'}")
+        say(f"{'':<{width}}  {path}")
 
 
 @main.command()

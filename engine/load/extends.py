@@ -21,6 +21,8 @@ from typing import Any, TypeGuard
 from engine.core.errors import Problem, SpecError
 from engine.load.fixtures import work_tree
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
+from engine.spec.shipped import SCHEME, shipped_root
+from engine.spec.shipped import resolve as resolve_shipped
 
 DIRECTIVES = ("drop", "before", "after")
 Display = Callable[[Path], str]
@@ -48,7 +50,7 @@ class _Merge:
 
 
 ALLOW_BASES_VARIABLE = "RUNBOOK_ALLOW_BASES"
-SHIPPED_SPECS = Path(__file__).resolve().parents[2] / "specs"  # runbook's own bases, in a checkout
+SHIPPED_SPECS = shipped_root()  # runbook's own bases: the package's data, or the checkout's specs/
 
 
 def read_spec_tree(path: Path, display: Display, environ: Mapping[str, str] | None = None) -> tuple[Any, SourceMap]:
@@ -98,8 +100,22 @@ def _check_inside(base: Path, roots: tuple[Path, ...], source: SourceMap, displa
 def _base_path(path: Path, ref: Any, source: SourceMap, chain: tuple[Path, ...], display: Display) -> Path:
     where = source.locate(("extends",))
     if not isinstance(ref, str) or not ref.strip():
-        raise SpecError([Problem(where, "extends", "extends takes the relative path of a base spec")])
-    base = (path.parent / ref).resolve()
+        raise SpecError(
+            [
+                Problem(
+                    where,
+                    "extends",
+                    "extends takes the relative path of a base spec, or runbook:NAME for one runbook ships",
+                )
+            ]
+        )
+    if ref.startswith(SCHEME):  # a base runbook ships, by name
+        found, why = resolve_shipped(ref)
+        if found is None:
+            raise SpecError([Problem(where, "extends", why)])
+        base = found.resolve()
+    else:
+        base = (path.parent / ref).resolve()
     if base in chain:
         cycle = " -> ".join(display(p) for p in (*chain[chain.index(base) :], base))
         raise SpecError([Problem(where, "extends", f"extends cycle: {cycle}")])

@@ -140,6 +140,7 @@ def _render(
     raw_vars = data.get("vars")
     spec_vars, vars_problems = render_tree(raw_vars if isinstance(raw_vars, dict) else {}, {"env": env}, ("vars",))
     found += vars_problems
+    problems += _undeclared_variables(variables, raw_vars, source)
     merged_vars = {**spec_vars, **variables}
     context: dict[str, Any] = {"vars": merged_vars, "env": env}
     contract, contract_problems = render_tree(data.get("contract"), context, ("contract",))
@@ -193,6 +194,26 @@ def _declared_env(data: dict[str, Any]) -> dict[str, bool]:
     return {
         str(name): bool(entry.get("secret")) if isinstance(entry, dict) else False for name, entry in declared.items()
     }
+
+
+def _undeclared_variables(variables: dict[str, Any], raw_vars: Any, source: SourceMap) -> list[Problem]:
+    """`--var NAME=VALUE` sets a variable the spec declares under `vars:`, its own or a base's; any other
+    name is a mistake, located at the spec's `vars:` (else its first line), with the nearest declared name."""
+    if not isinstance(raw_vars, (dict, type(None))):
+        return []  # `vars:` of the wrong shape: validation says so
+    declared = sorted(str(name) for name in raw_vars or {})
+    where = source.locate(("vars",), key=True)
+    if raw_vars is None or where.file != source.file:  # no vars, or only a base's: the top of this spec
+        where = source.locate(())
+    problems = []
+    for name in variables:
+        if name in declared:
+            continue
+        close = difflib.get_close_matches(name, declared, n=1, cutoff=0.6)
+        known = f"its vars: {', '.join(declared)}" if declared else "it declares no vars:"
+        hint = f" (did you mean {close[0]!r}?)" if close else f" (--var sets a variable the spec declares; {known})"
+        problems.append(Problem(where, "vars", f"the spec has no variable {name!r}{hint}"))
+    return problems
 
 
 def _undeclared_secret(declared: dict[str, bool], secret: str | None, source: SourceMap) -> list[Problem]:

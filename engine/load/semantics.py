@@ -7,7 +7,8 @@ wrong shape is skipped here; pydantic reports it. Each finding is (path, message
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import difflib
+from collections.abc import Collection, Iterator
 from typing import Any
 
 from engine.load.yaml_tree import PathKey
@@ -32,7 +33,8 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         *_unique_ids("criteria", criteria),
         *_unique_ids("drills", drills),
         *_default_rule_last(rules, "classification" in document),
-        *_expected_classes_exist(checks, classes),
+        *_expected_classes_exist("checks", checks, classes),
+        *_expected_classes_exist("drills", drills, classes),
         *_criteria_references(
             criteria,
             {c.get("id") for _, c in checks} | {f"drill:{d.get('id')}" for _, d in drills},
@@ -88,14 +90,23 @@ def _default_rule_last(rules: Items, has_table: bool) -> Iterator[Finding]:
             )
 
 
-def _expected_classes_exist(checks: Items, classes: set[str]) -> Iterator[Finding]:
-    for index, check in checks:
-        expect = check.get("expect")
+def _did_you_mean(name: str, known: Collection[object], listed: bool = False) -> str:
+    """' (did you mean 'x'?)' for the nearest known name; without one, the known names when `listed`."""
+    names = sorted(str(item) for item in known if isinstance(item, str))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(names)})" if listed and names else ""
+
+
+def _expected_classes_exist(section: str, items: Items, classes: set[str]) -> Iterator[Finding]:
+    for index, item in items:
+        expect = item.get("expect")
         wanted = expect.get("class") if isinstance(expect, dict) else None
         if isinstance(wanted, str) and classes and wanted not in classes:
             yield (
-                ("checks", index, "expect", "class"),
-                f"class {wanted!r} is not produced by any classification rule (known: {', '.join(sorted(classes))})",
+                (section, index, "expect", "class"),
+                f"class {wanted!r} is not produced by any classification rule{_did_you_mean(wanted, classes, True)}",
             )
 
 
@@ -106,19 +117,28 @@ def _criteria_references(
         for ref_index, ref in _strings(criterion.get("requires")):
             if ref not in check_ids:
                 kind = "drill" if ref.startswith("drill:") else "check"
-                yield ("criteria", index, "requires", ref_index), f"unknown {kind} id {ref.removeprefix('drill:')!r}"
+                yield (
+                    ("criteria", index, "requires", ref_index),
+                    f"unknown {kind} id {ref.removeprefix('drill:')!r}{_did_you_mean(ref, check_ids)}",
+                )
         for ref_index, name in _strings(criterion.get("owners_for")):
             if classes and name not in classes:
                 yield (
                     ("criteria", index, "owners_for", ref_index),
-                    f"class {name!r} is not produced by any classification rule",
+                    f"class {name!r} is not produced by any classification rule{_did_you_mean(name, classes)}",
                 )
         for ref_index, ref in _strings(criterion.get("fixtures_for")):
             if ref not in fixture_checks:
-                yield ("criteria", index, "fixtures_for", ref_index), f"check {ref!r} does not declare a fixture"
+                yield (
+                    ("criteria", index, "fixtures_for", ref_index),
+                    f"check {ref!r} does not declare a fixture{'' if ref in check_ids else _did_you_mean(ref, fixture_checks)}",
+                )
         for ref_index, target in _strings(criterion.get("targets")):
             if targets and target not in targets:
-                yield ("criteria", index, "targets", ref_index), f"unknown target {target!r}"
+                yield (
+                    ("criteria", index, "targets", ref_index),
+                    f"unknown target {target!r}{_did_you_mean(target, targets)}",
+                )
         if not any(criterion.get(key) for key in ("requires", "owners_for", "fixtures_for", "pending")):
             yield (
                 ("criteria", index),
@@ -148,12 +168,12 @@ def _policy_references(policy: Any, classes: set[str], targets: set[str]) -> Ite
     if not isinstance(fallback, dict):
         return
     if isinstance(fallback.get("to"), str) and targets and fallback["to"] not in targets:
-        yield ("policy", "fallback", "to"), f"unknown target {fallback['to']!r}"
+        yield ("policy", "fallback", "to"), f"unknown target {fallback['to']!r}{_did_you_mean(fallback['to'], targets)}"
     for index, name in _strings(fallback.get("never_for")):
         if classes and name not in classes:
             yield (
                 ("policy", "fallback", "never_for", index),
-                f"class {name!r} is not produced by any classification rule",
+                f"class {name!r} is not produced by any classification rule{_did_you_mean(name, classes)}",
             )
 
 

@@ -149,13 +149,88 @@ def _syntax_problem(exc: MarkedYAMLError, display: str, text: str) -> Problem:
     if "duplicate key" in message:
         message = message.replace("while constructing a mapping ", "")
         return Problem(Location(display, line + 1, col + 1), "", message)
+    lines = text.splitlines()
+    source_line = lines[line] if line < len(lines) else ""
+    indentation = _indentation_problem(exc, lines, line)
+    if indentation is not None:
+        col, message = indentation
+        return Problem(Location(display, line + 1, col + 1), "", message)
     if "mapping values are not allowed" in problem:
-        source_line = text.splitlines()[line] if line < len(text.splitlines()) else ""
         col = len(source_line) - len(source_line.lstrip())
         message += " (check the indentation of this line)"
     if "'\\t'" in problem:
         message += " (indent with spaces, not tabs)"
     return Problem(Location(display, line + 1, col + 1), "", f"YAML syntax error: {message}")
+
+
+def _indentation_problem(exc: MarkedYAMLError, lines: list[str], line: int) -> tuple[int, str] | None:
+    """(0-based column, 'indentation: ...') when the parser's marks and the lines show that a line is
+    indented wrongly: a tab in its indentation, deeper than a key with a value, or between two levels.
+    None otherwise (the raw YAML message is kept)."""
+    problem, mark = exc.problem or "", exc.problem_mark
+    if mark is None or line >= len(lines) or mark.line != line:
+        return None
+    text = lines[line]
+    indent = len(text) - len(text.lstrip(" "))
+    if "'\\t'" in problem:  # a tab in the indentation, not one inside a value or before a comment
+        tabbed = text[: mark.column].strip(" ") == ""
+        return (
+            (mark.column, "indentation: this line is indented with a tab; YAML indents with spaces only")
+            if tabbed
+            else None
+        )
+    above = _line_above(lines, line)
+    if above is None:
+        return None
+    number, columns = above[0] + 1, _node_columns(above[1])
+    first_colon = mark.column == text.find(":", indent) and "mapping values are not allowed" in problem
+    block_end = mark.column == indent and "expected <block end>" in problem
+    if (first_colon or block_end) and indent > columns[-1]:
+        return indent, (
+            f"indentation: this line is deeper than the key above it (line {number}); "
+            f"start it at column {columns[-1] + 1}, like that key"
+        )
+    parent = exc.context_mark
+    if not block_end or parent is None or not parent.column < indent < columns[-1] or indent in columns:
+        return None
+    deeper = min(column for column in columns if column > indent)
+    outer = _line_with_column(lines, line, parent.column) or parent.line + 1  # the nearest line at the outer level
+    if outer == number:
+        return indent, (
+            f"indentation: this line is shallower than the key above it (line {number}); "
+            f"start it at column {deeper + 1}, like that key"
+        )
+    return indent, (
+        f"indentation: this line is shallower than the line above it (line {number}) and deeper than line "
+        f"{outer}; start it at column {deeper + 1} like line {number}, or {parent.column + 1} like line {outer}"
+    )
+
+
+def _line_above(lines: list[str], line: int) -> tuple[int, str] | None:
+    """The nearest line above `line` that holds YAML (not blank, not only a comment): (index, text)."""
+    for index in range(line - 1, -1, -1):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith("#"):
+            return index, lines[index]
+    return None
+
+
+def _line_with_column(lines: list[str], line: int, column: int) -> int | None:
+    """The 1-based number of the nearest line above `line` with a node starting at `column`."""
+    for index in range(line - 1, -1, -1):
+        stripped = lines[index].strip()
+        if stripped and not stripped.startswith("#") and column in _node_columns(lines[index]):
+            return index + 1
+    return None
+
+
+def _node_columns(text: str) -> list[int]:
+    """Where a line's nodes start: its indentation, then after each `- ` of a list item ('  - id: x' -> [2, 4])."""
+    columns = [len(text) - len(text.lstrip(" "))]
+    while text[columns[-1] :].startswith("- ") or text[columns[-1] :] == "-":
+        rest = text[columns[-1] + 1 :]
+        columns.append(columns[-1] + 1 + len(rest) - len(rest.lstrip(" ")))
+    return columns
 
 
 class _TooManyValues(Exception):

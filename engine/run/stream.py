@@ -118,7 +118,11 @@ def stream_outcome(
     if transport_error is not None or not state.done:
         return ("partial" if got_content or state.chunks else "failed"), "stream_truncated", []
     if state.finish_reason is None:  # no finish_reason: the answer itself may be incomplete
-        return "partial", "missing_field", ["finish_reason", *(["usage"] if wants_usage and state.usage is None else [])]
+        return (
+            "partial",
+            "missing_field",
+            ["finish_reason", *(["usage"] if wants_usage and state.usage is None else [])],
+        )
     if wants_usage and state.usage is None:  # the answer is complete; only usage accounting drifted
         return "success", "missing_usage", ["usage"]
     return "success", ("ok" if got_content else "empty_content"), []

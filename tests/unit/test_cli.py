@@ -262,3 +262,31 @@ def test_summary_colour_marks_and_verdict_only_after_escaping():
 def test_quiet_and_verbose_together_are_a_usage_error(spec):
     result = invoke("run", spec, "--quiet", "--verbose")
     assert result.exit_code == 2 and "--quiet and --verbose cannot be used together" in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "lint", "plan", "run"])
+def test_a_var_the_spec_does_not_declare_is_an_error_with_a_suggestion(spec, command, tmp_path):
+    result = invoke(command, spec, "--var", "modle=x", *(["--out", str(tmp_path)] if command == "run" else []))
+    assert result.exit_code == 2, result.output
+    assert "vars: the spec has no variable 'modle' (did you mean 'model'?)" in result.output
+    assert "Traceback" not in result.output and not list(tmp_path.iterdir())  # nothing ran
+
+
+def test_a_var_with_no_close_name_lists_the_spec_variables():
+    from support.specs import MINIMAL
+
+    result = invoke("validate", str(MINIMAL), "--var", "temperature=0")
+    wanted = "the spec has no variable 'temperature' (--var sets a variable the spec declares; its vars: limit, model)"
+    assert result.exit_code == 2 and wanted in result.output
+
+
+@pytest.mark.parametrize("command", ["validate", "lint", "plan", "run"])
+def test_validate_lint_plan_and_run_take_an_env_file(command):
+    result = invoke(command, "--help")
+    assert result.exit_code == 0 and "--env-file PATH" in result.output
+
+
+def test_run_and_validate_take_several_specs_and_folders():
+    for command in ("validate", "lint", "run"):
+        usage = invoke(command, "--help").output.splitlines()[0]
+        assert "SPECS..." in usage, (command, usage)

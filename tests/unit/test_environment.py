@@ -42,7 +42,9 @@ def test_a_spec_that_ignores_the_environment_is_caught(child_spec):
 
 
 def test_a_host_from_the_command_line_raises_no_warning(child_spec):
-    spec = child_spec("targets:\n  live: {base_url: '{{ vars.where }}', alias: live}\n")
+    spec = child_spec(
+        "vars: {where: 'https://spec.example'}\ntargets:\n  live: {base_url: '{{ vars.where }}', alias: live}\n"
+    )
     the_plan, warnings = api.plan_with_warnings(spec, "live", {"where": "https://mine.example"}, environ={})
     assert the_plan.secret_route and the_plan.secret_route.chosen_by == "the command line (--var where)"
     assert not [w for w in warnings if "the secret" in w.message]

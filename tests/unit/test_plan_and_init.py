@@ -39,12 +39,13 @@ def test_plan_sends_nothing_even_to_a_listening_target(monkeypatch, spec):
 
 
 def test_init_writes_a_spec_that_extends_the_base_and_validates(tmp_path, monkeypatch, repo_root):
-    monkeypatch.chdir(repo_root)  # init finds the shared base as specs/shared/, from the repository root
+    monkeypatch.chdir(repo_root)
     out = tmp_path / "specs" / "acme" / "chat-completions.yaml"
     result = CliRunner().invoke(main, ["init", "acme", "--out", str(out), "--base-url", "https://api.acme.test"])
     assert result.exit_code == 0, result.output
     text = out.read_text()
-    assert "extends: " in text and "openai-compatible.yaml" in text and "ACME_API_KEY" in text
+    assert "extends: runbook:openai-compatible" in text and "ACME_API_KEY" in text
+    assert "$schema=" in text and "../../../" not in text  # a schema path that leaves the tree is absolute
     lint = CliRunner().invoke(main, ["lint", "--strict", str(out)])
     assert lint.exit_code == 0, lint.output
     plan = CliRunner().invoke(main, ["plan", str(out), "--target", "live"])

@@ -46,9 +46,10 @@ def test_var_override_changes_the_contract_model():
     assert spec.defaults.request.json_["model"] == "gpt-4.1-nano"  # through {{ contract.model }}
 
 
-def test_var_override_can_add_a_variable(tmp_path: Path):
-    spec = with_model("{{ vars.extra }}", tmp_path, variables={"extra": "added-model"}).spec
-    assert spec.contract.model == "added-model"
+def test_a_var_the_spec_does_not_declare_is_refused_with_a_suggestion(tmp_path: Path):
+    with pytest.raises(SpecError) as caught:
+        load_minimal(variables={"modle": "gpt-5-mini"})
+    assert "the spec has no variable 'modle' (did you mean 'model'?)" in str(caught.value)
 
 
 def test_whole_expression_keeps_its_native_type():
