@@ -553,11 +553,9 @@ def serve_simulator(
     from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
 
     try:
-        config = SimConfig(
-            keys=tuple(keys),
-            models=tuple(models or DEFAULT_MODELS),
-            **({"context_tokens": context_tokens} if context_tokens else {}),
-        )
+        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS))
+        if context_tokens:
+            config = dataclasses.replace(config, context_tokens=context_tokens)
         serve_forever(config, host=host, port=port, on_ready=on_ready)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -115,11 +115,13 @@ def _http_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, s
 @contextmanager
 def _simulator_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, str]) -> Iterator[Endpoint]:
     from engine.sim import DEFAULT_MODELS, SimConfig, SimServer
+    from engine.sim.profiles import PROFILES
 
     key = f"sk-runbook-sim-{token.token_hex(16)}"
     sim = target.simulator
     assert sim is not None, "a simulator target plan carries its simulator settings"
-    config = SimConfig(keys=(key,), models=tuple(sim.models or DEFAULT_MODELS), context_tokens=sim.context_tokens)
+    models = tuple(sim.models or DEFAULT_MODELS)
+    config = SimConfig(keys=(key,), models=models, context_tokens=sim.context_tokens, profile=PROFILES[sim.simulator])
     try:
         server = SimServer(config).start()
     except (OSError, RuntimeError) as exc:

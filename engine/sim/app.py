@@ -34,9 +34,10 @@ MODELS_OWNER = "runbook-sim"
 
 def create_app(config: SimConfig) -> ASGIApp:
     """Build the simulator app for `config`."""
+    profile = config.profile
     routes = [
-        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
-        Route("/v1/models", list_models, methods=["GET"]),
+        Route(profile.chat_path, chat_completions, methods=["POST"]),
+        Route(profile.models_path, list_models, methods=["GET"]),
         Route("/{path:path}", unknown_route, methods=ANY_METHOD),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
@@ -68,7 +69,8 @@ async def chat_completions(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
-        check_auth(request.headers.get("authorization"), config.keys)
+        _authenticated(request, config)
+        _known_deployment(request, config)
         chat = validate_chat_request(await request.body(), config)
     except SimError as error:
         return error_response(error, request_id)
@@ -86,7 +88,7 @@ async def list_models(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
-        check_auth(request.headers.get("authorization"), config.keys)
+        _authenticated(request, config)
     except SimError as error:
         return error_response(error, request_id)
     models = wire.model_list(config.models, MODELS_CREATED, MODELS_OWNER)
@@ -103,6 +105,20 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the simulator still answers in the envelope, as a 500."""
     error = SimError(500, "The simulator failed to handle the request.")
     return error_response(error, new_request_id())
+
+
+def _authenticated(request: Request, config: SimConfig) -> None:
+    profile = config.profile
+    check_auth(request.headers.get(profile.auth_header), config.keys, profile.auth_header, profile.auth_scheme)
+
+
+def _known_deployment(request: Request, config: SimConfig) -> None:
+    """A profile whose path names a deployment answers an unknown one as its provider does."""
+    deployment = request.path_params.get("deployment")
+    answer = config.profile.unknown_deployment
+    if deployment is not None and answer is not None and deployment not in config.models:
+        status, code, message = answer
+        raise SimError(status, message, code=code)
 
 
 def _config(request: Request) -> SimConfig:

@@ -7,16 +7,22 @@ import hmac
 from engine.sim.errors import SimError
 
 
-def check_auth(authorization: str | None, keys: tuple[str, ...]) -> None:
-    """Raise a 401 `SimError` unless `authorization` is `Bearer <key>` with a known key.
+def check_auth(value: str | None, keys: tuple[str, ...], header: str = "authorization", scheme: str = "bearer") -> None:
+    """Raise a 401 `SimError` unless the header carries a known key: `Bearer <key>`, or (scheme
+    `key`, as Azure's `api-key`) the key alone.
 
     A missing (or blank) header gets an empty code, as CometAPI sends; a wrong scheme
     or an unknown key gets `invalid_api_key`.
     """
-    if authorization is None or not authorization.strip():
-        raise SimError(401, "Missing Authorization header; expected 'Bearer <key>'")
-    scheme, _, key = authorization.strip().partition(" ")
-    if scheme.lower() != "bearer" or not _is_known(key.strip(), keys):
+    expected = "'Bearer <key>'" if scheme == "bearer" else "the key"
+    if value is None or not value.strip():
+        raise SimError(
+            401, f"Missing {header.title() if header == 'authorization' else header} header; expected {expected}"
+        )
+    presented, _, key = value.strip().partition(" ")
+    if scheme == "key":
+        presented, key = "bearer", value.strip()
+    if presented.lower() != "bearer" or not _is_known(key.strip(), keys):
         raise SimError(401, "Invalid API key provided", code="invalid_api_key")
 
 

@@ -29,8 +29,9 @@ class SimulatorTarget(Strict):
 
     kind: Literal["simulator"] = "simulator"
     """`simulator`; optional, since `simulator:` says which kind this is."""
-    simulator: Literal["cometapi"]
-    """`cometapi`: the built-in simulator, started on an ephemeral loopback port for the run."""
+    simulator: Literal["cometapi", "azure-openai", "openrouter", "groq", "fireworks"]
+    """The built-in simulator, started on an ephemeral loopback port for the run, behaving like `cometapi`
+    or a provider pack's profile (its path and auth header: engine/sim/profiles.py)."""
     context_tokens: int = Field(default=8192, ge=16)
     """The context window; larger prompts answer 400 `context_length_exceeded`."""
     models: list[str] | None = None

@@ -325,3 +325,22 @@ def test_internal_failure_still_uses_the_envelope(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("engine.sim.app.make_reply", broken)
     app_client = TestClient(create_app(SimConfig(keys=(KEY,))), raise_server_exceptions=False)
     assert_error(app_client.post(CHAT, json=chat(), headers=AUTH), 500, "", "")
+
+
+def test_the_azure_profile_serves_its_path_with_the_api_key_header_and_names_unknown_deployments():
+    from starlette.testclient import TestClient
+
+    from engine.sim import SimConfig
+    from engine.sim.app import create_app
+    from engine.sim.profiles import PROFILES
+
+    config = SimConfig(keys=("sk-azure",), models=("gpt-4o-mini",), profile=PROFILES["azure-openai"])
+    client = TestClient(create_app(config))
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    path = "/openai/deployments/{}/chat/completions?api-version=2024-10-21"
+    assert client.post(path.format("gpt-4o-mini"), json=body, headers={"api-key": "sk-azure"}).status_code == 200
+    bearer = client.post(path.format("gpt-4o-mini"), json=body, headers={"authorization": "Bearer sk-azure"})
+    assert bearer.status_code == 401  # Azure's key travels in api-key
+    unknown = client.post(path.format("nope"), json=body, headers={"api-key": "sk-azure"})
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "DeploymentNotFound")
+    assert client.post("/v1/chat/completions", json=body, headers={"api-key": "sk-azure"}).status_code == 404
