@@ -6,7 +6,7 @@ SPEC   ?= specs/cometapi/chat-completions.yaml
 
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test check hardening test-install bench install dev lock clean
+.PHONY: demo test check hardening test-install test-peers bench install dev lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ test-install:
 	"$$dir/venv/bin/runbook" init acme --out x.yaml; "$$dir/venv/bin/runbook" validate x.yaml; \
 	code=0; "$$dir/venv/bin/runbook" run x.yaml --tags smoke --out out || code=$$?; \
 	[ $$code -eq 4 ] && echo "test-install: ok (installed runbook inits, validates and runs outside the checkout)"
+
+## The packs against real servers from PyPI (not part of make test): the LiteLLM proxy with a mock
+## deployment. Installs litellm[proxy] into .venv-peers/ on first use.
+LITELLM ?= litellm[proxy]==1.108.7
+test-peers: $(VENV)/.installed-dev
+	@test -x .venv-peers/bin/litellm || { $(PYTHON) -m venv .venv-peers && .venv-peers/bin/pip install --quiet "$(LITELLM)"; }
+	RUNBOOK_PEERS=1 RUNBOOK_LITELLM=$(CURDIR)/.venv-peers/bin/litellm $(BIN)/pytest tests/peers
 
 ## Only the hardening suite (issue 11), with its summary of time and peak memory per case.
 hardening: $(VENV)/.installed-dev
