@@ -42,9 +42,10 @@ test-install:
 	@set -e; dir=$$(mktemp -d); trap 'rm -rf "$$dir"' EXIT; \
 	$(PYTHON) -m venv "$$dir/venv"; "$$dir/venv/bin/pip" install --quiet --disable-pip-version-check "$(CURDIR)"; \
 	cd "$$dir"; "$$dir/venv/bin/runbook" specs; \
-	"$$dir/venv/bin/runbook" init acme --out x.yaml; "$$dir/venv/bin/runbook" validate x.yaml; \
-	code=0; "$$dir/venv/bin/runbook" run x.yaml --tags smoke --out out || code=$$?; \
-	[ $$code -eq 4 ] && echo "test-install: ok (installed runbook inits, validates and runs outside the checkout)"
+	"$$dir/venv/bin/runbook" init azure-openai --out x.yaml; "$$dir/venv/bin/runbook" validate x.yaml; \
+	code=0; "$$dir/venv/bin/runbook" run x.yaml --out out || code=$$?; \
+	[ $$code -eq 4 ] && grep -q '"failed": 0' out/azure-openai-chat-completions.json && \
+	echo "test-install: ok (an installed runbook inits an Azure spec, validates it and runs it on the Azure profile)"
 
 ## The packs against real servers from PyPI (not part of make test): the LiteLLM proxy with a mock
 ## deployment. Installs litellm[proxy] into .venv-peers/ on first use.

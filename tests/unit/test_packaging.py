@@ -7,6 +7,7 @@ copy of runbook is importable. `make test-install` does the real `pip install` i
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -81,8 +82,10 @@ def test_the_installed_layout_inits_validates_and_runs_outside_the_checkout(tmp_
 
     where = runbook("specs")
     assert where.returncode == 0 and str(site / "engine" / "specs") in where.stdout, where.stdout + where.stderr
-    assert runbook("init", "acme", "--out", "x.yaml").returncode == 0
+    assert runbook("init", "azure-openai", "--out", "x.yaml").returncode == 0
+    assert "extends: runbook:providers/azure-openai" in (work / "x.yaml").read_text()
     assert runbook("validate", "x.yaml").returncode == 0
-    ran = runbook("run", "x.yaml", "--tags", "smoke", "--out", "out")
-    assert ran.returncode == 4, ran.stdout + ran.stderr  # partial: a smoke run claims no readiness
-    assert (work / "out" / "acme-chat-completions.json").is_file()
+    ran = runbook("run", "x.yaml", "--tags", "smoke,malformed", "--out", "out")
+    assert ran.returncode == 4, ran.stdout + ran.stderr  # partial: checks only, no readiness claimed
+    results = json.loads((work / "out" / "azure-openai-chat-completions.json").read_text())
+    assert results["summary"]["checks"]["failed"] == 0  # every check passes on the simulator's Azure profile
