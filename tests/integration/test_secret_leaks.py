@@ -9,20 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine import api
-from support.hostile import HostileServer
+from support.hostile import LEAKY, HostileServer, pieces
 
 KEY = "sk-canary-Zq7Xw2Vt9Lm4Pr6Ns8Kd"
-LEAKY = """\
-contract: {path: /leaky-ok}
-checks:
-  - id: leaky-error
-    request: {path: /leaky-error}
-    expect: {status: 503}
-"""
-
-
-def pieces(secret: str, size: int = 8) -> set[str]:
-    return {secret[i : i + size] for i in range(len(secret) - size + 1)} | {secret.upper(), secret.lower()}
 
 
 @pytest.fixture

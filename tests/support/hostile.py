@@ -170,3 +170,17 @@ BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
     "double-gzip": _double_gzip,
     "echo-request-id": _echo_request_id,
 }
+
+
+# A spec whose checks hit the leaky routes, and the pieces of a secret no output may hold.
+LEAKY = """\
+contract: {path: /leaky-ok}
+checks:
+  - id: leaky-error
+    request: {path: /leaky-error}
+    expect: {status: 503}
+"""
+
+
+def pieces(secret: str, size: int = 8) -> set[str]:
+    return {secret[i : i + size] for i in range(len(secret) - size + 1)} | {secret.upper(), secret.lower()}

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from engine.cli.commands import main
 from engine.core.errors import UsageError
 from engine.load.envfile import read_env_file
-from support.hostile import HostileServer
+from support.hostile import LEAKY, HostileServer, pieces
 from support.provider import AlwaysOkServer
 
 KEY = "sk-envfile-canary-Qm3Zx8Wv5Tn2"
@@ -118,19 +118,6 @@ def test_validate_and_plan_read_declared_variables_from_the_file(tmp_path, child
     assert planned.exit_code == 0, planned.output
     assert "from-the-file.example" in planned.output
     assert "RUNBOOK_TEST_HOST" not in os.environ  # laid over the environment for that command only
-
-
-LEAKY = """\
-contract: {path: /leaky-ok}
-checks:
-  - id: leaky-error
-    request: {path: /leaky-error}
-    expect: {status: 503}
-"""
-
-
-def pieces(secret: str, size: int = 8) -> set[str]:
-    return {secret[i : i + size] for i in range(len(secret) - size + 1)} | {secret.upper(), secret.lower()}
 
 
 def written_text(folder: Path) -> str:
