@@ -6,6 +6,7 @@ Paths are absolute and built from this file, so the suite behaves the same from 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -20,6 +21,11 @@ from hardening import HardeningSummary
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SIM_KEY = "sk-test-known-secret-0123456789abcdef"
 PROVIDER_KEY = "sk-provider-known-secret-0123456789"
+
+
+# tests/peers/ run against real servers installed from PyPI: only under `make test-peers`, which
+# installs them into .venv-peers/ and sets RUNBOOK_PEERS=1 and RUNBOOK_LITELLM.
+collect_ignore_glob = [] if os.environ.get("RUNBOOK_PEERS") == "1" else ["peers/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
