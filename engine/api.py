@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,17 +21,24 @@ from engine.core.loopback import loopback_address
 from engine.core.redact import printable, scrub, scrub_tree
 from engine.core.registry import EXTENSION_POINTS
 from engine.judge.assemble import assemble
+from engine.judge.baselines import (
+    check_same_spec_name,
+    diff_results,
+    read_results,
+    with_baseline,
+    with_comparison,
+)
 from engine.judge.checks import evaluate, judge_check
 from engine.judge.client_drills import judge_client_drill
-from engine.judge.compare import compare
 from engine.judge.drills import drill_passed, judge_drill
-from engine.judge.results import SCHEMA_VERSION, CheckResult, CheckStatus, Comparison, Results
+from engine.judge.results import CheckResult, CheckStatus, Comparison, Results
+from engine.load.discover import spec_files
 from engine.load.envfile import read_env_file
 from engine.load.extends import ALLOW_BASES_VARIABLE
 from engine.load.lint import lint_spec
 from engine.load.loader import LoadedSpec, load_fault_script, load_spec
 from engine.load.templating import scalar_from_text
-from engine.load.yaml_tree import MAX_SPEC_BYTES, read_yaml
+from engine.load.yaml_tree import read_yaml
 from engine.plan.build import Plan, build_plan, client_names
 from engine.plan.select import Selection
 from engine.report import FORMATS, available_formats, render_markdown, resolve_formats, write_reports
@@ -167,41 +173,6 @@ def check_formats(formats: Sequence[str]) -> None:
         raise UsageError(str(exc)) from None
 
 
-SPEC_SUFFIXES = (".yaml", ".yml")
-_VERSION_KEY = re.compile(rb"^[\"']?version[\"']?[ \t]*:", re.M)
-
-
-def spec_files(paths: Sequence[Path]) -> list[Path]:
-    """The spec files that paths name: a file as given; a folder, every `*.yaml` / `*.yml` below it
-    that has a top-level `version:` key (every spec has one; fault scripts, client configs and CI files
-    do not), sorted, leaving out `fixtures/` and hidden folders. Each file once, in that order."""
-    found: dict[Path, Path] = {}
-    for path in map(Path, paths):
-        inside = _specs_in(path) if path.is_dir() else [path]
-        if not inside:
-            raise UsageError(f"{path}: no spec in this folder (a .yaml or .yml file with a top-level version: key)")
-        for spec in inside:
-            found.setdefault(spec.resolve(), spec)
-    return list(found.values())
-
-
-def _specs_in(folder: Path) -> list[Path]:
-    def skipped(path: Path) -> bool:
-        return any(part == "fixtures" or part.startswith(".") for part in path.relative_to(folder).parent.parts)
-
-    candidates = sorted(p for p in folder.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
-    return [path for path in candidates if not skipped(path) and _has_version_key(path)]
-
-
-def _has_version_key(path: Path) -> bool:
-    try:
-        with path.open("rb") as file:
-            head = file.read(MAX_SPEC_BYTES)
-    except OSError:
-        return True  # the loader says why it cannot be read
-    return _VERSION_KEY.search(head) is not None
-
-
 def environ_with_env_file(env_file: Path | None) -> Mapping[str, str] | None:
     """`--env-file`: the process environment with the file's KEY=VALUE lines laid over it, for one
     command (pass it as `environ`); None without a file. Nothing is written to os.environ or the file."""
@@ -306,7 +277,7 @@ def run(
     earlier = read_results(baseline) if baseline is not None and not in_folder else None  # said before sending
     loaded, warnings = load_checked(path, variables, environ)
     if earlier is not None and baseline is not None:
-        _check_same_spec_name(earlier.spec.name, loaded.spec.name, str(baseline))
+        check_same_spec_name(earlier.spec.name, loaded.spec.name, str(baseline))
     the_plan = build_plan(loaded, target, selection, client, limits)
     if in_folder and baseline is not None:
         baseline, earlier = _baseline_in(baseline, the_plan)
@@ -334,7 +305,7 @@ def run(
         write_fixtures((path, scrub_tree(fixture, scrubbed)) for path, fixture in evaluation.refreshed)
         document = scrub_tree(assemble(record, evaluation).to_json_dict(), scrubbed)
         if earlier is not None:
-            document = _with_comparison(document, earlier, str(baseline))
+            document = with_comparison(document, earlier, str(baseline))
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats, supersede=True) if out_dir else []
         notices = append_step_summary(document, environ)
@@ -355,7 +326,7 @@ def _baseline_in(folder: Path, the_plan: Plan) -> tuple[Path, Results]:
     """`--baseline FOLDER`: the results JSON an earlier run of this spec (and client) wrote there."""
     path = Path(folder) / f"{report_name(the_plan)}.json"
     earlier = read_results(path)
-    _check_same_spec_name(earlier.spec.name, the_plan.spec.name, str(path))
+    check_same_spec_name(earlier.spec.name, the_plan.spec.name, str(path))
     return path, earlier
 
 
@@ -561,67 +532,3 @@ def serve_simulator(
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-
-
-# ---- comparing runs (runbook diff, runbook run --baseline) ----------------------------------
-
-
-def read_results(path: Path) -> Results:
-    """A saved results JSON, validated; UsageError naming the file when it is not one this runbook reads."""
-    try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read the results file ({exc.strerror or exc})") from None
-    except ValueError as exc:  # not UTF-8, not JSON
-        raise UsageError(f"{path}: not a runbook results JSON file ({_first_line(exc)})") from None
-    version = str(document.get("schema_version", "")) if isinstance(document, dict) else ""
-    major = SCHEMA_VERSION.split(".")[0]
-    if version and version.split(".")[0] != major:
-        raise UsageError(f"{path}: results schema_version {version!r} is not supported; this runbook reads {major}.x")
-    try:
-        return Results.model_validate(document)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "the document"
-        raise UsageError(
-            f"{path}: not a runbook results JSON file ({exc.error_count()} problem(s); {where}: {first['msg']})"
-        ) from None
-
-
-def diff_results(old_path: Path, new_path: Path, latency_threshold: float = 0.5) -> Comparison:
-    """What changed from the run saved in old_path (the baseline) to the one in new_path: both must be
-    runs of the same spec (UsageError otherwise); a different target or client is allowed, and shown."""
-    old, new = read_results(old_path), read_results(new_path)
-    _check_same_spec(old, new, str(old_path), str(new_path))
-    return _compare(old, new, latency_threshold, str(old_path), str(new_path))
-
-
-def with_baseline(document: dict[str, Any], baseline_path: Path) -> dict[str, Any]:
-    """The results document of a run with `baseline` filled: what changed since the run saved in
-    baseline_path (read before the run's own reports are written, so it may be the file they replace)."""
-    return _with_comparison(document, read_results(baseline_path), str(baseline_path))
-
-
-def _with_comparison(document: dict[str, Any], old: Results, old_name: str) -> dict[str, Any]:
-    new = Results.model_validate(document)
-    _check_same_spec(old, new, old_name, "this run")
-    comparison = _compare(old, new, 0.5, old_name, None)
-    return {**document, "baseline": comparison.model_dump(mode="json", by_alias=True)}
-
-
-def _check_same_spec(old: Results, new: Results, old_name: str, new_name: str) -> None:
-    _check_same_spec_name(old.spec.name, new.spec.name, old_name, new_name)
-
-
-def _check_same_spec_name(old: str, new: str, old_name: str, new_name: str = "this run") -> None:
-    if old != new:
-        raise UsageError(
-            f"{old_name} is a run of spec {old!r} and {new_name} of spec {new!r}: compare two runs of the same spec"
-        )
-
-
-def _compare(old: Results, new: Results, threshold: float, old_path: str | None, new_path: str | None) -> Comparison:
-    try:
-        return compare(old, new, threshold, old_path=old_path, new_path=new_path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
