@@ -247,7 +247,7 @@ def _describe(
     else:
         document, parsed = _parse_json(received.raw) if received.error is None else (None, False)
         parser, missing = _parser_outcome(received, document, parsed, contract)
-    error = received.stream.error if received.stream is not None else _error_object(document)
+    error = received.stream.error if received.stream is not None else _error_fields(document, received.status)
     headers = received.headers or httpx.Headers()
     message = _text(error.get("message")) if error else None
     return Attempt(
@@ -317,6 +317,26 @@ def _parser_outcome(
     if missing:
         return "missing_field", missing
     return ("empty_content" if get_path(document, contract.content) == "" else "ok"), []
+
+
+def _error_fields(document: Any, status: int | None) -> dict[str, Any] | None:
+    """The error's code, type and message: from the OpenAI envelope (`{"error": {...}}`), or, for a
+    failed request answered in another shape, from that shape, so the table can still read them:
+    a top-level `{"message", "type", "code"}` (Mistral, older vLLM), FastAPI's `{"detail": ...}`,
+    or `{"error": "text"}`. The parser outcome still records the missing envelope."""
+    envelope = _error_object(document)
+    if envelope is not None or not isinstance(document, dict) or status is None or status < 400:
+        return envelope
+    if isinstance(document.get("error"), str):
+        return {"message": document["error"]}
+    if isinstance(document.get("message"), str):
+        return {key: document.get(key) for key in ("message", "type", "code")}
+    detail = document.get("detail")
+    if isinstance(detail, str):
+        return {"message": detail}
+    if isinstance(detail, list) and detail and isinstance(detail[0], dict) and isinstance(detail[0].get("msg"), str):
+        return {"message": detail[0]["msg"]}
+    return None
 
 
 def _error_object(document: Any) -> dict[str, Any] | None:

@@ -73,6 +73,20 @@ def test_error_inside_200_keeps_code_as_text(hostile):
     assert (seen.error_code, seen.error_type, seen.error_message) == ("500", "server_error", "upstream failed")
 
 
+@pytest.mark.parametrize(
+    "path, code, kind, message",
+    [
+        ("/top-level-error", "1500", "invalid_model", "Invalid model: nope"),
+        ("/fastapi-detail", None, None, "Extra inputs are not permitted"),
+        ("/string-error", None, None, "Unauthorized"),
+    ],
+)
+def test_an_error_in_another_shape_is_read_and_the_missing_envelope_still_named(hostile, path, code, kind, message):
+    seen = attempt(hostile.url(path)).observation
+    assert (seen.error_code, seen.error_type, seen.error_message) == (code, kind, message)
+    assert (seen.parser, seen.missing) == ("missing_field", ["error"])  # the deviation stays on record
+
+
 def test_html_page_is_kept_as_a_short_excerpt(hostile):
     seen = attempt(hostile.url("/html502")).observation
     assert "502 Bad Gateway" in seen.body_excerpt and seen.content_type == "text/html"

@@ -155,7 +155,26 @@ def _echo_request_id(request: Incoming) -> bytes:
     return _response(200, _chat("x"), headers=(("x-request-id", value),))
 
 
+def _top_level_error(_request: Incoming) -> bytes:
+    """Mistral's shape: the error's fields at the top level, no `error` object."""
+    body = {"object": "error", "message": "Invalid model: nope", "type": "invalid_model", "param": None, "code": "1500"}
+    return _response(400, _json(body))
+
+
+def _fastapi_detail(_request: Incoming) -> bytes:
+    """FastAPI's validation answer: `{"detail": [{"loc": ..., "msg": ...}]}`."""
+    return _response(422, _json({"detail": [{"loc": ["body", "extra"], "msg": "Extra inputs are not permitted"}]}))
+
+
+def _string_error(_request: Incoming) -> bytes:
+    """vLLM's answer to a missing key: `{"error": "Unauthorized"}`, a string, not an object."""
+    return _response(401, _json({"error": "Unauthorized"}))
+
+
 BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
+    "top-level-error": _top_level_error,
+    "fastapi-detail": _fastapi_detail,
+    "string-error": _string_error,
     "close": _close,
     "ok": _ok,
     "huge": _huge,
