@@ -11,16 +11,24 @@ import os
 import secrets
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from engine import __version__, api
-from engine.api import Aborted, RunOutcome, interrupt_exit_code, scalar_from_text
+from engine.api import Aborted, RunOutcome, interrupt_exit_code
 from engine.cli.compare import comparison_lines, diff
 from engine.cli.console import plan_lines, quiet_lines, summary_lines
+from engine.cli.options import (
+    ENV_FILE_OPTION,
+    VAR_OPTION,
+    limit_options,
+    parse_formats,
+    selection_of,
+    selection_options,
+)
 from engine.cli.progress import colour_enabled, progress_on, shown_lines
 from engine.core.errors import RunbookError, SpecError, UsageError
 from engine.core.redact import printable
@@ -28,9 +36,6 @@ from engine.core.redact import printable
 EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
 EXIT_USAGE, EXIT_ENGINE = 2, 3
 EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("SIGTERM")
-
-
-Command = TypeVar("Command", bound=Callable[..., Any])
 
 
 def say(text: str, err: bool = False) -> None:
@@ -67,111 +72,6 @@ class _Group(click.Group):
             kind = "engine error" if isinstance(exc, RunbookError) else f"internal error ({type(exc).__name__})"
             say(f"runbook: {kind}: {exc} (set RUNBOOK_DEBUG=1 for the traceback)", err=True)
             sys.exit(EXIT_ENGINE)
-
-
-def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
-        parsed[key.strip()] = scalar_from_text(value)
-    return parsed
-
-
-def _parse_formats(_ctx: click.Context, _param: click.Parameter, value: str) -> list[str]:
-    formats = [f.strip() for f in value.split(",") if f.strip()]
-    known = api.available_formats()
-    unknown = [f for f in formats if f not in known]
-    if unknown or not formats:
-        raise click.BadParameter(f"choose from {', '.join(known)} (got {value!r})")
-    try:
-        api.check_formats(formats)
-    except UsageError as exc:
-        raise click.BadParameter(str(exc)) from None
-    return formats
-
-
-def _split_names(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
-
-
-def selection_options(command: Command) -> Command:
-    """--tags / --only / --skip / --schedule, shared by run and plan."""
-    for option in reversed(
-        (
-            click.option(
-                "--tags",
-                multiple=True,
-                callback=_split_names,
-                metavar="TAG[,TAG]",
-                help="Run checks that carry any of these tags (repeatable).",
-            ),
-            click.option(
-                "--only", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Run only these checks."
-            ),
-            click.option(
-                "--skip", multiple=True, callback=_split_names, metavar="ID[,ID]", help="Leave these checks out."
-            ),
-            click.option(
-                "--schedule", default=None, metavar="NAME", help="Select the checks of a schedule in the spec."
-            ),
-        )
-    ):
-        command = option(command)
-    return command
-
-
-def limit_options(command: Command) -> Command:
-    """--max-requests / --max-tokens / --rate, shared by run and plan: they only tighten the spec's limits."""
-    for option in reversed(
-        (
-            click.option(
-                "--max-requests",
-                type=click.IntRange(1),
-                default=None,
-                metavar="N",
-                help="Send at most N requests (checks and drill attempts, retries and fallbacks included).",
-            ),
-            click.option(
-                "--max-tokens",
-                type=click.IntRange(1),
-                default=None,
-                metavar="N",
-                help="Ask for at most N tokens in total (the max_tokens of every request sent).",
-            ),
-            click.option(
-                "--rate", default=None, metavar="RATE", help="Pace requests to the target: 5/s, 30/min, 600/h."
-            ),
-        )
-    ):
-        command = option(command)
-    return command
-
-
-def _selection(
-    tags: tuple[str, ...], only: tuple[str, ...], skip: tuple[str, ...], schedule: str | None
-) -> api.Selection:
-    return api.Selection(tags=tags, only=only, skip=skip, schedule=schedule)
-
-
-VAR_OPTION = click.option(
-    "--var",
-    "variables",
-    multiple=True,
-    callback=_parse_vars,
-    metavar="KEY=VALUE",
-    help="Set a variable the spec declares (repeatable), e.g. --var model=gpt-4o-mini; 30, 0.5, true are typed.",
-)
-
-ENV_FILE_OPTION = click.option(
-    "--env-file",
-    "env_file",
-    default=None,
-    metavar="PATH",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Read KEY=VALUE lines (a dotenv file) over the environment, for this command only.",
-)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -264,7 +164,7 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str], env_f
     "formats",
     default="html,md,json",
     show_default=True,
-    callback=_parse_formats,
+    callback=parse_formats,
     help="Comma-separated report formats.",
 )
 @click.option(
@@ -350,7 +250,7 @@ def run(
         "out_dir": out_dir,
         "formats": formats,
         "concurrency": concurrency,
-        "selection": _selection(tags, only, skip, schedule),
+        "selection": selection_of(tags, only, skip, schedule),
         "update_fixtures": update_fixtures,
         "limits": api.limits_from_options(max_requests, max_tokens, rate),
         "baseline": baseline,
@@ -487,7 +387,7 @@ def plan_command(
       runbook plan specs/cometapi/chat-completions.yaml --target live --env-file .env
     """
     limits = api.limits_from_options(max_requests, max_tokens, rate)
-    selection = _selection(tags, only, skip, schedule)
+    selection = selection_of(tags, only, skip, schedule)
     environ = api.environ_with_env_file(env_file)
     the_plan, warnings = api.plan_with_warnings(spec, target, variables, selection, environ, limits=limits)
     for warning in warnings:
@@ -498,7 +398,7 @@ def plan_command(
 @main.command()
 @click.argument("results_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(path_type=Path))
-@click.option("--format", "formats", default="html,md", show_default=True, callback=_parse_formats)
+@click.option("--format", "formats", default="html,md", show_default=True, callback=parse_formats)
 def report(results_file: Path, out_dir: Path, formats: list[str]) -> None:
     """Re-render reports from a saved results JSON.
 
