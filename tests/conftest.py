@@ -24,7 +24,8 @@ PROVIDER_KEY = "sk-provider-known-secret-0123456789"
 
 
 # tests/peers/ run against real servers installed from PyPI: only under `make test-peers`, which
-# installs them into .venv-peers/ and sets RUNBOOK_PEERS=1 and RUNBOOK_LITELLM.
+# installs them into .venv-peers/ and .venv-peers-llama/ and sets RUNBOOK_PEERS=1, RUNBOOK_LITELLM and
+# RUNBOOK_LLAMA_PYTHON.
 collect_ignore_glob = [] if os.environ.get("RUNBOOK_PEERS") == "1" else ["peers/*"]
 
 

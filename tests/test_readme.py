@@ -133,3 +133,12 @@ def test_the_quoted_markdown_summary_is_what_runbook_writes(readme, tmp_path, mo
     written = (tmp_path / "cometapi-chat-completions.md").read_text(encoding="utf-8").splitlines()
     quoted = [line for line in sample.splitlines() if line.strip() and not line.startswith("Target ")]
     assert [line for line in quoted if line not in written] == []
+
+
+def test_the_provider_error_drill_example_runs_on_the_groq_profile(readme, tmp_path):
+    (snippet,) = blocks(readme, "yaml provider-drill")
+    spec = tmp_path / "groq-mine.yaml"
+    spec.write_text(f"extends: runbook:providers/groq\nversion: 1\nname: groq-mine\n{snippet}")
+    outcome = api.run(spec, out_dir=None, selection=api.Selection(only=("groq-498-flex-capacity-retried",)))
+    [drill] = [d for d in outcome.results.drills if d.selected]
+    assert drill.status == "passed", drill.mismatches  # without the pack's 498 rule, a 4xx is not retried

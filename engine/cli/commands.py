@@ -35,6 +35,7 @@ from engine.core.redact import printable
 
 EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
 EXIT_USAGE, EXIT_ENGINE = 2, 3
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipe whose reader left
 EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("SIGTERM")
 
 
@@ -66,6 +67,9 @@ class _Group(click.Group):
             sys.exit(interrupt_exit_code(exc.signal_name))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except BrokenPipeError:  # the reader left (`runbook specs | head`): nothing more to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except Exception as exc:
             if os.environ.get("RUNBOOK_DEBUG"):
                 traceback.print_exc()
@@ -438,7 +442,8 @@ def init(provider: str, out_file: Path | None, base_url: str | None, model: str,
 
 
 @main.command(name="specs")
-def specs_command() -> None:
+@click.option("--profiles", is_flag=True, help="List the simulator profiles instead, with the errors each answers.")
+def specs_command(profiles: bool) -> None:
     """List the specs runbook ships: the shared base and the provider packs, by the name
     `extends:` takes (runbook:NAME), with their files.
 
@@ -446,12 +451,24 @@ def specs_command() -> None:
     Example:
       runbook specs
       runbook init azure-openai --out my-azure.yaml      # extends runbook:providers/azure-openai
+      runbook specs --profiles                           # the names `faults: [{provider_error: NAME}]` takes
     """
+    if profiles:
+        _show_profiles()
+        return
     listed = api.shipped_specs()
     width = max((len(ref) for ref, _, _ in listed), default=0)
     for ref, path, title in listed:
         say(f"{ref:<{width}}  {title or '(no title)'}")
         say(f"{'':<{width}}  {path}")
+
+
+def _show_profiles() -> None:
+    for name, path, header, errors in api.simulator_profiles():
+        say(f"{name}  (POST {path}, key in {header})")
+        for error in errors:
+            code = f" code {error.code}" if error.code else ""
+            say(f"  {error.name:<26} {error.status}{code}  ({error.shape})")
 
 
 @main.command()
@@ -502,6 +519,13 @@ def plugins() -> None:
 @click.option("--model", "models", multiple=True, help="Known model id (repeatable; default: a built-in list).")
 @click.option("--context-tokens", type=click.IntRange(16), default=None, help="Simulated context window.")
 @click.option(
+    "--profile",
+    type=click.Choice(api.PROFILE_NAMES),
+    default="cometapi",
+    show_default=True,
+    help="Behave like this provider: its path, auth header and errors (runbook specs --profiles).",
+)
+@click.option(
     "--script",
     "script",
     default=None,
@@ -521,16 +545,18 @@ def sim(
     keys: tuple[str, ...],
     models: tuple[str, ...],
     context_tokens: int | None,
+    profile: str,
     script: Path | None,
     log_path: Path | None,
 ) -> None:
-    """Serve the built-in CometAPI-compatible simulator until Ctrl-C.
+    """Serve the built-in CometAPI-compatible simulator (or a provider's profile) until Ctrl-C.
 
     \b
     Example:
       runbook sim --port 8787 --key sk-test
       curl -H 'Authorization: Bearer sk-test' -d '{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}' \\
            http://127.0.0.1:8787/v1/chat/completions
+      runbook sim --profile mistral --key sk-test               # Mistral's path and error bodies
       runbook sim --script faults.yaml --log attempts.jsonl     # your own client against scripted faults
 
     With --script, each call gets the script from its first step when it names itself with the
@@ -542,6 +568,8 @@ def sim(
             "--log needs --script: it logs the attempts a fault script is served to "
             "(runbook sim --script FAULTS.yaml --log ATTEMPTS.jsonl)"
         )
+    if script is not None and profile != "cometapi":
+        raise click.UsageError("--profile is for the simulator; a fault script names its profile with `simulator:`")
     if script is not None:
 
         def script_ready(base_url: str) -> None:
@@ -559,7 +587,7 @@ def sim(
         say(f"accepted key(s): {', '.join(keys)}")
         say("Ctrl-C to stop")
 
-    api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens)
+    api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens, profile=profile)
 
 
 main.add_command(diff)  # runbook diff OLD.json NEW.json (engine/cli/compare.py)

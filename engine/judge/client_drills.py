@@ -51,8 +51,8 @@ class _Call:
         self.process: ClientCall = run.client_calls[index]
         self.primary: tuple[ServedAttempt, ...] = run.served[index]
         self.fallback: tuple[ServedAttempt, ...] = run.served_fallback[index]
-        self.steps = fault_steps(drill.faults, run.scale)
-        fallback_steps = fault_steps(drill.fallback_faults, run.scale)
+        self.steps = fault_steps(drill.faults, run.scale, spec.drill_simulator)
+        fallback_steps = fault_steps(drill.fallback_faults, run.scale, spec.drill_simulator)
         self.sent = [answered_step(self.steps, k) for k in range(len(self.primary))]
         self.sent_fallback = [answered_step(fallback_steps, k) for k in range(len(self.fallback))]
         self.verdicts = [classify(sent_observation(step), spec.classification) for step in self.sent]

@@ -7,6 +7,7 @@ for it (engine.run.http), so the classification table gives the same class eithe
 
 from __future__ import annotations
 
+from engine.run.http import read_error_body
 from engine.run.observation import Observation
 from engine.sim.faults import FaultStep
 from engine.sim.wire import HTML_TYPE, JSON_TYPE, SSE_TYPE
@@ -53,6 +54,17 @@ _SENT = {
 
 def sent_observation(step: FaultStep) -> Observation:
     """The observation a careful client makes of this step's answer."""
+    if step.kind == "status" and step.body:
+        parser, error = read_error_body(step.status, step.body)
+        return Observation(
+            status=step.status,
+            parser=parser,
+            missing=["error"] if parser == "missing_field" else [],
+            error_code=error.get("code"),
+            error_type=error.get("type"),
+            error_message=error.get("message"),
+            hints=hints_of(step),
+        )
     if step.kind == "status":
         return Observation(
             status=step.status, parser="error_envelope", error_code=step.error_code or None, hints=hints_of(step)

@@ -21,7 +21,7 @@ from engine.core.errors import Problem, SpecError
 from engine.load.extends import read_spec_tree
 from engine.load.fixtures import GitState, fixture_path, git_states, read_fixture
 from engine.load.pydantic_errors import describe_error
-from engine.load.semantics import check_document
+from engine.load.semantics import check_document, provider_errors_exist
 from engine.load.templating import Environ, TemplateProblem, render_tree, spec_budget
 from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
 from engine.spec.models import FaultScript, Spec
@@ -303,6 +303,11 @@ def load_fault_script(path: Path) -> FaultScript:
     """Read a `runbook sim --script` file; problems are located like a spec's."""
     data, source = read_yaml(path, _display_path(path))
     try:
-        return FaultScript.model_validate(data)
+        script = FaultScript.model_validate(data)
     except ValidationError as exc:
         raise SpecError([_problem_from_error(error, data, source, FaultScript) for error in exc.errors()]) from None
+    unknown = provider_errors_exist([(-1, data)], script.simulator, keys=("faults",))
+    problems = [Problem(source.locate(where), dotted(where), message) for where, message in unknown]
+    if problems:
+        raise SpecError(problems)
+    return script

@@ -11,7 +11,9 @@ import difflib
 from collections.abc import Collection, Iterator
 from typing import Any
 
+from engine.core.providers import PROFILES
 from engine.load.yaml_tree import PathKey
+from engine.spec.models import drill_simulator
 
 Finding = tuple[PathKey, str]
 Item = dict[str, Any]  # a mapping in a list of the document, as written
@@ -44,6 +46,7 @@ def check_document(document: dict[str, Any]) -> list[Finding]:
         ),
         *_policy_references(document.get("policy"), classes, targets),
         *_client_names(document.get("clients")),
+        *provider_errors_exist(drills, _drill_profile(document)),
         *_leftover_directives("classification", rules),
         *_leftover_directives("checks", checks),
         *_leftover_directives("criteria", criteria),
@@ -180,3 +183,29 @@ def _policy_references(policy: Any, classes: set[str], targets: set[str]) -> Ite
 def _client_names(clients: Any) -> Iterator[Finding]:
     if isinstance(clients, dict) and "reference" in clients:
         yield ("clients", "reference"), "'reference' names runbook's own client; give your client another name"
+
+
+def _drill_profile(document: dict[str, Any]) -> str:
+    settings, targets = document.get("drill_settings"), document.get("targets")
+    chosen = settings.get("simulator") if isinstance(settings, dict) else None
+    sim = targets.get("sim") if isinstance(targets, dict) else None
+    return drill_simulator(chosen if chosen in PROFILES else None, sim)
+
+
+def provider_errors_exist(
+    drills: Items, profile: str, keys: tuple[str, ...] = ("faults", "fallback_faults")
+) -> Iterator[Finding]:
+    """Every `provider_error:` a drill's faults name is one the drills' simulator profile answers."""
+    known = PROFILES[profile].situations
+    for index, drill in drills:
+        for key in keys:
+            faults = drill.get(key)
+            for position, fault in enumerate(faults if isinstance(faults, list) else []):
+                name = fault.get("provider_error") if isinstance(fault, dict) else None
+                if isinstance(name, str) and name not in known:
+                    yield (
+                        ("drills", index, key, position, "provider_error")
+                        if index >= 0
+                        else (key, position, "provider_error"),
+                        f"the {profile} simulator profile has no error {name!r}{_did_you_mean(name, known, True)}",
+                    )

@@ -208,8 +208,11 @@ async def _scoped_call(
     request_file: Path,
 ) -> ClientCall:
     drill, scale = step.drill, plan.client.time_scale
-    primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
-    fallback = servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else ""
+    profile = plan.spec.drill_simulator
+    primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale, profile)
+    fallback = (
+        servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale, profile)) if servers.fallback else ""
+    )
     deadline = (drill.deadline or step.request.timeouts.deadline) * scale
     env = call_environment(plan, step, primary, fallback, request_file, deadline)
     async with gate:

@@ -13,6 +13,7 @@ the earlier runs are kept and reported. A failure on a quiet machine is final at
 
 from __future__ import annotations
 
+import json
 import random
 import socket
 from collections.abc import Callable
@@ -22,6 +23,8 @@ from dataclasses import dataclass, field, replace
 import httpx
 
 from engine.core.latency import LatencyProbe
+from engine.core.profiles import SimProfile
+from engine.core.providers import PROFILES
 from engine.plan.build import DrillStep, Plan, worst_case_attempts
 from engine.run.budget import SendBudget, requested_tokens
 from engine.run.client import new_client
@@ -166,9 +169,11 @@ async def _run_drill(
     servers.take_lateness()
     for repeat in range(drill.repeat):
         scope = f"{drill.id}-{round_}-{repeat}"
-        primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale)
+        primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale, plan.spec.drill_simulator)
         fallback = (
-            servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale)) if servers.fallback else None
+            servers.fallback.script(scope, fault_steps(drill.fallback_faults, scale, plan.spec.drill_simulator))
+            if servers.fallback
+            else None
         )
         calls.append(
             await call(
@@ -208,27 +213,40 @@ def _settings(plan: Plan, step: DrillStep, scale: float) -> CallSettings:
     )
 
 
-def primary_url(server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float) -> str:
+def primary_url(
+    server: FaultServer, scope: str, faults: list[Fault], primary: str, scale: float, profile: str = "cometapi"
+) -> str:
     if primary == "unreachable":
         return f"http://127.0.0.1:{closed_port()}"
     if primary == "unresolvable":
         return f"http://{scope}.runbook.invalid"
-    return server.script(scope, fault_steps(faults, scale))
+    return server.script(scope, fault_steps(faults, scale, profile))
 
 
-def fault_steps(faults: list[Fault], scale: float) -> list[FaultStep]:
-    return [
-        FaultStep(
-            kind=f.kind,
-            status=f.status or 200,
-            headers=tuple(f.headers.items()),
-            delay=(f.delay or 0) * scale,
-            error_code=f.error_code,
-            body_delay=(f.body_delay or 0) * scale,
-            after=f.after,
+def fault_steps(faults: list[Fault], scale: float, profile: str = "cometapi") -> list[FaultStep]:
+    """The simulator's steps for `faults`; a `status` fault's error is rendered as `profile`'s provider sends it."""
+    return [_fault_step(fault, scale, PROFILES[profile]) for fault in faults]
+
+
+def _fault_step(fault: Fault, scale: float, profile: SimProfile) -> FaultStep:
+    status, headers, body = fault.status or 200, tuple(fault.headers.items()), b""
+    if fault.kind == "status":
+        error = (
+            profile.error(fault.provider_error) if fault.provider_error else profile.scripted(status, fault.error_code)
         )
-        for f in faults
-    ]
+        status, headers = error.status, (*error.headers, *headers)
+        body = json.dumps(profile.body(error), indent=1).encode()
+    return FaultStep(
+        kind=fault.kind,
+        status=status,
+        headers=headers,
+        delay=(fault.delay or 0) * scale,
+        error_code=fault.error_code,
+        body_delay=(fault.body_delay or 0) * scale,
+        after=fault.after,
+        body=body,
+        label=fault.provider_error or "",
+    )
 
 
 def _outgoing(step: DrillStep, base_url: str) -> Outgoing:

@@ -319,6 +319,16 @@ def _parser_outcome(
     return ("empty_content" if get_path(document, contract.content) == "" else "ok"), []
 
 
+def read_error_body(status: int, raw: bytes) -> tuple[str, dict[str, str | None]]:
+    """How an attempt records a failed request's JSON body: (parser outcome, code/type/message as text)."""
+    document, parsed = _parse_json(raw)
+    if not parsed:
+        return "invalid_json", {}
+    outcome = "error_envelope" if _error_object(document) else "missing_field"
+    error = _error_fields(document, status) or {}
+    return outcome, {key: _text(error.get(key)) for key in ("code", "type", "message")}
+
+
 def _error_fields(document: Any, status: int | None) -> dict[str, Any] | None:
     """The error's code, type and message: from the OpenAI envelope (`{"error": {...}}`), or, for a
     failed request answered in another shape, from that shape, so the table can still read them:

@@ -114,8 +114,8 @@ def _http_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, s
 
 @contextmanager
 def _simulator_endpoint(target: TargetPlan, secret_name: str, environ: Mapping[str, str]) -> Iterator[Endpoint]:
+    from engine.core.providers import PROFILES
     from engine.sim import DEFAULT_MODELS, SimConfig, SimServer
-    from engine.sim.profiles import PROFILES
 
     key = f"sk-runbook-sim-{token.token_hex(16)}"
     sim = target.simulator

@@ -73,7 +73,7 @@ async def chat_completions(request: Request) -> Response:
         _known_deployment(request, config)
         chat = validate_chat_request(await request.body(), config)
     except SimError as error:
-        return error_response(error, request_id)
+        return error_response(error, request_id, config.profile)
     reply = make_reply(chat)
     headers = {REQUEST_ID_HEADER: request_id}
     if chat.stream:
@@ -90,21 +90,20 @@ async def list_models(request: Request) -> Response:
     try:
         _authenticated(request, config)
     except SimError as error:
-        return error_response(error, request_id)
+        return error_response(error, request_id, config.profile)
     models = wire.model_list(config.models, MODELS_CREATED, MODELS_OWNER)
     return JSONResponse(models, headers={REQUEST_ID_HEADER: request_id})
 
 
 async def unknown_route(request: Request) -> Response:
-    """Any other path or method: a JSON 404 with code `not_found`."""
-    message = f"Invalid URL ({request.method} {request.url.path})"
-    return error_response(SimError(404, message, code="not_found"), new_request_id())
+    """Any other path or method: the profile's `unknown_route` (CometAPI: a JSON 404, code `not_found`)."""
+    error = SimError("unknown_route", method=request.method, path=request.url.path)
+    return error_response(error, new_request_id(), _config(request).profile)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
-    """A bug in the simulator still answers in the envelope, as a 500."""
-    error = SimError(500, "The simulator failed to handle the request.")
-    return error_response(error, new_request_id())
+    """A bug in the simulator still answers in the profile's shape, as its `internal` error (a 500)."""
+    return error_response(SimError("internal"), new_request_id(), _config(request).profile)
 
 
 def _authenticated(request: Request, config: SimConfig) -> None:
@@ -115,10 +114,8 @@ def _authenticated(request: Request, config: SimConfig) -> None:
 def _known_deployment(request: Request, config: SimConfig) -> None:
     """A profile whose path names a deployment answers an unknown one as its provider does."""
     deployment = request.path_params.get("deployment")
-    answer = config.profile.unknown_deployment
-    if deployment is not None and answer is not None and deployment not in config.models:
-        status, code, message = answer
-        raise SimError(status, message, code=code)
+    if deployment is not None and deployment not in config.models:
+        raise SimError("unknown_deployment", model=deployment)
 
 
 def _config(request: Request) -> SimConfig:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from engine.sim.profiles import PROFILES, SimProfile
+from engine.core.profiles import SimProfile
+from engine.core.providers import PROFILES
 
 DEFAULT_MODELS: tuple[str, ...] = ("gpt-4o-mini", "gpt-5-mini", "claude-sonnet-4-5", "deepseek-v3")
 
@@ -21,7 +22,7 @@ class SimConfig:
     keys: tuple[str, ...]
     models: tuple[str, ...] = DEFAULT_MODELS
     context_tokens: int = 8192
-    profile: SimProfile = field(default_factory=lambda: PROFILES["cometapi"])  # see engine/sim/profiles.py
+    profile: SimProfile = field(default_factory=lambda: PROFILES["cometapi"])  # see engine/core/profiles.py
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keys", _strings("keys", self.keys))

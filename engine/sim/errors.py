@@ -1,23 +1,20 @@
-"""CometAPI's error envelope and request ids.
+"""Errors the simulator answers, in the shape of its profile, and request ids.
 
-Every error the simulator sends has the shape CometAPI documents:
-
-    {"error": {"message": "<text> (request id: <rid>)", "type": "comet_api_error",
-               "param": "<param or empty>", "code": "<code or empty>"}}
-
-and every response, success or error, carries the same id in an `x-request-id` header.
+A `SimError` names a situation (`unknown_model`, `context_length`, ...) and the facts of the
+request its message may quote; the profile (engine/core/profiles.py) says what the provider sends
+for it: the status, the body's shape, code, type and wording. CometAPI's profile, the default,
+sends {"error": {"message": "<text> (request id: <rid>)", "type": "comet_api_error", "param",
+"code"}}. Every response, success or error, carries its request id in an `x-request-id` header.
 """
 
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from starlette.responses import JSONResponse
 
-from engine.sim import wire
+from engine.core.profiles import SimProfile
 
-ERROR_TYPE = wire.COMET_ERROR_TYPE
 REQUEST_ID_HEADER = "x-request-id"
 
 
@@ -29,29 +26,20 @@ def new_request_id() -> str:
 class SimError(Exception):
     """A request the simulated API rejects; it becomes exactly one error response."""
 
-    def __init__(self, status: int, message: str, code: str = "", param: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.param = param
+    def __init__(self, situation: str, **facts: object) -> None:
+        super().__init__(situation)
+        self.situation = situation
+        self.facts = facts
 
 
-def invalid_request(message: str, param: str = "") -> SimError:
-    """A 400 with CometAPI's `invalid_request` code."""
-    return SimError(400, message, code="invalid_request", param=param)
+def invalid_request(detail: str, param: str = "") -> SimError:
+    """A malformed request: the profile's `invalid_request` answer, quoting `detail`."""
+    return SimError("invalid_request", detail=detail, param=param)
 
 
-def error_body(error: SimError, request_id: str) -> dict[str, Any]:
-    """The JSON envelope for `error`, with the request id inside the message."""
-    message = f"{error.message} (request id: {request_id})"
-    return wire.error_envelope(message, error.code, ERROR_TYPE, error.param)
-
-
-def error_response(error: SimError, request_id: str) -> JSONResponse:
-    """The HTTP response for `error`: its status, the envelope and the request-id header."""
-    return JSONResponse(
-        error_body(error, request_id),
-        status_code=error.status,
-        headers={REQUEST_ID_HEADER: request_id},
-    )
+def error_response(error: SimError, request_id: str, profile: SimProfile) -> JSONResponse:
+    """The HTTP response for `error` as `profile`'s provider sends it, with the request-id header."""
+    answer = profile.error(error.situation)
+    body = profile.body(answer, {**error.facts, "request_id": request_id})
+    headers = {REQUEST_ID_HEADER: request_id, **dict(answer.headers)}
+    return JSONResponse(body, status_code=answer.status, headers=headers)

@@ -62,7 +62,7 @@ def _canned_parts(step: FaultStep) -> tuple[int, bytes, str]:
     """(status, body, content type) of a kind written at once."""
     kind = step.kind
     if kind == "status":
-        return step.status, _json(_comet_error(f"scripted {step.status}", step.error_code)), wire.JSON_TYPE
+        return step.status, step.body or _json(_comet_error(f"scripted {step.status}", step.error_code)), wire.JSON_TYPE
     if kind == "html_502":
         return 502, BAD_GATEWAY_PAGE, wire.HTML_TYPE
     if kind == "redirect":

@@ -38,12 +38,7 @@ def validate_chat_request(body: bytes, config: SimConfig) -> ChatRequest:
     model = _model(data)
     messages = _messages(data)
     if model not in config.models:
-        raise SimError(
-            404,
-            f"The model `{model}` does not exist or you do not have access to it.",
-            code="model_not_found",
-            param="model",
-        )
+        raise SimError("unknown_model", model=model)
     prompt_tokens = estimate_prompt_tokens(messages)
     _check_context(prompt_tokens, config.context_tokens)
     return ChatRequest(
@@ -111,15 +106,9 @@ def _content_ok(role: str, content: object) -> bool:
 
 
 def _check_context(prompt_tokens: int, limit: int) -> None:
-    """A 400 `context_length_exceeded` when the estimate is over the window."""
+    """The profile's `context_length` error when the estimate is over the window."""
     if prompt_tokens > limit:
-        raise SimError(
-            400,
-            f"This model's maximum context length is {limit} tokens. However, your messages"
-            f" resulted in {prompt_tokens} tokens. Please reduce the length of the messages.",
-            code="context_length_exceeded",
-            param="messages",
-        )
+        raise SimError("context_length", limit=limit, tokens=prompt_tokens)
 
 
 def _include_usage(data: dict[str, Any]) -> bool:

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.providers import PROFILE_NAMES
 from engine.core.registry import CLIENT_ADAPTERS
 from engine.spec.targets import TARGET_DESCRIPTION, Target
 from engine.spec.values import (
@@ -385,10 +386,10 @@ class Observability(Strict):
 
 
 def _fault_shorthand(value: Any) -> Any:
-    """'reset' -> {kind: reset}; {status: 503} -> {kind: status, status: 503}."""
+    """'reset' -> {kind: reset}; {status: 503} or {provider_error: NAME} -> {kind: status, ...}."""
     if isinstance(value, str):
         return {"kind": value}
-    if isinstance(value, dict) and "status" in value and "kind" not in value:
+    if isinstance(value, dict) and ("status" in value or "provider_error" in value) and "kind" not in value:
         return {"kind": "status", **value}
     return value
 
@@ -408,12 +409,19 @@ class Fault(Strict):
     body_delay: Duration | None = None
     """Wait between body chunks (`slow_body`), or before the first token (`stream_slow_first_token`)."""
     error_code: str = ""
-    """The `error.code` in the error body of a `status` fault."""
+    """The `error.code` in the error body of a `status` fault (sent in the shape of the drills' simulator profile)."""
+    provider_error: Slug | None = None
+    """An error as the drills' simulator profile sends it, by name (`context_length`, `rate_limited`, ...):
+    its status, headers and body; `runbook specs --profiles` lists each profile's names."""
     after: int = Field(default=2, ge=0, le=100)
     """Stream faults: events sent before the fault."""
 
     @model_validator(mode="after")
     def _status_with_status(self) -> Fault:
+        if self.provider_error is not None:
+            if self.kind != "status" or self.status is not None or self.error_code:
+                raise ValueError("a 'provider_error' fault takes its status and code from the profile: give neither")
+            return self
         if (self.kind == "status") != (self.status is not None):
             raise ValueError("a 'status' fault needs a status code, and only a status fault takes one")
         return self
@@ -429,6 +437,8 @@ class FaultScript(Strict):
     """The answers to consecutive attempts; the last repeats."""
     time_scale: float = Field(default=1.0, gt=0, le=1)
     """Plays the script this much faster than written."""
+    simulator: Literal[PROFILE_NAMES] = "cometapi"  # type: ignore[valid-type]
+    """Whose errors a `status` or `provider_error` fault sends: a simulator profile (engine/core/providers.py)."""
 
 
 class DrillExpect(Strict):
@@ -512,6 +522,9 @@ class DrillSettings(Strict):
     """Timing slack, in real time, for the pauses the simulator sees."""
     client: Literal["any", "required"] = "any"
     """The default of `criteria[].client`: `required` makes every criterion need a client under test."""
+    simulator: Literal[PROFILE_NAMES] | None = None  # type: ignore[valid-type]
+    """Whose errors the fault simulator sends (a simulator profile); default: the `sim` target's simulator,
+    else `cometapi`."""
 
 
 _Number = TypeVar("_Number", int, float)
@@ -600,3 +613,17 @@ class Spec(Strict):
     """Folder of the sanitized fixtures, relative to the spec file."""
     limits: Limits = Limits()
     """Cost guards: the most requests, requested tokens and request rate one run may use."""
+
+    @property
+    def drill_simulator(self) -> str:
+        """Whose errors the drills' fault simulator sends: `drill_settings.simulator`, else the simulator
+        of the `sim` target, else `cometapi`."""
+        return drill_simulator(self.drill_settings.simulator, self.targets.get("sim"))
+
+
+def drill_simulator(chosen: str | None, sim_target: object) -> str:
+    """The drills' profile from `drill_settings.simulator` and the `sim` target (a model or its raw mapping)."""
+    if chosen:
+        return chosen
+    named = sim_target.get("simulator") if isinstance(sim_target, dict) else getattr(sim_target, "simulator", None)
+    return named if isinstance(named, str) and named in PROFILE_NAMES else "cometapi"

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from engine.core.providers import PROFILE_NAMES
 from engine.core.registry import TARGET_KINDS, PluginError
 from engine.spec.values import HttpUrl, Strict
 
@@ -29,13 +30,13 @@ class SimulatorTarget(Strict):
 
     kind: Literal["simulator"] = "simulator"
     """`simulator`; optional, since `simulator:` says which kind this is."""
-    simulator: Literal["cometapi", "azure-openai", "openrouter", "groq", "fireworks"]
+    simulator: Literal[PROFILE_NAMES]  # type: ignore[valid-type]
     """The built-in simulator, started on an ephemeral loopback port for the run, behaving like `cometapi`
-    or a provider pack's profile (its path and auth header: engine/sim/profiles.py)."""
+    or a provider pack's profile: its path, auth header and errors (engine/core/providers.py)."""
     context_tokens: int = Field(default=8192, ge=16)
-    """The context window; larger prompts answer 400 `context_length_exceeded`."""
+    """The context window; a larger prompt gets the profile's context-length error (`context_length_exceeded`)."""
     models: list[str] | None = None
-    """Model ids it knows; others answer 404 `model_not_found`."""
+    """Model ids it knows; another gets the profile's unknown-model error (`model_not_found`)."""
 
 
 class HttpTarget(Strict):

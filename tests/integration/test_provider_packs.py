@@ -46,7 +46,23 @@ def test_one_command_runs_every_pack_and_each_passes_its_checks_on_its_own_profi
 def test_the_simulator_profiles_are_the_ones_specs_may_name():
     from typing import get_args
 
-    from engine.sim.profiles import PROFILE_NAMES
+    from engine.core.providers import PROFILE_NAMES
     from engine.spec.targets import SimulatorTarget
 
     assert get_args(SimulatorTarget.model_fields["simulator"].annotation) == PROFILE_NAMES
+
+
+def test_each_packs_drills_meet_its_own_errors_on_its_profile(repo_root, tmp_path):
+    packs = repo_root / "specs" / "providers"
+    done = CliRunner().invoke(main, ["run", str(packs), "--tags", "quirk", "--out", str(tmp_path), "-q"])
+    assert done.exit_code == 4, done.output  # drills only: the criteria needing checks stay unverified
+    for pack in PACKS:
+        name = re.search(r"^name: (\S+)$", (packs / f"{pack}.yaml").read_text(), flags=re.M).group(1)
+        results = json.loads((tmp_path / f"{name}.json").read_text())
+        drills = [d for d in results["drills"] if d["selected"]]
+        assert drills and all("quirk" in d["tags"] for d in drills), pack
+        assert {d["id"]: d["status"] for d in drills} == {d["id"]: "passed" for d in drills}, pack
+        # the pack's own rules decide them, not only the base's
+        assert any(d["rule"] and d["rule"].startswith(pack.split("-")[0]) for d in drills), pack
+        [criterion] = [c for c in results["criteria"] if c["id"] == "provider-errors-classified"]
+        assert criterion["verdict"] == "met", pack

@@ -330,9 +330,9 @@ def test_internal_failure_still_uses_the_envelope(monkeypatch: pytest.MonkeyPatc
 def test_the_azure_profile_serves_its_path_with_the_api_key_header_and_names_unknown_deployments():
     from starlette.testclient import TestClient
 
+    from engine.core.providers import PROFILES
     from engine.sim import SimConfig
     from engine.sim.app import create_app
-    from engine.sim.profiles import PROFILES
 
     config = SimConfig(keys=("sk-azure",), models=("gpt-4o-mini",), profile=PROFILES["azure-openai"])
     client = TestClient(create_app(config))
