@@ -160,8 +160,8 @@ def simulator_profiles() -> list[tuple[str, str, str, list[ProfileError]]]:
         errors = []
         for name in profile.situations:
             error = profile.error(name)
-            shape = error.shape or profile.shapes.get(error.status, profile.shape)
-            errors.append(ProfileError(name, error.status, "" if error.code is None else str(error.code), shape))
+            code = "" if error.code is None else str(error.code)
+            errors.append(ProfileError(name, error.status, code, profile.shape_of(error)))
         listed.append((profile.name, profile.chat_path, profile.auth_header, errors))
     return listed
 

@@ -125,8 +125,11 @@ class SimProfile:
             message = f"{message} (request id: {filled['request_id']})"
         param = error.param.format_map(filled) if error.param is not None else None
         error_type = error.type if error.type is not None else self.types.get(error.status, self.default_type)
-        shape = error.shape or self.shapes.get(error.status, self.shape)
-        return _shaped(shape, message, error_type, param, error.code)
+        return _shaped(self.shape_of(error), message, error_type, param, error.code)
+
+    def shape_of(self, error: ProviderError) -> Shape:
+        """The body shape `error` is sent in: its own, else this profile's for its status."""
+        return error.shape or self.shapes.get(error.status, self.shape)
 
 
 def _shaped(

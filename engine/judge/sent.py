@@ -10,6 +10,7 @@ from __future__ import annotations
 from engine.run.http import read_error_body
 from engine.run.observation import Observation
 from engine.sim.faults import FaultStep
+from engine.sim.playback import status_body
 from engine.sim.wire import HTML_TYPE, JSON_TYPE, SSE_TYPE
 from engine.spec.backoff import HINT_HEADERS
 
@@ -54,8 +55,8 @@ _SENT = {
 
 def sent_observation(step: FaultStep) -> Observation:
     """The observation a careful client makes of this step's answer."""
-    if step.kind == "status" and step.body:
-        parser, error = read_error_body(step.status, step.body)
+    if step.kind == "status":
+        parser, error = read_error_body(step.status, status_body(step))
         return Observation(
             status=step.status,
             parser=parser,
@@ -64,10 +65,6 @@ def sent_observation(step: FaultStep) -> Observation:
             error_type=error.get("type"),
             error_message=error.get("message"),
             hints=hints_of(step),
-        )
-    if step.kind == "status":
-        return Observation(
-            status=step.status, parser="error_envelope", error_code=step.error_code or None, hints=hints_of(step)
         )
     status, transport, parser = _SENT[step.kind]
     content_type = (

@@ -189,7 +189,7 @@ def _drill_profile(document: dict[str, Any]) -> str:
     settings, targets = document.get("drill_settings"), document.get("targets")
     chosen = settings.get("simulator") if isinstance(settings, dict) else None
     sim = targets.get("sim") if isinstance(targets, dict) else None
-    return drill_simulator(chosen if chosen in PROFILES else None, sim)
+    return drill_simulator(chosen, sim)
 
 
 def provider_errors_exist(

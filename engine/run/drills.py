@@ -245,7 +245,6 @@ def _fault_step(fault: Fault, scale: float, profile: SimProfile) -> FaultStep:
         body_delay=(fault.body_delay or 0) * scale,
         after=fault.after,
         body=body,
-        label=fault.provider_error or "",
     )
 
 

@@ -62,7 +62,7 @@ def _canned_parts(step: FaultStep) -> tuple[int, bytes, str]:
     """(status, body, content type) of a kind written at once."""
     kind = step.kind
     if kind == "status":
-        return step.status, step.body or _json(_comet_error(f"scripted {step.status}", step.error_code)), wire.JSON_TYPE
+        return step.status, status_body(step), wire.JSON_TYPE
     if kind == "html_502":
         return 502, BAD_GATEWAY_PAGE, wire.HTML_TYPE
     if kind == "redirect":
@@ -72,6 +72,11 @@ def _canned_parts(step: FaultStep) -> tuple[int, bytes, str]:
     if kind == "invalid_json":
         return 200, BROKEN_JSON, wire.JSON_TYPE
     raise ValueError(f"unknown fault kind {kind!r}")
+
+
+def status_body(step: FaultStep) -> bytes:
+    """The error body of a `status` step: its rendered provider error, else CometAPI's envelope."""
+    return step.body or _json(_comet_error(f"scripted {step.status}", step.error_code))
 
 
 def _reset(channel: Channel) -> None:

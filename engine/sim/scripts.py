@@ -31,7 +31,6 @@ class FaultStep:
     body_delay: float = 0.0
     after: int = 2
     body: bytes = b""  # a `status` step's error body, rendered in a provider's shape (empty: CometAPI's)
-    label: str = ""  # the provider error it plays, by name
 
 
 @dataclass(frozen=True)

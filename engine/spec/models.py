@@ -621,9 +621,9 @@ class Spec(Strict):
         return drill_simulator(self.drill_settings.simulator, self.targets.get("sim"))
 
 
-def drill_simulator(chosen: str | None, sim_target: object) -> str:
+def drill_simulator(chosen: object, sim_target: object) -> str:
     """The drills' profile from `drill_settings.simulator` and the `sim` target (a model or its raw mapping)."""
-    if chosen:
-        return chosen
+    if chosen in PROFILE_NAMES:
+        return str(chosen)
     named = sim_target.get("simulator") if isinstance(sim_target, dict) else getattr(sim_target, "simulator", None)
     return named if isinstance(named, str) and named in PROFILE_NAMES else "cometapi"

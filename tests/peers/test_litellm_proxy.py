@@ -4,15 +4,12 @@ a master key and no database, on a loopback port. Each check gives what the pack
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from engine import api
+from support.peer_server import serving
 
 MASTER_KEY = "sk-runbook-peer-master-0001"
 CONFIG = f"""model_list:
@@ -27,36 +24,17 @@ FAILS = {  # predicted in specs/providers/litellm.yaml's header
 }  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("litellm")
     (folder / "config.yaml").write_text(CONFIG)
-    port = _free_port()
     env = {**os.environ, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LITELLM_TELEMETRY": "False"}
-    command = [os.environ["RUNBOOK_LITELLM"], "--config", "config.yaml", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base_url}/v1/models", headers={"authorization": f"Bearer {MASTER_KEY}"}).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the LiteLLM proxy did not start within 120 s")
+
+    def command(port: int) -> list[str]:
+        return [os.environ["RUNBOOK_LITELLM"], "--config", "config.yaml", "--host", "127.0.0.1", "--port", str(port)]
+
+    with serving("LiteLLM proxy", command, MASTER_KEY, folder / "proxy.log", cwd=folder, env=env) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_the_litellm_pack_gives_the_verdicts_its_comments_predict(proxy, repo_root, tmp_path):

