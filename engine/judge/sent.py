@@ -22,6 +22,7 @@ BROKEN_STREAMS = frozenset(
         "stream_malformed",
         "stream_stall",
         "stream_error_event",
+        "stream_finish_error",
     }
 )
 
@@ -50,6 +51,7 @@ _SENT = {
     "stream_stall": (200, "read_timeout", "stream_truncated"),
     "stream_malformed": (200, None, "stream_malformed"),
     "stream_error_event": (200, None, "error_in_body"),
+    "stream_finish_error": (200, None, "error_in_body"),
 }
 
 

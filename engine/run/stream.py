@@ -4,7 +4,8 @@ The stream is parsed incrementally; only the assembled content (capped) and coun
 the raw stream. At the end the stream gets an outcome: `success` only with every chunk well formed,
 one id throughout, a finish_reason, exactly one terminal `[DONE]` and nothing after it; `partial`
 when content arrived but the stream broke, stalled, was truncated or carried a malformed chunk;
-`failed` when nothing usable arrived or the stream carried an error.
+`failed` when nothing usable arrived or the stream carried an error — an error event, or a
+finish_reason of "error" (Mistral ends a failed generation that way).
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ def stream_outcome(
 ) -> tuple[StreamOutcome, str, list[str]]:
     """(outcome, parser outcome, missing fields)."""
     got_content = state.content_chars > 0
-    if state.error is not None:
+    if state.error is not None or state.finish_reason == "error":
         return "failed", "error_in_body", []
     if state.malformed or len(state.ids) > 1 or state.after_done:
         return ("partial" if got_content else "failed"), "stream_malformed", []

@@ -2,7 +2,7 @@
 
 The events are a normal streamed answer (wire.stream_chunks, spaced JSON, then [DONE]); the fault
 comes at event `step.after` (a cut, a stall, a broken or error event) or shapes every event
-(CRLF line ends, a BOM, one byte a chunk, keep-alive comments, a slow first token). The body always
+(a finish_reason of "error", CRLF line ends, a BOM, one byte a chunk, keep-alive comments, a slow first token). The body always
 ends the connection.
 """
 
@@ -55,7 +55,8 @@ async def play_stream(step: FaultStep, channel: Channel) -> bool:
 def stream_events(step: FaultStep) -> list[bytes]:
     """The SSE events of a normal answer: role, content pieces, finish, usage, [DONE]."""
     answer = wire.Answer(id="chatcmpl-stream", model="sim", created=int(time.time()))
-    chunks = wire.stream_chunks(answer, STREAM_PIECES, "stop", wire.token_usage(5, 4))
+    finish = "error" if step.kind == "stream_finish_error" else "stop"
+    chunks = wire.stream_chunks(answer, STREAM_PIECES, finish, wire.token_usage(5, 4))
     line_end = "\r\n" if step.kind == "stream_crlf" else "\n"
     datas = [*(wire.to_json(chunk, spaced=True) for chunk in chunks), wire.DONE]
     events = [wire.sse_event(data, line_end).encode() for data in datas]

@@ -68,6 +68,7 @@ FAULT_KINDS = (
     "stream_malformed",
     "stream_stall",
     "stream_error_event",
+    "stream_finish_error",
     "stream_keepalive",
     "stream_crlf",
     "stream_split",

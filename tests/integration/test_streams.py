@@ -23,6 +23,7 @@ BROKEN = {
     "stream_malformed": ("partial", None, "partial_stream"),
     "stream_stall": ("partial", "read_timeout", "partial_stream"),
     "stream_error_event": ("failed", None, "provider_error"),
+    "stream_finish_error": ("failed", None, "provider_error"),
 }
 WELL_FORMED = ["stream_ok", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom", "stream_slow_first_token"]
 
