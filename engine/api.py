@@ -154,7 +154,8 @@ class ProfileError:
 
 
 def simulator_profiles() -> list[tuple[str, str, str, list[ProfileError]]]:
-    """Every simulator profile: (name, chat path, auth header, the errors it answers by name)."""
+    """Every simulator profile: (name, chat path with its required query, auth header, the errors it answers
+    by name)."""
     listed = []
     for profile in PROFILES.values():
         errors = []
@@ -162,7 +163,9 @@ def simulator_profiles() -> list[tuple[str, str, str, list[ProfileError]]]:
             error = profile.error(name)
             code = "" if error.code is None else str(error.code)
             errors.append(ProfileError(name, error.status, code, profile.shape_of(error)))
-        listed.append((profile.name, profile.chat_path, profile.auth_header, errors))
+        query = "&".join(f"{name}=..." for name in profile.required_query)
+        path = f"{profile.chat_path}?{query}" if query else profile.chat_path
+        listed.append((profile.name, path, profile.auth_header, errors))
     return listed
 
 

@@ -86,6 +86,7 @@ class SimProfile:
     chat_path: str = "/v1/chat/completions"  # Starlette syntax: `{deployment}` is a path segment
     auth_header: str = "authorization"
     auth_scheme: Literal["bearer", "key"] = "bearer"  # `key`: the header carries the key alone
+    required_query: tuple[str, ...] = ()  # without these query parameters a path is `unknown_route`
     shape: Shape = "openai"
     shapes: Mapping[int, Shape] = field(default_factory=dict)  # a status answered in another shape
     default_type: str | None = None

@@ -54,6 +54,9 @@ AZURE_OPENAI = SimProfile(
     chat_path="/openai/deployments/{deployment}/chat/completions",
     auth_header="api-key",
     auth_scheme="key",
+    # Without ?api-version= Azure answers 404 {"error": {"code": "404", "message": "Resource not
+    # found"}}: https://github.com/MicrosoftDocs/azure-docs/issues/114602 (read 2026-12-02).
+    required_query=("api-version",),
     errors={
         # The gateway's own answers carry {"error": {"code": "<status>", "message"}}.
         "missing_auth": E(401, "Access denied due to missing subscription key.", "401", shape="code_message"),

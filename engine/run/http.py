@@ -23,6 +23,7 @@ from engine.spec.backoff import HINT_HEADERS
 from engine.spec.models import Check, Drill, ResponseContract
 from engine.spec.paths import get_path, has_path
 
+MESSAGE_KEPT = 1_000  # characters of error.message kept, shown and matched by `message:` rules
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oneapi-request-id", "cf-ray")
 _REQUEST_ID_IN_MESSAGE = re.compile(r"request id:\s*([\w.-]+)", re.I)
 
@@ -259,7 +260,7 @@ def _describe(
             missing=missing,
             error_code=_text(error.get("code")) if error else None,
             error_type=_text(error.get("type")) if error else None,
-            error_message=_clean(message, secrets, 300),
+            error_message=_clean(message, secrets, MESSAGE_KEPT),
             content_type=headers.get("content-type"),
             request_id=_clean(_request_id(headers, message), secrets, 100),
             response_bytes=len(received.raw),

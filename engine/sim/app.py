@@ -69,6 +69,7 @@ async def chat_completions(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
+        _routed(request, config)
         _authenticated(request, config)
         _known_deployment(request, config)
         chat = validate_chat_request(await request.body(), config)
@@ -88,6 +89,7 @@ async def list_models(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
+        _routed(request, config)
         _authenticated(request, config)
     except SimError as error:
         return error_response(error, request_id, config.profile)
@@ -104,6 +106,12 @@ async def unknown_route(request: Request) -> Response:
 async def internal_error(request: Request, exc: Exception) -> Response:
     """A bug in the simulator still answers in the profile's shape, as its `internal` error (a 500)."""
     return error_response(SimError("internal"), new_request_id(), _config(request).profile)
+
+
+def _routed(request: Request, config: SimConfig) -> None:
+    """A profile's route exists only with its required query parameters (Azure's `api-version`)."""
+    if any(name not in request.query_params for name in config.profile.required_query):
+        raise SimError("unknown_route", method=request.method, path=request.url.path)
 
 
 def _authenticated(request: Request, config: SimConfig) -> None:

@@ -8,9 +8,11 @@ import time
 import httpx
 import pytest
 
-from engine.run.http import Outgoing, send
+from engine.api import load
+from engine.run.http import MESSAGE_KEPT, Outgoing, send
+from engine.spec.classify import classify
 from engine.spec.models import ResponseContract
-from support.hostile import HostileServer, closed_port
+from support.hostile import LONG_MESSAGE_KEYWORD, HostileServer, closed_port
 
 CONTRACT = ResponseContract(require=["choices[0].message", "choices[0].finish_reason"])
 SECRET = "sk-live-very-secret-value-123456"
@@ -85,6 +87,17 @@ def test_an_error_in_another_shape_is_read_and_the_missing_envelope_still_named(
     seen = attempt(hostile.url(path)).observation
     assert (seen.error_code, seen.error_type, seen.error_message) == (code, kind, message)
     assert (seen.parser, seen.missing) == ("missing_field", ["error"])  # the deviation stays on record
+
+
+def test_a_long_error_message_is_kept_on_one_line_up_to_its_documented_length(hostile, repo_root):
+    seen = attempt(hostile.url("/long-message")).observation
+    assert seen.error_message is not None and len(seen.error_message) == MESSAGE_KEPT
+    assert "\n" not in seen.error_message and "\t" not in seen.error_message
+    keyword_at = seen.error_message.index(LONG_MESSAGE_KEYWORD)
+    assert keyword_at > 600  # far past the first lines, still matched by a `message:` rule
+    assert seen.error_message.endswith("…")
+    litellm = load(repo_root / "specs" / "providers" / "litellm.yaml").spec.classification
+    assert classify(seen, litellm).class_ == "token_budget"
 
 
 def test_html_page_is_kept_as_a_short_excerpt(hostile):

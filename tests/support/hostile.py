@@ -171,7 +171,18 @@ def _string_error(_request: Incoming) -> bytes:
     return _response(401, _json({"error": "Unauthorized"}))
 
 
+LONG_MESSAGE_KEYWORD = "ContextWindowExceededError"
+
+
+def _long_message(_request: Incoming) -> bytes:
+    """A gateway whose meaning sits far into a long, multi-line message (LiteLLM wraps the upstream's)."""
+    preamble = "litellm.BadRequestError: upstream said:\n" + "trace line\t" * 60
+    message = preamble + LONG_MESSAGE_KEYWORD + ": too long. " + "x" * 2000
+    return _response(400, _json({"error": {"message": message, "type": "invalid_request_error", "code": "400"}}))
+
+
 BEHAVIOURS: dict[str, Callable[[Incoming], bytes]] = {
+    "long-message": _long_message,
     "top-level-error": _top_level_error,
     "fastapi-detail": _fastapi_detail,
     "string-error": _string_error,

@@ -87,6 +87,21 @@ def test_the_simulator_answers_in_its_profiles_shapes() -> None:
     assert big.json()["error"]["code"] == 400  # vLLM's code is the status, as a number
 
 
+def test_azure_answers_a_request_without_api_version_as_an_unknown_resource() -> None:
+    azure, auth = _served("azure-openai"), {"api-key": KEY}
+    path = "/openai/deployments/gpt-4o-mini/chat/completions"
+    bare = azure.post(path, json=BODY, headers=auth)
+    assert (bare.status_code, bare.json()) == (404, {"error": {"code": "404", "message": "Resource not found"}})
+    assert azure.post(path + "?api-version=2024-10-21", json=BODY, headers=auth).status_code == 200
+    assert azure.post(path + "?api-version=2024-10-21", json=BODY).status_code == 401  # the route exists: auth next
+    assert (
+        _served("openai")
+        .post("/v1/chat/completions", json=BODY, headers={"authorization": f"Bearer {KEY}"})
+        .status_code
+        == 200
+    )
+
+
 def test_a_drill_fault_is_rendered_in_the_drills_profile() -> None:
     [named, plain] = fault_steps(
         [Fault(kind="status", provider_error="budget_exceeded"), Fault(kind="status", status=503)], 1.0, "litellm"
@@ -135,6 +150,9 @@ def test_a_fault_script_names_its_profile_and_its_errors_are_checked(tmp_path) -
 def test_runbook_specs_lists_each_profile_and_the_errors_it_answers() -> None:
     done = CliRunner().invoke(main, ["specs", "--profiles"])
     assert done.exit_code == 0, done.output
-    assert "azure-openai  (POST /openai/deployments/{deployment}/chat/completions, key in api-key)" in done.output
+    assert (
+        "azure-openai  (POST /openai/deployments/{deployment}/chat/completions?api-version=..., key in api-key)"
+        in done.output
+    )
     assert "  unknown_deployment" in done.output and done.output.count("unknown_deployment") == 1
     assert "  flex_capacity              498 code capacity_exceeded  (openai)" in done.output
