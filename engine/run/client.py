@@ -9,11 +9,17 @@ proxy or DNS server is asked.
 
 from __future__ import annotations
 
+import os
+import urllib.request
 from collections.abc import Mapping
 
 import httpx
 
+from engine.run.aio import AiohttpTransport
 from engine.run.reserved import ReservedNames
+
+# RUNBOOK_TRANSPORT=httpcore runs on httpx's own transport (for comparison: `make bench`).
+FAST_TRANSPORT = os.environ.get("RUNBOOK_TRANSPORT", "aiohttp") != "httpcore"
 
 # URLPattern matching: "*.invalid" is any name under .invalid (not "invalid" itself); port-less
 # patterns match every port. httpx keeps a trailing dot in `url.host`, hence the dotted forms.
@@ -28,11 +34,17 @@ class _Unreachable(httpx.AsyncBaseTransport):
 
 
 def new_client(*, trust_env: bool, headers: Mapping[str, str] | None = None) -> httpx.AsyncClient:
-    """An AsyncClient that never follows redirects; with trust_env it honours the proxy variables."""
+    """An AsyncClient that never follows redirects; with trust_env it honours the proxy variables.
+
+    Its transport is aiohttp's (engine.run.aio) unless a proxy variable is set and trusted: httpx
+    drops its environment proxies once a transport is given, so a proxied run keeps httpcore.
+    """
     reserved = ReservedNames(_Unreachable())
+    proxied = trust_env and any(scheme != "no" for scheme in urllib.request.getproxies())
     return httpx.AsyncClient(
         trust_env=trust_env,
         follow_redirects=False,
         headers=headers,
+        transport=None if proxied or not FAST_TRANSPORT else AiohttpTransport(),
         mounts={pattern: reserved for pattern in RESERVED_PATTERNS},
     )

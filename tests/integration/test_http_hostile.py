@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
-import httpx
 import pytest
 
 from engine.api import load
+from engine.run import client as run_client
+from engine.run.client import new_client
 from engine.run.http import MESSAGE_KEPT, Outgoing, send
 from engine.spec.classify import classify
 from engine.spec.models import ResponseContract
@@ -16,6 +17,13 @@ from support.hostile import LONG_MESSAGE_KEYWORD, HostileServer, closed_port
 
 CONTRACT = ResponseContract(require=["choices[0].message", "choices[0].finish_reason"])
 SECRET = "sk-live-very-secret-value-123456"
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "httpcore"])
+def transport(request, monkeypatch):
+    """Every case on both transports: aiohttp's (the default) and httpcore's (proxied runs)."""
+    monkeypatch.setattr(run_client, "FAST_TRANSPORT", request.param == "aiohttp")
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +46,7 @@ def attempt(url: str, *, read: float = 2.0, deadline: float = 5.0, max_bytes: in
     )
 
     async def go():
-        async with httpx.AsyncClient(trust_env=False) as client:
+        async with new_client(trust_env=False) as client:
             return await send(client, outgoing, CONTRACT)
 
     return asyncio.run(go())

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -32,9 +34,11 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, child_spec, si
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(4)  # the checks and the first drills (the auth drill among them) finish; the slow one waits
+    progress = _lines_of(process.stderr)  # progress lines go to stderr
+    seen = _wait_for(progress, "drill auth-401-no-fallback:", within=60)  # finished; the slow one waits
     process.send_signal(sig)
-    stdout, stderr = process.communicate(timeout=20)
+    process.wait(timeout=20)
+    stdout, stderr = process.stdout.read(), seen + _rest_of(progress)
     assert process.returncode == code, stdout + stderr
     results = json.loads((out / "stopped.json").read_text())
     assert results["summary"]["verdict"] == "interrupted" and results["summary"]["interrupted"] == sig.name
@@ -43,3 +47,35 @@ def test_a_signal_stops_the_run_and_keeps_what_finished(tmp_path, child_spec, si
     assert "interrupted" in drills["drill:waits-a-minute"]["reason"]
     assert drills["drill:auth-401-no-fallback"]["status"] == "passed"  # finished before the signal
     assert "Verdict: INTERRUPTED" in stdout and "Traceback" not in stderr
+
+
+def _lines_of(stream) -> queue.Queue:
+    """The stream's lines as they come, read on a thread (None once it ends)."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump() -> None:
+        for line in iter(stream.readline, ""):
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lines
+
+
+def _wait_for(lines: queue.Queue, text: str, within: float) -> str:
+    """What was printed until a line holding `text` (busy machines start slowly: no fixed sleep)."""
+    seen, deadline = "", time.monotonic() + within
+    while time.monotonic() < deadline:
+        line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        assert line is not None, "the run ended before " + text + ":\n" + seen
+        seen += line
+        if text in line:
+            return seen
+    raise AssertionError(f"no {text!r} within {within}s:\n{seen}")
+
+
+def _rest_of(lines: queue.Queue) -> str:
+    rest = ""
+    while (line := lines.get(timeout=10)) is not None:
+        rest += line
+    return rest

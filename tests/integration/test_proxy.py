@@ -138,3 +138,14 @@ def test_invalid_fails_as_dns_error_without_asking_the_proxy(monkeypatch, proxy_
         chain.append(error)
         error = error.__cause__ or error.__context__
     assert any(isinstance(e, socket.gaierror) for e in chain), chain
+
+
+def test_the_transport_is_aiohttps_unless_a_trusted_proxy_variable_applies(monkeypatch):
+    from engine.run.aio import AiohttpTransport
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert isinstance(new_client(trust_env=True)._transport, AiohttpTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    assert not isinstance(new_client(trust_env=True)._transport, AiohttpTransport)  # httpx's, with env proxies
+    assert isinstance(new_client(trust_env=False)._transport, AiohttpTransport)  # the simulator: never proxied

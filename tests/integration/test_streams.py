@@ -8,10 +8,11 @@ import signal
 import subprocess
 import sys
 
-import httpx
 import openai
 import pytest
 
+from engine.run import client as run_client
+from engine.run.client import new_client
 from engine.run.http import Outgoing, send
 from engine.sim.faults import FaultServer, FaultStep
 from engine.spec.classify import classify
@@ -26,6 +27,13 @@ BROKEN = {
     "stream_finish_error": ("failed", None, "provider_error"),
 }
 WELL_FORMED = ["stream_ok", "stream_keepalive", "stream_crlf", "stream_split", "stream_bom", "stream_slow_first_token"]
+
+
+@pytest.fixture(autouse=True, params=["aiohttp", "httpcore"])
+def transport(request, monkeypatch):
+    """Every case on both transports: aiohttp's (the default) and httpcore's (proxied runs)."""
+    monkeypatch.setattr(run_client, "FAST_TRANSPORT", request.param == "aiohttp")
+    return request.param
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +51,7 @@ def stream_once(kind: str, contract: ResponseContract, wants_usage: bool = True)
         url = server.script("s", [FaultStep(kind, body_delay=0.05)])
 
         async def go():
-            async with httpx.AsyncClient() as client:
+            async with new_client(trust_env=False) as client:
                 request = Outgoing(
                     "POST",
                     url + "/v1/chat/completions",
