@@ -21,6 +21,7 @@ class LatencyProbe:
         self._worst = 0.0
         self._task: asyncio.Task[None] | None = None
         self._lock = threading.Lock()  # take() may be called from another thread than the probe's loop
+        self._windows: set[Window] = set()
 
     def start(self) -> LatencyProbe:
         """Start in the running loop."""
@@ -39,6 +40,19 @@ class LatencyProbe:
         with self._lock:
             return self._worst
 
+    def window(self) -> Window:
+        """Start recording the worst lateness from now on, for one of several things that run at once."""
+        window = Window()
+        with self._lock:
+            self._windows.add(window)
+        return window
+
+    def close(self, window: Window) -> float:
+        """The worst lateness since `window` was opened; it records no more."""
+        with self._lock:
+            self._windows.discard(window)
+            return window.worst
+
     def take(self) -> float:
         """The worst lateness (seconds) since the previous call; resets it."""
         with self._lock:
@@ -53,3 +67,14 @@ class LatencyProbe:
             late = loop.time() - before - PROBE_INTERVAL
             with self._lock:
                 self._worst = max(self._worst, late)
+                for window in self._windows:
+                    window.worst = max(window.worst, late)
+
+
+class Window:
+    """The worst lateness seen while one window was open (see LatencyProbe.window)."""
+
+    __slots__ = ("worst",)
+
+    def __init__(self) -> None:
+        self.worst = 0.0

@@ -13,16 +13,17 @@ the earlier runs are kept and reported. A failure on a quiet machine is final at
 
 from __future__ import annotations
 
+import asyncio
 import json
 import random
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 
 import httpx
 
-from engine.core.latency import LatencyProbe
+from engine.core.latency import LatencyProbe, Window
 from engine.core.profiles import SimProfile
 from engine.core.providers import PROFILES
 from engine.plan.build import DrillStep, Plan, worst_case_attempts
@@ -38,6 +39,7 @@ QUIET_LATENCY = 0.010  # seconds: below this, a machine is quiet enough to judge
 ESCALATION = 5  # a drill failed under load runs again this much slower ...
 MAX_SCALE = 1.0  # ... up to real time
 MAX_RUNS = 3
+DRILLS_AT_ONCE = 8  # independent drills in flight together, each in its own scope on the fault servers
 
 
 ReportLine = dict[str, str | None]  # a client's last stdout line: each report key, as short printable text
@@ -88,6 +90,11 @@ class Finished:
         if self.on_each is not None:
             self.on_each(run, len(self.runs), self.total)
 
+    def in_plan_order(self, steps: Sequence[DrillStep]) -> None:
+        """Drills run side by side finish in any order; results are kept in the spec's."""
+        position = {id(step): index for index, step in enumerate(steps)}
+        self.runs.sort(key=lambda run: position.get(id(run.step), len(position)))
+
 
 @dataclass
 class _Servers:
@@ -96,9 +103,17 @@ class _Servers:
     fallback_target: str | None
     probe: LatencyProbe
 
-    def take_lateness(self) -> float:
+    def lateness_windows(self) -> Callable[[], float]:
+        """Start recording the worst lateness of the client's and the servers' loops for one drill
+        round; the returned function ends the recording and gives that worst (seconds)."""
         servers = [self.primary] + ([self.fallback] if self.fallback else [])
-        return max(self.probe.take(), *(server.take_lateness() for server in servers))
+        mine = self.probe.window()
+        theirs: list[tuple[FaultServer, Window]] = [(server, server.lateness_window()) for server in servers]
+
+        def close() -> float:
+            return max(self.probe.close(mine), *(server.close_window(window) for server, window in theirs))
+
+        return close
 
 
 async def run_drills(
@@ -120,13 +135,35 @@ async def run_drills(
         fallback = stack.enter_context(FaultServer()) if fallback_target else None
         probe = LatencyProbe().start()
         servers = _Servers(primary, fallback, fallback_target, probe)
-        rng = random.Random(seed)
         try:
             async with new_client(trust_env=False) as client:
-                for step in plan.drills:
-                    done.add(await _until_conclusive(plan, step, servers, client, rng, conclusive, budget))
+                await _side_by_side(plan, servers, client, seed, conclusive, budget, done)
         finally:
             await probe.stop()
+            done.in_plan_order(plan.drills)
+
+
+async def _side_by_side(
+    plan: Plan,
+    servers: _Servers,
+    client: httpx.AsyncClient,
+    seed: int | None,
+    conclusive: Conclusive,
+    budget: SendBudget,
+    done: Finished,
+) -> None:
+    """Up to DRILLS_AT_ONCE drills at a time; one at a time under cost guards, so that a drill's
+    worst case taken from the budget never refuses another that would have fitted after it."""
+    gate = asyncio.Semaphore(1 if plan.limits.any else DRILLS_AT_ONCE)
+
+    async def one(index: int, step: DrillStep) -> None:
+        async with gate:
+            rng = random.Random(None if seed is None else f"{seed}-{index}")  # jitter draws per drill
+            done.add(await _until_conclusive(plan, step, servers, client, rng, conclusive, budget))
+
+    async with asyncio.TaskGroup() as group:
+        for index, step in enumerate(plan.drills):
+            group.create_task(one(index, step))
 
 
 async def _until_conclusive(
@@ -166,7 +203,7 @@ async def _run_drill(
     settings = _settings(plan, step, scale)
     budget = RetryBudget(plan.spec.policy.retry.budget)
     calls, served, served_fallback = [], [], []
-    servers.take_lateness()
+    lateness = servers.lateness_windows()
     for repeat in range(drill.repeat):
         scope = f"{drill.id}-{round_}-{repeat}"
         primary = primary_url(servers.primary, scope, drill.faults, drill.primary, scale, plan.spec.drill_simulator)
@@ -194,7 +231,7 @@ async def _run_drill(
         tuple(served_fallback),
         scale,
         servers.fallback_target,
-        servers.take_lateness(),
+        lateness(),
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from engine.core.latency import LatencyProbe
+from engine.core.latency import LatencyProbe, Window
 from engine.sim import wire
 from engine.sim.incoming import Incoming
 from engine.sim.playback import comet_error_response, play
@@ -69,6 +69,13 @@ class FaultServer(RawServer):
     def take_lateness(self) -> float:
         """The worst scheduling latency of the server's loop since the last call (seconds)."""
         return self._probe.take()
+
+    def lateness_window(self) -> Window:
+        """Record the server loop's worst lateness from now on, for one drill among several at once."""
+        return self._probe.window()
+
+    def close_window(self, window: Window) -> float:
+        return self._probe.close(window)
 
     async def on_loop_started(self) -> None:
         self._probe.start()

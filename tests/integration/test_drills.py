@@ -202,3 +202,41 @@ def test_a_retry_after_a_hint_above_the_cap_is_a_violation(cometapi_loaded):
     stricter = spec.model_copy(update={"policy": spec.policy.model_copy(update={"retry": retry})})
     messages = [m.message for m in drill_mismatches(done.runs[0], stricter)]
     assert "policy.retry.retry_after_cap violated: retried after retry-after 2, above the cap of 1s" in messages
+
+
+SIDE_BY_SIDE = """
+drills:
+  - id: slow-first
+    time_scale: 1.0
+    faults: [{kind: ok, delay: 1s}]
+    expect: {attempts: 1, outcome: success}
+  - id: quick-second
+    faults: [ok]
+    expect: {attempts: 1, outcome: success}
+"""
+
+
+def test_drills_run_side_by_side_and_are_kept_in_the_specs_order(child_spec):
+    finished: list[str] = []
+    outcome = api.run(
+        child_spec(SIDE_BY_SIDE, name="side-by-side"),
+        out_dir=None,
+        selection=api.Selection(only=("slow-first", "quick-second")),
+        progress=lambda event: finished.append(event.id),
+    )
+    ran = [d.id for d in outcome.results.drills if d.selected]
+    assert ran == ["drill:slow-first", "drill:quick-second"]  # the spec's order in the results
+    assert finished == ["quick-second", "slow-first"]  # the quick one did not wait for the slow one
+    assert {d.status for d in outcome.results.drills if d.selected} == {"passed"}
+
+
+def test_under_cost_guards_drills_run_one_at_a_time(child_spec):
+    finished: list[str] = []
+    outcome = api.run(
+        child_spec(SIDE_BY_SIDE + "limits: {max_requests: 50}\n", name="guarded"),
+        out_dir=None,
+        selection=api.Selection(only=("slow-first", "quick-second")),
+        progress=lambda event: finished.append(event.id),
+    )
+    assert [d.id for d in outcome.results.drills if d.selected] == ["drill:slow-first", "drill:quick-second"]
+    assert finished == ["slow-first", "quick-second"]  # one drill's worst case is settled before the next
