@@ -12,12 +12,12 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):
     data: str
     event: str = "message"
     id: str | None = None
@@ -69,10 +69,13 @@ class SSEParser:
         if self._after_cr and text.startswith("\n"):  # the LF of a CRLF split across chunks
             text = text[1:]
         self._after_cr = False
-        pos = 0
-        for match in _LINE_BREAK.finditer(text):
-            end = match.start()
-            line = text[pos:end]
+        if "\r" in text:
+            lines = _LINE_BREAK.split(text)
+            self._after_cr = text.endswith("\r")
+        else:  # the usual case: LF only, split in C
+            lines = text.split("\n")
+        partial = lines.pop()  # after the last line break: an unfinished line ("" when none)
+        for line in lines:
             if self._line:
                 line = "".join(self._line) + line
                 self._line.clear()
@@ -81,14 +84,20 @@ class SSEParser:
                 self._skipping = False
             elif len(line) > MAX_LINE:
                 self.overlong += 1
+            elif line.startswith("data: ") and not self._dropping_event:  # the usual line, taken directly
+                self._data_size += len(line) - 6
+                if self._data_size > MAX_EVENT:
+                    self._data.clear()
+                    self._dropping_event = True
+                    self.overlong += 1
+                else:
+                    self._data.append(line[6:])
             else:
                 event = self._take_line(line)
                 if event is not None:
                     events.append(event)
-            pos = match.end()
-            self._after_cr = match.group() == "\r" and pos == len(text)
-        if pos < len(text):
-            self._keep_partial(text[pos:])
+        if partial:
+            self._keep_partial(partial)
         return events
 
     def _keep_partial(self, piece: str) -> None:
@@ -135,6 +144,7 @@ class SSEParser:
         if not self._data:
             self._event = ""
             return None
-        event = Event(data="\n".join(self._data), event=self._event or "message", id=self._id)
+        data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
+        event = Event(data, self._event or "message", self._id)
         self._data, self._event = [], ""
         return event
