@@ -1,59 +1,52 @@
 """The library surface the CLI (and any other caller) uses: the only place the stages meet.
 
 load_spec -> build_plan -> execute_plan -> evaluate -> assemble -> write_reports
+
+Importing this module imports engine.core only: each function imports the stages it uses, and
+the names offered here from the stages load on first use (`__getattr__`). So `runbook --help`
+imports no stage, and `runbook validate` only the load stage, never what runs, judges and renders
+(httpx's transports, the simulator's starlette and uvicorn, the reports).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine.core.errors import EngineError, Problem, SpecError, UsageError
-from engine.core.loopback import loopback_address
 from engine.core.providers import PROFILE_NAMES as PROFILE_NAMES
 from engine.core.providers import PROFILES
 from engine.core.redact import printable, scrub, scrub_tree
-from engine.core.registry import EXTENSION_POINTS
-from engine.judge.assemble import assemble
-from engine.judge.baselines import (
-    check_same_spec_name,
-    diff_results,
-    read_results,
-    with_baseline,
-    with_comparison,
-)
-from engine.judge.checks import evaluate, judge_check
-from engine.judge.client_drills import judge_client_drill
-from engine.judge.drills import drill_passed, judge_drill
-from engine.judge.results import CheckResult, CheckStatus, Comparison, Results
-from engine.load.discover import spec_files
-from engine.load.envfile import read_env_file
-from engine.load.extends import ALLOW_BASES_VARIABLE
-from engine.load.lint import lint_spec
-from engine.load.loader import LoadedSpec, load_fault_script, load_spec
-from engine.load.templating import scalar_from_text
-from engine.load.yaml_tree import read_yaml
-from engine.plan.build import Plan, build_plan, client_names
-from engine.plan.select import Selection
-from engine.report import FORMATS, available_formats, render_markdown, resolve_formats, write_reports
-from engine.report.fixtures import write_fixtures
-from engine.run.drills import DrillRun
-from engine.run.executor import OnFinished, StepOutcome, execute_plan, new_invalid_token
-from engine.run.interrupt import Aborted, Interruption
-from engine.run.interrupt import exit_code as interrupt_exit_code
-from engine.run.targets import target_endpoint
-from engine.spec.models import REFERENCE_CLIENT, Limits
-from engine.spec.scaffold import init_spec
-from engine.spec.schema import spec_json_schema_text
-from engine.spec.shipped import catalogue
+
+if TYPE_CHECKING:
+    from engine.judge.baselines import diff_results as diff_results
+    from engine.judge.baselines import read_results as read_results
+    from engine.judge.baselines import with_baseline as with_baseline
+    from engine.judge.results import CheckResult, CheckStatus, Results
+    from engine.judge.results import Comparison as Comparison
+    from engine.load.discover import spec_files as spec_files
+    from engine.load.loader import LoadedSpec
+    from engine.load.loader import load_fault_script as load_fault_script
+    from engine.load.templating import scalar_from_text as scalar_from_text
+    from engine.plan.build import Plan
+    from engine.plan.select import Selection as Selection
+    from engine.report import FORMATS as FORMATS
+    from engine.report import available_formats as available_formats
+    from engine.report import write_reports as write_reports
+    from engine.run.drills import DrillRun as DrillRun
+    from engine.run.executor import OnFinished, StepOutcome
+    from engine.run.interrupt import Aborted as Aborted
+    from engine.run.interrupt import exit_code as interrupt_exit_code
+    from engine.spec.models import Limits
+    from engine.spec.scaffold import init_spec as init_spec
+    from engine.spec.schema import spec_json_schema_text as spec_json_schema_text
 
 __all__ = [
     "EXIT_CODES",
@@ -126,10 +119,42 @@ class ProgressEvent:
 Progress = Callable[[ProgressEvent], None]
 
 EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
+_REFERENCE_CLIENT = "reference"  # the default client: engine.spec.models.REFERENCE_CLIENT, runbook's own
+
+_ON_FIRST_USE = {  # name offered here -> (module, name there), imported when first asked for
+    "Aborted": ("engine.run.interrupt", "Aborted"),
+    "Comparison": ("engine.judge.results", "Comparison"),
+    "DrillRun": ("engine.run.drills", "DrillRun"),
+    "FORMATS": ("engine.report", "FORMATS"),
+    "Selection": ("engine.plan.select", "Selection"),
+    "available_formats": ("engine.report", "available_formats"),
+    "diff_results": ("engine.judge.baselines", "diff_results"),
+    "init_spec": ("engine.spec.scaffold", "init_spec"),
+    "interrupt_exit_code": ("engine.run.interrupt", "exit_code"),
+    "load_fault_script": ("engine.load.loader", "load_fault_script"),
+    "read_results": ("engine.judge.baselines", "read_results"),
+    "scalar_from_text": ("engine.load.templating", "scalar_from_text"),
+    "spec_files": ("engine.load.discover", "spec_files"),
+    "spec_json_schema_text": ("engine.spec.schema", "spec_json_schema_text"),
+    "with_baseline": ("engine.judge.baselines", "with_baseline"),
+    "write_reports": ("engine.report", "write_reports"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """The names of later stages (see _ON_FIRST_USE), imported on first use and kept."""
+    if name not in _ON_FIRST_USE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _ON_FIRST_USE[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
 
 
 def extension_points() -> dict[str, list[tuple[str, str]]]:
     """Each extension point's entries: (name, "built-in" or the plugin's module:attribute)."""
+    from engine.core.registry import EXTENSION_POINTS
+
     return {point: registry.origins() for point, registry in EXTENSION_POINTS.items()}
 
 
@@ -137,6 +162,10 @@ def limits_from_options(
     max_requests: int | None = None, max_tokens: int | None = None, rate: str | None = None
 ) -> Limits:
     """The command line's caps (--max-requests, --max-tokens, --rate), checked like the spec's."""
+    from pydantic import ValidationError
+
+    from engine.spec.models import Limits
+
     given = {"max_requests": max_requests, "max_requested_tokens": max_tokens, "rate": rate}
     try:
         return Limits.model_validate({key: value for key, value in given.items() if value is not None})
@@ -171,6 +200,9 @@ def simulator_profiles() -> list[tuple[str, str, str, list[ProfileError]]]:
 
 def shipped_specs() -> list[tuple[str, Path, str]]:
     """What runbook ships, for `extends: runbook:NAME`: (the name, its file, its title)."""
+    from engine.load.yaml_tree import read_yaml
+    from engine.spec.shipped import catalogue
+
     listed = []
     for spec in catalogue():
         try:
@@ -187,12 +219,16 @@ def allow_bases(folders: Sequence[Path]) -> None:
     the folders RUNBOOK_ALLOW_BASES already lists."""
     if not folders:
         return
+    from engine.load.extends import ALLOW_BASES_VARIABLE
+
     listed = [p for p in os.environ.get(ALLOW_BASES_VARIABLE, "").split(os.pathsep) if p.strip()]
     os.environ[ALLOW_BASES_VARIABLE] = os.pathsep.join([*listed, *(str(Path(f).resolve()) for f in folders)])
 
 
 def check_formats(formats: Sequence[str]) -> None:
     """Every requested report format is installed, loads and can be written (UsageError if not)."""
+    from engine.report import resolve_formats
+
     try:
         resolve_formats(formats)
     except ValueError as exc:
@@ -204,6 +240,8 @@ def environ_with_env_file(env_file: Path | None) -> Mapping[str, str] | None:
     command (pass it as `environ`); None without a file. Nothing is written to os.environ or the file."""
     if env_file is None:
         return None
+    from engine.load.envfile import read_env_file
+
     return {**os.environ, **read_env_file(Path(env_file))}
 
 
@@ -211,6 +249,9 @@ def validate_specs(
     paths: Sequence[Path], variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> list[Problem]:
     """Every problem in every file, lint findings included (errors and warnings)."""
+    from engine.load.lint import lint_spec
+    from engine.load.loader import load_spec
+
     problems: list[Problem] = []
     for path in paths:
         try:
@@ -223,6 +264,8 @@ def validate_specs(
 def load(
     path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> LoadedSpec:
+    from engine.load.loader import load_spec
+
     return load_spec(Path(path), variables, environ)
 
 
@@ -230,6 +273,8 @@ def load_checked(
     path: Path, variables: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> tuple[LoadedSpec, tuple[Problem, ...]]:
     """A spec that `validate` accepts, and its lint warnings; lint errors raise SpecError like any other."""
+    from engine.load.lint import lint_spec
+
     loaded = load(path, variables, environ)
     findings = lint_spec(loaded)
     errors = [p for p in findings if p.severity == "error"]
@@ -242,7 +287,7 @@ def plan(
     path: Path,
     target: str | None = None,
     variables: Mapping[str, Any] | None = None,
-    selection: Selection = Selection(),
+    selection: Selection | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> Plan:
     return plan_with_warnings(path, target, variables, selection, environ)[0]
@@ -252,14 +297,26 @@ def plan_with_warnings(
     path: Path,
     target: str | None = None,
     variables: Mapping[str, Any] | None = None,
-    selection: Selection = Selection(),
+    selection: Selection | None = None,
     environ: Mapping[str, str] | None = None,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
 ) -> tuple[Plan, tuple[Problem, ...]]:
     """The plan of a spec that `validate` accepts, and the spec's lint warnings."""
     loaded, warnings = load_checked(path, variables, environ)
-    the_plan = build_plan(loaded, target, selection, limits=limits)
+    the_plan = _build_plan(loaded, target, selection, _REFERENCE_CLIENT, limits)
     return the_plan, warnings + route_warnings(loaded, the_plan)
+
+
+def _build_plan(
+    loaded: LoadedSpec, target: str | None, selection: Selection | None, client: str, limits: Limits | None
+) -> Plan:
+    """build_plan, with every check selected and no caps beyond the spec's when selection or limits is None."""
+    from engine.plan.build import build_plan
+    from engine.plan.select import Selection
+    from engine.spec.models import Limits
+
+    selection = Selection() if selection is None else selection
+    return build_plan(loaded, target, selection, client, Limits() if limits is None else limits)
 
 
 def route_warnings(loaded: LoadedSpec, the_plan: Plan) -> tuple[Problem, ...]:
@@ -276,14 +333,14 @@ def run(
     target: str | None = None,
     variables: Mapping[str, Any] | None = None,
     out_dir: Path | None = Path("reports"),
-    formats: Sequence[str] = FORMATS,
+    formats: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
     concurrency: int = 1,
-    selection: Selection = Selection(),
+    selection: Selection | None = None,
     update_fixtures: bool = False,
-    client: str = REFERENCE_CLIENT,
+    client: str = _REFERENCE_CLIENT,
     progress: Progress | None = None,
-    limits: Limits = Limits(),
+    limits: Limits | None = None,
     baseline: Path | None = None,
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
@@ -295,16 +352,28 @@ def run(
     drills exercise: runbook's reference client, or one of the spec's `clients` (run as a command).
     `limits` tightens the spec's caps on what the run may send (see engine.run.budget). `progress`
     is told of each check and drill as it finishes (a ProgressEvent). With `baseline` (an earlier
-    results JSON), the results and reports say what changed since it.
+    results JSON), the results and reports say what changed since it. `formats` defaults to FORMATS.
     """
+    from engine.judge.assemble import assemble
+    from engine.judge.baselines import check_same_spec_name, read_results, with_comparison
+    from engine.judge.checks import evaluate
+    from engine.judge.drills import drill_passed
+    from engine.judge.results import Results
+    from engine.report import FORMATS, write_reports
+    from engine.report.fixtures import write_fixtures
+    from engine.run.executor import execute_plan, new_invalid_token
+    from engine.run.interrupt import Interruption
+    from engine.run.targets import target_endpoint
+
     environ = os.environ if environ is None else environ
+    formats = FORMATS if formats is None else formats
     check_formats(formats)
     in_folder = baseline is not None and Path(baseline).is_dir()  # a folder: this run's own report in it
     earlier = read_results(baseline) if baseline is not None and not in_folder else None  # said before sending
     loaded, warnings = load_checked(path, variables, environ)
     if earlier is not None and baseline is not None:
         check_same_spec_name(earlier.spec.name, loaded.spec.name, str(baseline))
-    the_plan = build_plan(loaded, target, selection, client, limits)
+    the_plan = _build_plan(loaded, target, selection, client, limits)
     if in_folder and baseline is not None:
         baseline, earlier = _baseline_in(baseline, the_plan)
     warnings += route_warnings(loaded, the_plan)
@@ -350,6 +419,8 @@ def _secret_values(the_plan: Plan, environ: Mapping[str, str]) -> tuple[str, ...
 
 def _baseline_in(folder: Path, the_plan: Plan) -> tuple[Path, Results]:
     """`--baseline FOLDER`: the results JSON an earlier run of this spec (and client) wrote there."""
+    from engine.judge.baselines import check_same_spec_name, read_results
+
     path = Path(folder) / f"{report_name(the_plan)}.json"
     earlier = read_results(path)
     check_same_spec_name(earlier.spec.name, the_plan.spec.name, str(path))
@@ -359,6 +430,8 @@ def _baseline_in(folder: Path, the_plan: Plan) -> tuple[Path, Results]:
 def append_step_summary(document: dict[str, Any], environ: Mapping[str, str]) -> tuple[str, ...]:
     """In GitHub Actions (GITHUB_STEP_SUMMARY names a file), append the run's Markdown summary.
     A file that cannot be written is a notice, not a failure: the verdict stands."""
+    from engine.report import render_markdown
+
     target = environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return ()
@@ -375,6 +448,12 @@ def _judged(
 ) -> OnFinished:
     """The run stage's "this finished" as a ProgressEvent: that one check or drill judged as evaluate()
     judges it (which judges the whole run again at the end)."""
+    from engine.judge.checks import judge_check
+    from engine.judge.client_drills import judge_client_drill
+    from engine.judge.drills import judge_drill
+    from engine.run.drills import DrillRun
+    from engine.run.executor import StepOutcome
+
     spec, failures = the_plan.spec, 0
 
     def judged(item: StepOutcome | DrillRun, done: int, total: int) -> None:
@@ -395,6 +474,9 @@ def _judged(
 
 def _seen(item: StepOutcome | DrillRun, result: CheckResult) -> str:
     """A few words on what a finished check or drill saw (the console's summary line says the same)."""
+    from engine.run.drills import DrillRun
+    from engine.run.executor import StepOutcome
+
     if isinstance(item, DrillRun) and item.client_calls:
         seconds = max(c.ended - c.started for c in item.client_calls)
         return f"client {item.client}: {len(item.client_calls)} call(s), {seconds:.1f}s"
@@ -407,8 +489,10 @@ def _seen(item: StepOutcome | DrillRun, result: CheckResult) -> str:
     return result.reason or ""
 
 
-def run_clients(path: Path, clients: str = REFERENCE_CLIENT, **options: Any) -> list[RunOutcome]:
+def run_clients(path: Path, clients: str = _REFERENCE_CLIENT, **options: Any) -> list[RunOutcome]:
     """`--client NAME` runs one client; `--client all` runs the reference client and each declared one in turn."""
+    from engine.plan.build import client_names
+
     names = (
         client_names(load(path, options.get("variables"), options.get("environ")).spec)
         if clients == "all"
@@ -442,12 +526,12 @@ def worst_code(codes: Sequence[int]) -> int:
 
 def check_runs(
     paths: Sequence[Path],
-    client: str = REFERENCE_CLIENT,
+    client: str = _REFERENCE_CLIENT,
     *,
     target: str | None = None,
     variables: Mapping[str, Any] | None = None,
-    selection: Selection = Selection(),
-    limits: Limits = Limits(),
+    selection: Selection | None = None,
+    limits: Limits | None = None,
     baseline: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> list[str]:
@@ -455,6 +539,8 @@ def check_runs(
     invalid spec are raised together (SpecError); then what the options ask of a spec that it lacks (a
     target, a client, an id or tag of the selection, its report in a --baseline folder) are returned,
     one message per spec, naming its file. Nothing is sent."""
+    from engine.plan.build import client_names
+
     problems: list[Problem] = []
     usage = []
     if baseline is not None and not Path(baseline).is_dir() and len(paths) > 1:
@@ -467,7 +553,7 @@ def check_runs(
             continue
         try:
             for name in client_names(loaded.spec) if client == "all" else [client]:
-                the_plan = build_plan(loaded, target, selection, name, limits)
+                the_plan = _build_plan(loaded, target, selection, name, limits)
                 if baseline is not None and Path(baseline).is_dir():
                     _baseline_in(baseline, the_plan)
         except UsageError as exc:
@@ -485,12 +571,15 @@ def report_name(the_plan: Plan) -> str:
 
 def _command_options(variables: Mapping[str, Any] | None, client: str) -> str:
     """The run's --client and --var options, repeated in the commands the report suggests."""
-    chosen = "" if client == REFERENCE_CLIENT else f" --client {shlex.quote(client)}"
+    chosen = "" if client == _REFERENCE_CLIENT else f" --client {shlex.quote(client)}"
     return chosen + "".join(f" --var {shlex.quote(f'{key}={value}')}" for key, value in (variables or {}).items())
 
 
 def rerender(results_file: Path, out_dir: Path, formats: Sequence[str]) -> list[Path]:
     """Render reports again from a saved results JSON (validated first)."""
+    from engine.judge.results import Results
+    from engine.report import write_reports
+
     try:
         document = json.loads(Path(results_file).read_text(encoding="utf-8"))
         results = Results.model_validate(document)
@@ -508,8 +597,10 @@ def _first_line(exc: Exception) -> str:
 
 def exit_code_for(results: Results) -> int:
     """0 ready · 1 not ready · 4 not verified or partial · 130/143 interrupted by SIGINT/SIGTERM."""
+    from engine.run.interrupt import exit_code
+
     if results.summary.interrupted:
-        return interrupt_exit_code(results.summary.interrupted)
+        return exit_code(results.summary.interrupted)
     return EXIT_CODES[results.summary.verdict]
 
 
@@ -517,6 +608,8 @@ def serve_fault_script(
     script: Path, host: str, port: int, log_path: Path | None, on_ready: Callable[[str], None]
 ) -> None:
     """Serve a fault script (runbook sim --script) until interrupted, logging attempts as JSONL."""
+    from engine.core.loopback import loopback_address
+    from engine.load.loader import load_fault_script
     from engine.run.drills import fault_steps
     from engine.sim.standalone import open_log, serve_script
 

@@ -3,12 +3,17 @@
 Exit codes: 0 ready · 1 not ready (a check or drill failed, a criterion is not met) · 2 invalid spec
 or usage · 3 the engine itself failed · 4 not verified or partial (nothing failed, but readiness is
 not claimed) · 130 / 143 interrupted by SIGINT / SIGTERM (the results so far are written).
+
+A command imports the stages it needs when it runs: engine.api imports them on use, and the console
+summaries (engine.cli.console, which reads the plan's and the results' types) are imported by `run`
+and `plan` only. So `--help` imports no stage and `validate` only the load stage.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import signal
 import sys
 import traceback
 from collections.abc import Sequence
@@ -18,9 +23,8 @@ from typing import Any
 import click
 
 from engine import __version__, api
-from engine.api import Aborted, RunOutcome, interrupt_exit_code
+from engine.api import RunOutcome
 from engine.cli.compare import comparison_lines, diff
-from engine.cli.console import plan_lines, quiet_lines, summary_lines
 from engine.cli.options import (
     ENV_FILE_OPTION,
     VAR_OPTION,
@@ -36,7 +40,7 @@ from engine.core.redact import printable
 EXIT_OK, EXIT_NOT_READY, EXIT_NOT_VERIFIED = (api.EXIT_CODES[v] for v in ("ready", "not_ready", "not_verified"))
 EXIT_USAGE, EXIT_ENGINE = 2, 3
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell reports a pipe whose reader left
-EXIT_SIGINT, EXIT_SIGTERM = interrupt_exit_code("SIGINT"), interrupt_exit_code("SIGTERM")
+EXIT_SIGINT, EXIT_SIGTERM = 128 + signal.SIGINT, 128 + signal.SIGTERM  # what api.interrupt_exit_code gives
 
 
 def say(text: str, err: bool = False) -> None:
@@ -62,9 +66,6 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             say("runbook: interrupted", err=True)
             sys.exit(EXIT_SIGINT)
-        except Aborted as exc:
-            say(f"runbook: aborted by a second {exc.signal_name}; no results were written", err=True)
-            sys.exit(interrupt_exit_code(exc.signal_name))
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except BrokenPipeError:  # the reader left (`runbook specs | head`): nothing more to say
@@ -76,6 +77,11 @@ class _Group(click.Group):
             kind = "engine error" if isinstance(exc, RunbookError) else f"internal error ({type(exc).__name__})"
             say(f"runbook: {kind}: {exc} (set RUNBOOK_DEBUG=1 for the traceback)", err=True)
             sys.exit(EXIT_ENGINE)
+        except BaseException as exc:  # api.Aborted, raised only by a run: its module loads only then
+            if not isinstance(exc, api.Aborted):
+                raise
+            say(f"runbook: aborted by a second {exc.signal_name}; no results were written", err=True)
+            sys.exit(api.interrupt_exit_code(exc.signal_name))
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -342,6 +348,8 @@ def _verdict_rows(rows: Sequence[tuple[str, str, int | None]], worst: int) -> li
 
 def _show_outcomes(outcomes: Sequence[RunOutcome], quiet: bool, verbose: bool) -> None:
     """Each run's summary on stdout (--quiet: its verdict, notes and reports), escaped like `say`."""
+    from engine.cli.console import quiet_lines, summary_lines
+
     colour = colour_enabled(sys.stdout)
     for outcome in outcomes:
         if quiet:
@@ -390,6 +398,8 @@ def plan_command(
       runbook plan specs/cometapi/chat-completions.yaml --target live --tags release
       runbook plan specs/cometapi/chat-completions.yaml --target live --env-file .env
     """
+    from engine.cli.console import plan_lines
+
     limits = api.limits_from_options(max_requests, max_tokens, rate)
     selection = selection_of(tags, only, skip, schedule)
     environ = api.environ_with_env_file(env_file)

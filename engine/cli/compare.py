@@ -10,12 +10,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
 from engine import api
-from engine.api import Comparison
+
+if TYPE_CHECKING:
+    from engine.api import Comparison
 
 EXIT_SAME, EXIT_REGRESSED = 0, 1
 _METRIC = {"total": "total", "first_token": "first token"}

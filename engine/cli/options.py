@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 import click
 
 from engine import api
-from engine.api import scalar_from_text
 from engine.core.errors import UsageError
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -21,7 +20,7 @@ def _parse_vars(_ctx: click.Context, _param: click.Parameter, values: tuple[str,
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"{item!r} is not KEY=VALUE")
-        parsed[key.strip()] = scalar_from_text(value)
+        parsed[key.strip()] = api.scalar_from_text(value)
     return parsed
 
 
