@@ -23,7 +23,7 @@ from engine.load.fixtures import GitState, fixture_path, git_states, read_fixtur
 from engine.load.pydantic_errors import describe_error
 from engine.load.semantics import check_document, provider_errors_exist
 from engine.load.templating import Environ, TemplateProblem, render_tree, spec_budget
-from engine.load.yaml_tree import PathKey, SourceMap, dotted, read_yaml
+from engine.load.yaml_tree import PathKey, SourceMap, collector_paused, dotted, read_yaml
 from engine.spec.models import FaultScript, Spec
 from engine.spec.targets import TARGET_MODELS, PluginTarget, settings_model
 
@@ -66,6 +66,11 @@ def load_spec(
     environ: Mapping[str, str] | None = None,
 ) -> LoadedSpec:
     """Read, render and validate one spec file; raise SpecError listing every problem."""
+    with collector_paused():  # a load builds many objects and no garbage cycles worth collecting
+        return _load_spec(path, variables, environ)
+
+
+def _load_spec(path: Path, variables: Mapping[str, Any] | None, environ: Mapping[str, str] | None) -> LoadedSpec:
     data, source = read_spec_tree(path, _display_path, environ)
     if not isinstance(data, dict):
         raise SpecError([Problem(source.locate(()), "", "a spec is a YAML mapping (key: value) at the top level")])

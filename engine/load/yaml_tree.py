@@ -39,6 +39,8 @@ class SourceMap:
     file: str
     values: dict[PathKey, Position] = field(default_factory=dict)
     keys: dict[PathKey, Position] = field(default_factory=dict)
+    _index: dict[PathKey, list[PathKey]] | None = field(default=None, repr=False, compare=False)
+    _index_size: int = field(default=-1, repr=False, compare=False)
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location:
         """The 1-based position of `path`, or of its nearest recorded ancestor."""
@@ -56,10 +58,35 @@ class SourceMap:
     def copy_subtree(self, other: SourceMap, source_path: PathKey, target_path: PathKey) -> None:
         """Take the positions of `other` under source_path and record them under target_path."""
         size = len(source_path)
-        for table, mine in ((other.values, self.values), (other.keys, self.keys)):
-            for path, position in table.items():
-                if path[:size] == source_path:
-                    mine[target_path + path[size:]] = position
+        for path in other.subtree(source_path):
+            if path in other.values:
+                self.values[target_path + path[size:]] = other.values[path]
+            if path in other.keys:
+                self.keys[target_path + path[size:]] = other.keys[path]
+
+    def subtree(self, root: PathKey) -> list[PathKey]:
+        """Every recorded path at or under `root`, found through an index of children (a merge of
+        `extends` copies many small subtrees: scanning every position for each is quadratic)."""
+        children = self._children()
+        found, pending = [], [root]
+        while pending:
+            path = pending.pop()
+            found.append(path)
+            pending.extend(children.get(path, ()))
+        return found
+
+    def _children(self) -> dict[PathKey, list[PathKey]]:
+        size = len(self.values) + len(self.keys)
+        if self._index is None or self._index_size != size:
+            index: dict[PathKey, list[PathKey]] = {}
+            placed: set[PathKey] = set()
+            for path in {*self.values, *self.keys}:
+                while path and path not in placed:  # the path, and any ancestor not recorded itself
+                    placed.add(path)
+                    index.setdefault(path[:-1], []).append(path)
+                    path = path[:-1]
+            self._index, self._index_size = index, size
+        return self._index
 
 
 MAX_SPEC_BYTES = (
