@@ -118,6 +118,11 @@ class ProgressEvent:
 
 Progress = Callable[[ProgressEvent], None]
 
+# Checks in flight at once unless --concurrency says otherwise: enough to overlap the waiting on
+# loopback and on a provider, few enough to stay far under a provider's rate limits. Results are
+# kept in the spec's order whatever the concurrency, and each check keeps its own deadline.
+DEFAULT_CONCURRENCY = 4
+
 EXIT_CODES = {"ready": 0, "not_ready": 1, "not_verified": 4, "partial": 4}
 _REFERENCE_CLIENT = "reference"  # the default client: engine.spec.models.REFERENCE_CLIENT, runbook's own
 
@@ -335,7 +340,7 @@ def run(
     out_dir: Path | None = Path("reports"),
     formats: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
-    concurrency: int = 1,
+    concurrency: int = DEFAULT_CONCURRENCY,
     selection: Selection | None = None,
     update_fixtures: bool = False,
     client: str = _REFERENCE_CLIENT,

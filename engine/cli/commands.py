@@ -178,7 +178,11 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str], env_f
     help="Comma-separated report formats.",
 )
 @click.option(
-    "--concurrency", default=1, show_default=True, type=click.IntRange(1, 64), help="Checks in flight at once."
+    "--concurrency",
+    default=api.DEFAULT_CONCURRENCY,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Checks in flight at once (results stay in the spec's order; 1: one after another).",
 )
 @click.option(
     "--update-fixtures",
@@ -372,7 +376,7 @@ def _with_baseline_lines(lines: list[str], outcome: RunOutcome) -> list[str]:
 @main.command(name="plan")
 @click.argument("spec", type=click.Path(path_type=Path))
 @click.option("--target", default=None, help="Target from the spec's targets (default: sim).")
-@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--concurrency", default=api.DEFAULT_CONCURRENCY, show_default=True, type=click.IntRange(1, 64))
 @selection_options
 @limit_options
 @VAR_OPTION
