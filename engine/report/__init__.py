@@ -1,6 +1,6 @@
 """Reports rendered from the results document (the JSON form of `engine.judge.results.Results`).
 
-render_html(results)       -> str   self-contained HTML, inline CSS, no scripts
+render_html(results)       -> str   self-contained HTML, inline CSS, one small inline script
 render_markdown(results)   -> str   GitHub-flavoured Markdown
 write_reports(results, out_dir, name, formats) -> [paths]   <name>.html / .md / .json
     available_formats()        -> names   built-in formats and those plugins register

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -33,10 +32,10 @@ from engine.report.render import (
     _check_schema,
     drill_calls,
     evidence_lines,
-    mismatch_text,
     observed_lines,
     verdict_text,
 )
+from engine.report.views import mismatch_text
 
 Outcome = Literal["passed", "failure", "error", "skipped"]
 
@@ -172,21 +171,61 @@ def _verdict_case(results: Mapping[str, Any]) -> _Case:
 
 
 # ---- XML --------------------------------------------------------------------------------
+# Written as text, not built with ElementTree: at 10,000 checks, building and serialising elements
+# took most of the report's time. The layout is ElementTree's `indent(space="  ")` output: two
+# spaces a level, empty elements as `<tag ... />`; every value is escaped as ElementTree escapes it.
+
+_INDENT = "  "
 
 
-def _testcase(case: _Case, classname: str) -> ET.Element:
-    element = ET.Element(
-        "testcase", {"name": xml_safe(case.name), "classname": classname, "time": _seconds(case.milliseconds)}
+def _cdata(text: str) -> str:
+    """Element text: `&`, `<` and `>` escaped."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+_ATTRIBUTE_ESCAPES = (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;"))
+
+
+def _attribute(text: str) -> str:
+    """An attribute value: what element text escapes, and `"`, CR, LF and tab as references."""
+    text = _cdata(text)
+    for plain, escaped in _ATTRIBUTE_ESCAPES:
+        if plain in text:
+            text = text.replace(plain, escaped)
+    return text
+
+
+def _tag(name: str, attributes: Iterable[tuple[str, str]], level: int) -> str:
+    """`<name a="1" b="2"`, indented, not yet closed."""
+    listed = "".join(f' {key}="{_attribute(value)}"' for key, value in attributes)
+    return f"{_INDENT * level}<{name}{listed}"
+
+
+def _element(head: str, name: str, children: list[str], level: int) -> str:
+    """An element from its open tag and its children's lines: `<name ... />` when it has none."""
+    if not children:
+        return head + " />"
+    return "\n".join([head + ">", *children, f"{_INDENT * level}</{name}>"])
+
+
+def _testcase(case: _Case, classname: str) -> str:
+    head = _tag(
+        "testcase", (("name", xml_safe(case.name)), ("classname", classname), ("time", _seconds(case.milliseconds))), 2
     )
+    children = []
     if case.outcome != "passed":
-        attributes = {"message": _message(case.message)}
-        if case.kind:
-            attributes["type"] = _message(case.kind)
-        result = ET.SubElement(element, case.outcome, attributes)
-        result.text = xml_safe(case.text) if case.text else None
+        attributes = [("message", _message(case.message))] + ([("type", _message(case.kind))] if case.kind else [])
+        result = _tag(case.outcome, attributes, 3)
+        children.append(f"{result}>{_cdata(xml_safe(case.text))}</{case.outcome}>" if case.text else result + " />")
     if case.out:
-        ET.SubElement(element, "system-out").text = xml_safe(case.out)
-    return element
+        children.append(f"{_INDENT * 3}<system-out>{_cdata(xml_safe(case.out))}</system-out>")
+    return _element(head, "testcase", children, 2)
 
 
 def _counts(cases: list[_Case]) -> dict[str, str]:
@@ -201,18 +240,19 @@ def _counts(cases: list[_Case]) -> dict[str, str]:
 
 def _testsuite(
     name: str, cases: list[_Case], timestamp: str | None, properties: Iterable[tuple[str, Any]] = ()
-) -> ET.Element:
-    attributes = {"name": name, **_counts(cases), "time": _seconds(sum(case.milliseconds for case in cases))}
+) -> tuple[str, dict[str, str]]:
+    """The suite's XML and its counts (for the root's totals)."""
+    counts = _counts(cases)
+    attributes = {"name": name, **counts, "time": _seconds(sum(case.milliseconds for case in cases))}
     if timestamp:
         attributes["timestamp"] = timestamp
-    suite = ET.Element("testsuite", attributes)
+    children = []
     listed = [(key, value) for key, value in properties if value not in (None, "")]
     if listed:
-        block = ET.SubElement(suite, "properties")
-        for key, value in listed:
-            ET.SubElement(block, "property", {"name": key, "value": _message(value, 2000)})
-    suite.extend(_testcase(case, name) for case in cases)
-    return suite
+        rows = [_tag("property", (("name", key), ("value", _message(value, 2000))), 3) + " />" for key, value in listed]
+        children.append(_element(_tag("properties", (), 2), "properties", rows, 2))
+    children.extend(_testcase(case, name) for case in cases)
+    return _element(_tag("testsuite", attributes.items(), 1), "testsuite", children, 1), counts
 
 
 def _properties(results: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -241,10 +281,7 @@ def render_junit(results: dict[str, Any]) -> str:
         _testsuite(f"{spec}.criteria", [_criterion_case(c) for c in results["criteria"]], timestamp),
         _testsuite(f"{spec}.verdict", [_verdict_case(results)], timestamp),
     ]
-    totals = {key: str(sum(int(suite.get(key, "0")) for suite in suites)) for key in _counts([])}
-    root = ET.Element(
-        "testsuites", {"name": f"runbook: {spec}", **totals, "time": _seconds(results.get("duration_ms") or 0.0)}
-    )
-    root.extend(suites)
-    ET.indent(root, space="  ")
-    return DECLARATION + ET.tostring(root, encoding="unicode") + "\n"
+    totals = {key: str(sum(int(counts[key]) for _, counts in suites)) for key in _counts([])}
+    attributes = {"name": f"runbook: {spec}", **totals, "time": _seconds(results.get("duration_ms") or 0.0)}
+    root = _element(_tag("testsuites", attributes.items(), 0), "testsuites", [xml for xml, _ in suites], 0)
+    return DECLARATION + root + "\n"

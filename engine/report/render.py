@@ -19,7 +19,8 @@ import jinja2
 from markupsafe import Markup
 
 from engine.judge.results import SCHEMA_VERSION
-from engine.report import views
+from engine.report import baseline, folds, views
+from engine.report.views import EMPTY, anchor, mismatch_text, ms
 
 VERDICT_TEXT = {
     "ready": "Ready for controlled production traffic",
@@ -43,9 +44,8 @@ STATUS_ICON = {"passed": "✅", "failed": "❌", "error": "⚠️", "skipped": "
 VERDICT_ICON = {"ready": "✅", "not_ready": "❌", "not_verified": "⚠️", "partial": "➖", "interrupted": "⏹️"}
 DOCS_KEYS = frozenset({"docs", "docs_url", "documentation"})
 
-EMPTY = "—"
 _MD_ESCAPES = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "\\<", ">": "\\>", "[": "\\[", "]": "\\]", "`": "'"})
-_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
+_MD_SPECIAL = re.compile(r"[\\|<>\[\]`\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")  # to escape, or a line break
 
 
 # ---- plain values -------------------------------------------------------------------------
@@ -105,11 +105,6 @@ def pinned(value: Any, nested: bool = False) -> str:
         text = ", ".join(pinned(item, True) for item in value)
         return f"[{text}]" if nested else text
     return display(value)
-
-
-def ms(value: float | None) -> str:
-    """Milliseconds rounded to a whole number: `412 ms`."""
-    return EMPTY if value is None else f"{round(value)} ms"
 
 
 def duration(value: float | None) -> str:
@@ -247,18 +242,8 @@ def _fixture_text(fixture: Mapping[str, Any] | None) -> str | None:
     return "; ".join(parts)
 
 
-def mismatch_text(mismatch: Mapping[str, Any]) -> str:
-    """The mismatch message, prefixed with its field unless the message already names it."""
-    field, message = mismatch.get("field") or "", mismatch["message"]
-    return message if field in message else f"{field}: {message}"
-
-
 def has_details(check: Mapping[str, Any]) -> bool:
     return bool(check.get("reason") or check.get("mismatches") or evidence(check))
-
-
-def anchor(kind: str, ident: str) -> str:
-    return f"{kind}-{_ANCHOR_UNSAFE.sub('-', ident)}"
 
 
 def known_refs(results: Mapping[str, Any]) -> dict[str, str]:
@@ -278,8 +263,39 @@ def md_cell(value: Any, br: bool = True) -> str:
 
     Newlines become `<br>` (or spaces with br=False) so a value never breaks a table row.
     """
-    lines = display(value).translate(_MD_ESCAPES).splitlines()
+    text = display(value)
+    if not _MD_SPECIAL.search(text):  # most values (ids, statuses, classes): one line, nothing to escape
+        return text.strip() or EMPTY
+    lines = text.translate(_MD_ESCAPES).splitlines()
     return ("<br>" if br else " ").join(line.strip() for line in lines if line.strip()) or EMPTY
+
+
+def md_rows(items: list[Mapping[str, Any]]) -> str:
+    """The rows of a Markdown Checks or Drills table: status, id, what was seen (and why), class,
+    action, rule. Built here rather than in the template: at 10,000 rows, a template loop was slow."""
+    return "\n".join(map(_md_row, items))
+
+
+def _md_row(item: Mapping[str, Any]) -> str:
+    seen = md_cell(", ".join(observed_lines(item.get("observed"))))
+    seen += f"<br>{md_cell(item['reason'])}" if item.get("reason") else ""
+    cells = [f"{STATUS_ICON.get(item['status'], '')} {md_cell(item['status'])}", md_cell(item["id"]), seen]
+    cells += [md_cell(item.get(key)) for key in ("class", "action", "rule")]
+    return f"| {' | '.join(cells)} |"
+
+
+def md_failures(failed: list[Mapping[str, Any]], places: Mapping[str, str]) -> str:
+    """The Markdown list of failures: each with its reason and rule, then every mismatch under it."""
+    return "\n".join(line for item in failed for line in _md_failure(item, places))
+
+
+def _md_failure(item: Mapping[str, Any], places: Mapping[str, str]) -> list[str]:
+    head = f"- {STATUS_ICON.get(item['status'], '')} {item['kind']} **{md_cell(item['id'], False)}**"
+    head += f": {md_cell(item['reason'], False)}" if item.get("reason") else ""
+    if item.get("rule"):
+        place = f" ({md_cell(places[item['rule']])})" if item["rule"] in places else ""
+        head += f" — rule {md_cell(item['rule'])}{place}"
+    return [head, *(f"  - {md_cell(mismatch_text(m), False)}" for m in item.get("mismatches", []))]
 
 
 # ---- environments and entry points --------------------------------------------------------
@@ -297,6 +313,8 @@ FILTERS = {
     "mismatch_text": mismatch_text,
     "has_details": has_details,
     "md_cell": md_cell,
+    "md_rows": md_rows,
+    "md_failures": md_failures,
     "criterion_state": criterion_state,
     "blocking_criteria": blocking_criteria,
     "evidence_lines": evidence_lines,
@@ -310,9 +328,18 @@ FILTERS = {
     "drift": views.drift,
     "tags": views.tags,
     "time_scales": views.time_scales,
-    "latency_svg": views.latency_svg,
+    "latency_picture": views.latency_picture,
     "evidence_summary": views.evidence_summary,
+    "criterion_evidence": views.criterion_evidence,
+    "latency_summary": views.latency_summary,
     "breakable": views.breakable,
+    # how a large run stays small: checks as rows past CARD_LIMIT, passing ones folded (engine/report/folds.py)
+    "layout": folds.layout,
+    "fold_rows": folds.fold_rows,
+    "detail_rows": folds.detail_rows,
+    # since the baseline (engine/report/baseline.py)
+    "baseline_view": baseline.baseline_view,
+    "percent": baseline.percent,
 }
 GLOBALS = {
     "VERDICT_TEXT": VERDICT_TEXT,
@@ -324,71 +351,8 @@ GLOBALS = {
     "docs_link": docs_link,
     "verdict_text": verdict_text,
     "anchor": anchor,
+    "CARD_LIMIT": folds.CARD_LIMIT,
 }
-
-
-# ---- since the baseline (templates/_baseline.*.j2: the comparison a run with a baseline carries) ----
-
-_LATENCY_METRIC = {"total": "total", "first_token": "first token"}
-
-
-def baseline_view(comparison: Mapping[str, Any]) -> dict[str, Any]:
-    """The verdict change in words, and the changes as titled lists of `{kind, id, text}`, in the
-    order a reader asks: what newly fails, what was fixed, what no longer ran, latency, drift."""
-    verdict = comparison["verdict"]
-    said = f"{verdict['old']} → {verdict['new']}" if verdict["old"] != verdict["new"] else verdict["new"]
-    said += " (worse)" if verdict.get("worse") else " (unchanged)" if verdict["old"] == verdict["new"] else ""
-    listed = [
-        ("Newly failing", map(_item_change, comparison.get("newly_failing", []))),
-        ("Fixed", map(_item_change, comparison.get("fixed", []))),
-        ("Skipped or not verified now", map(_item_change, comparison.get("newly_skipped", []))),
-        ("Passing now, not run or not verified before", map(_item_change, comparison.get("newly_run", []))),
-        ("Slower", map(_latency_change, comparison.get("slower", []))),
-        ("Faster", map(_latency_change, comparison.get("faster", []))),
-        ("New drift", map(_fixture_change, comparison.get("new_drift", []))),
-        ("Added", map(_item_change, comparison.get("added", []))),
-        ("Removed", map(_item_change, comparison.get("removed", []))),
-        ("Still failing", map(_item_change, comparison.get("still_failing", []))),  # listed, but not a change
-    ]
-    sections = [{"title": title, "items": list(items)} for title, items in listed]
-    changed = verdict["old"] != verdict["new"] or any(section["items"] for section in sections[:-1])
-    return {"verdict": said, "sections": [s for s in sections if s["items"]], "unchanged": not changed}
-
-
-def _item_change(change: Mapping[str, Any]) -> dict[str, str]:
-    return {"kind": change["kind"], "id": change["id"], "text": status_change(change.get("old"), change.get("new"))}
-
-
-def status_change(old: str | None, new: str | None) -> str:
-    """`passed → failed`; `new, failed` for an item the baseline lacks; `gone, was failed` for one it alone has."""
-    if old is None:
-        return f"new, {new}"
-    return f"gone, was {old}" if new is None else f"{old} → {new}"
-
-
-def _latency_change(change: Mapping[str, Any]) -> dict[str, str]:
-    old, new = change["old_ms"], change["new_ms"]
-    percent = f"{(new - old) / old:+.0%}" if old else "from 0 ms"
-    metric = _LATENCY_METRIC.get(change["metric"], change["metric"])
-    return {"kind": "check", "id": change["id"], "text": f"{metric} {ms(old)} → {ms(new)} ({percent})"}
-
-
-def _fixture_change(change: Mapping[str, Any]) -> dict[str, str]:
-    parts = [f"fixture {change['path']} {change.get('old') or 'absent'} → {change['new']}"]
-    parts += [
-        f"{label}: {', '.join(change[key])}"
-        for key, label in (("removed", "removed"), ("changed", "changed type"))
-        if change.get(key)
-    ]
-    return {"kind": "check", "id": change["id"], "text": "; ".join(parts)}
-
-
-def percent(ratio: float) -> str:
-    """0.5 -> `50%`."""
-    return f"{ratio * 100:g}%"
-
-
-FILTERS.update(baseline_view=baseline_view, percent=percent)
 
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -426,15 +390,15 @@ def _check_schema(results: Mapping[str, Any]) -> None:
         raise ValueError(f"results schema_version {version!r} is not supported; this renderer reads {major}.x")
 
 
-def _render(template: str, results: Mapping[str, Any], autoescape: bool) -> str:
+def _render(template: str, results: Mapping[str, Any], autoescape: bool, **context: Any) -> str:
     _check_schema(results)
     env = _environment(autoescape)
-    return env.get_template(template).render(r=results, refs=known_refs(results))
+    return env.get_template(template).render(r=results, **context)
 
 
 def render_html(results: dict[str, Any]) -> str:
     """The self-contained HTML report (inline CSS and one small inline script, no external resources)."""
-    return _render("report.html.j2", results, autoescape=True)
+    return _render("report.html.j2", results, autoescape=True, refs=known_refs(results))
 
 
 def render_markdown(results: dict[str, Any]) -> str:

@@ -5,8 +5,9 @@ and a latency picture as inline SVG. Pure functions of the JSON dict, like rende
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
@@ -17,6 +18,27 @@ Item = Mapping[str, Any]
 BAR_HEIGHT = 18  # px per check in the latency picture
 LABEL_WIDTH = 210  # px for the check ids
 CHART_WIDTH = 640  # the picture's width; it scales down to the page (viewBox)
+LATENCY_BARS = 60  # past this many checks, the picture keeps the slowest, slowest first
+EVIDENCE_LIMIT = 30  # past this many pieces, a criterion lists what did not pass and counts the rest
+PASSING = frozenset({"passed", "met"})
+EMPTY = "—"  # what a report prints for a missing value
+_ANCHOR_UNSAFE = re.compile(r"[^A-Za-z0-9_.:-]+")
+
+
+def anchor(kind: str, ident: str) -> str:
+    """The id of a check's, drill's or criterion's element in the HTML report: `check-happy-path`."""
+    return f"{kind}-{_ANCHOR_UNSAFE.sub('-', ident)}"
+
+
+def ms(value: float | None) -> str:
+    """Milliseconds rounded to a whole number: `412 ms`."""
+    return EMPTY if value is None else f"{round(value)} ms"
+
+
+def mismatch_text(mismatch: Item) -> str:
+    """The mismatch message, prefixed with its field unless the message already names it."""
+    field, message = mismatch.get("field") or "", mismatch["message"]
+    return message if field in message else f"{field}: {message}"
 
 
 def blocking_groups(results: Item) -> list[dict[str, Any]]:
@@ -80,13 +102,55 @@ def time_scales(results: Item) -> list[float]:
     return sorted(scale for scale in scales if scale is not None)
 
 
-def latency_svg(results: Item) -> str:
-    """Per-check total latency as horizontal bars, with time to first token marked on streams.
+Timed = list[tuple[str, str, Item]]  # (check id, status, observed) of the checks whose latency was measured
 
-    Labels are escaped here: the template marks the picture safe. Nothing when no check was sent.
-    """
-    rows = [(c["id"], c["status"], c["observed"]) for c in results.get("checks", []) if c.get("observed")]
-    rows = [(ident, status, seen) for ident, status, seen in rows if seen.get("elapsed_ms") is not None]
+
+def _latencies(checks: Iterable[Item]) -> Timed:
+    """Every check whose total latency was measured, in spec order."""
+    return [
+        (check["id"], check["status"], seen)
+        for check in checks
+        if (seen := check.get("observed")) and seen.get("elapsed_ms") is not None
+    ]
+
+
+def latency_picture(results: Item) -> dict[str, str]:
+    """The latency picture as inline SVG (`svg`, empty when no check was timed) and a `note` on what
+    it leaves out: past LATENCY_BARS timed checks, it keeps the slowest, slowest first."""
+    rows = _latencies(results.get("checks", []))
+    if len(rows) <= LATENCY_BARS:
+        return {"svg": _svg(rows), "note": ""}
+    slowest = sorted(rows, key=lambda row: -row[2]["elapsed_ms"])[:LATENCY_BARS]
+    note = f"The {LATENCY_BARS} slowest of {len(rows)} timed checks, slowest first; {_summary(rows)}."
+    return {"svg": _svg(slowest), "note": note}
+
+
+def latency_summary(checks: Iterable[Item]) -> str:
+    """'median 23 ms, 90th percentile 38 ms, 99th percentile 42 ms, slowest 42 ms (bulk-00042)' of these
+    checks; empty when none was timed."""
+    return _summary(_latencies(checks))
+
+
+def _summary(rows: Timed) -> str:
+    if not rows:
+        return ""
+    ordered = sorted(rows, key=lambda row: row[2]["elapsed_ms"])
+    marks = [f"{label} {_ms(_rank(ordered, share)[2]['elapsed_ms'])}" for label, share in _PERCENTILES]
+    slowest = ordered[-1]
+    return ", ".join(marks) + f", slowest {_ms(slowest[2]['elapsed_ms'])} ({slowest[0]})"
+
+
+_PERCENTILES = (("median", 0.5), ("90th percentile", 0.9), ("99th percentile", 0.99))
+
+
+def _rank(ordered: Timed, share: float) -> tuple[str, str, Item]:
+    """The nearest-rank percentile of rows sorted by latency."""
+    return ordered[max(0, math.ceil(len(ordered) * share) - 1)]
+
+
+def _svg(rows: Timed) -> str:
+    """Per-check total latency as horizontal bars, with time to first token marked on streams.
+    Labels are escaped here: the template marks the picture safe. Nothing when no check was timed."""
     if not rows:
         return ""
     longest = max(seen["elapsed_ms"] for _, _, seen in rows) or 1.0
@@ -139,9 +203,42 @@ def breakable(ident: str) -> Markup:
     return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(str(ident)))))
 
 
+def evidence_of(criterion: Item) -> list[Item]:
+    """A criterion's evidence; for results without it, its `decided_by` ids with status and source unknown."""
+    return criterion.get("evidence") or [
+        {"ref": ref, "status": "", "source": ""} for ref in criterion.get("decided_by", [])
+    ]
+
+
+def criterion_evidence(criterion: Item) -> dict[str, Any]:
+    """What a criterion's card lists one by one, and what it folds.
+
+    Up to EVIDENCE_LIMIT pieces of evidence, everything is listed. Past it, the first EVIDENCE_LIMIT
+    pieces that did not pass are listed (what is wrong), and the `folds` hold the rest: those that
+    did not pass either, then those that passed, each fold as a label, the sources and the refs as
+    one text. Reasons are listed up to EVIDENCE_LIMIT too; `more_reasons` are the rest.
+    """
+    evidence, reasons = evidence_of(criterion), list(criterion.get("reasons", []))
+    shown = {"reasons": reasons[:EVIDENCE_LIMIT], "more_reasons": reasons[EVIDENCE_LIMIT:]}
+    if len(evidence) <= EVIDENCE_LIMIT:
+        return {**shown, "listed": evidence, "folds": []}
+    wrong = [e for e in evidence if e["status"] not in PASSING]
+    passed = [e for e in evidence if e["status"] in PASSING]
+    folds = [_fold(f"{len(wrong) - EVIDENCE_LIMIT} more that did not pass", wrong[EVIDENCE_LIMIT:])]
+    folds.append(_fold(f"{len(passed)} more passed", passed))
+    return {**shown, "listed": wrong[:EVIDENCE_LIMIT], "folds": [fold for fold in folds if fold["refs"]]}
+
+
+def _fold(label: str, evidence: list[Item]) -> dict[str, str]:
+    sources = "; ".join(dict.fromkeys(e["source"] for e in evidence if e.get("source")))
+    return {"label": label, "sources": sources, "refs": ", ".join(e["ref"] for e in evidence)}
+
+
 def evidence_summary(criterion: Item) -> str:
-    """'happy-path, missing-auth — from target live (cometapi-live)': the refs, then their sources."""
-    evidence = criterion.get("evidence") or [{"ref": ref, "source": ""} for ref in criterion.get("decided_by", [])]
-    refs = ", ".join(e["ref"] for e in evidence)
+    """'happy-path, missing-auth — from target live (cometapi-live)': the refs, then their sources;
+    past EVIDENCE_LIMIT pieces, the first refs that did not pass and how many more there are."""
+    evidence = evidence_of(criterion)
+    shown = criterion_evidence(criterion)
+    refs = ", ".join([*(e["ref"] for e in shown["listed"]), *(fold["label"] for fold in shown["folds"])])
     sources = list(dict.fromkeys(e["source"] for e in evidence if e.get("source")))
     return f"{refs} — from {'; '.join(sources)}" if sources else refs

@@ -3,8 +3,9 @@
 Two reports: the shipped spec's full run on the simulator, and a failing run (a server that answers
 200 to everything). At 1400 px and at 390 px each must show the verdict, the blocking criteria and
 the first failure in the first screen, overflow nowhere sideways at 390 px, log no console error,
-and its status and tag filters must hide and show the right items. Screenshots are kept under
-reports/browser/ as test artifacts.
+and its status and tag filters must hide and show the right items. A third, of 10,000 synthetic
+checks, must read the same way, with its passing checks folded into one table that a link opens.
+Screenshots are kept under reports/browser/ as test artifacts.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from engine import api
+from engine.report import render_html
+from support.many_results import many_results
 from support.provider import AlwaysOkServer
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -156,4 +159,38 @@ def test_a_link_to_a_folded_item_opens_it(browser, full_report):
     assert page.evaluate("document.getElementById('check-happy-path').open") is False  # passing: folded
     page.click("#criterion-minimal-completion-from-production a[href='#check-happy-path']")
     page.wait_for_function("document.getElementById('check-happy-path').open", timeout=10_000)  # hashchange runs next
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def large_report(tmp_path_factory) -> Path:
+    """10,000 synthetic checks (one in 100 failing), rendered as `runbook run` writes them."""
+    path = tmp_path_factory.mktemp("large-report") / "bulk.html"
+    path.write_text(render_html(many_results(10_000)), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_a_report_of_10000_checks_reads_in_the_first_screen(browser, large_report, screen):
+    page, errors = open_page(browser, large_report, screen)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"large-{screen}.png"))
+    for part in ("#verdict .verdict", "#verdict .first", "#blocking"):
+        assert in_first_screen(page, part), f"{part} is not in the first screen at {SCREENS[screen]}"
+    assert page.evaluate("document.documentElement.scrollWidth") <= SCREENS[screen][0]
+    assert page.evaluate("document.getElementById('passing-checks').open") is False
+    assert errors == []
+    page.close()
+
+
+def test_a_link_to_a_folded_passing_check_opens_its_table(browser, large_report):
+    page, errors = open_page(browser, large_report, "desktop")
+    assert page.locator("#check-bulk-00001").is_visible() is False
+    page.evaluate("location.hash = '#check-bulk-00001'")
+    page.wait_for_function("document.getElementById('passing-checks').open", timeout=10_000)
+    assert page.locator("#check-bulk-00001").is_visible()
+    page.uncheck("input[name=status][value=passed]")
+    assert page.locator("#check-bulk-00001").is_visible() is False
+    assert page.locator("#shown").inner_text() == "120 of 10040 shown"  # the failed, erring and skipped checks
+    assert errors == []
     page.close()
