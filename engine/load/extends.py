@@ -172,8 +172,9 @@ def _merge_id_lists(
 ) -> list[YamlMap]:
     _report_duplicate_ids(child, cside, merge)
     entries = [_inherited(item, bside, index) for index, item in enumerate(base)]
+    ids = _Ids([entry.value.get("id") for entry in entries])
     for index, item in enumerate(child):
-        _apply_child_item(entries, item, _Side(cside.source, cside.path + (index,)), merge)
+        _apply_child_item(entries, ids, item, _Side(cside.source, cside.path + (index,)), merge)
     merged: list[YamlMap] = []
     for index, entry in enumerate(entries):
         entry.place(merge.out, out + (index,))
@@ -197,9 +198,40 @@ def _report_duplicate_ids(items: list[YamlMap], side: _Side, merge: _Merge) -> N
         seen.add(item["id"])
 
 
-def _apply_child_item(entries: list[_Entry], item: YamlMap, side: _Side, merge: _Merge) -> None:
-    ids = [entry.value.get("id") for entry in entries]
-    existing = ids.index(item["id"]) if item["id"] in ids else None
+class _Ids:
+    """The ids of the merged list, in order, kept beside it: a set answers "is it inherited?" at
+    once (thousands of new checks would otherwise rescan the list for each)."""
+
+    def __init__(self, ids: list[object]) -> None:
+        self.order = ids
+        self.known = {value for value in ids if _hashable(value)}
+
+    def index(self, value: object) -> int | None:
+        if _hashable(value) and value not in self.known:
+            return None
+        return self.order.index(value) if value in self.order else None
+
+    def insert(self, at: int, value: object) -> None:
+        self.order.insert(at, value)
+        if _hashable(value):
+            self.known.add(value)
+
+    def delete(self, at: int) -> None:
+        value = self.order.pop(at)
+        if _hashable(value) and value not in self.order:
+            self.known.discard(value)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _apply_child_item(entries: list[_Entry], ids: _Ids, item: YamlMap, side: _Side, merge: _Merge) -> None:
+    existing = ids.index(item["id"])
     body = {key: value for key, value in item.items() if key not in DIRECTIVES}
     if "drop" in item and not isinstance(item["drop"], bool):
         merge.problems.append(_problem(side, "drop", f"drop takes true or false, not {item['drop']!r}"))
@@ -209,11 +241,14 @@ def _apply_child_item(entries: list[_Entry], item: YamlMap, side: _Side, merge: 
             merge.problems.append(_problem(side, "drop", f"nothing to drop: no inherited item has id {item['id']!r}"))
         else:
             del entries[existing]
+            ids.delete(existing)
         return
     if existing is not None:
         entries[existing] = _overridden(entries[existing], body, side)
         return
-    entries.insert(_insert_at(entries, ids, item, side, merge), _Entry(body, _placer(side, body)))
+    at = _insert_at(entries, ids, item, side, merge)
+    entries.insert(at, _Entry(body, _placer(side, body)))
+    ids.insert(at, item["id"])
 
 
 def _overridden(inherited: _Entry, body: YamlMap, side: _Side) -> _Entry:
@@ -236,13 +271,14 @@ def _placer(side: _Side, body: YamlMap) -> Callable[[SourceMap, PathKey], None]:
     return place
 
 
-def _insert_at(entries: list[_Entry], ids: list[object], item: YamlMap, side: _Side, merge: _Merge) -> int:
+def _insert_at(entries: list[_Entry], ids: _Ids, item: YamlMap, side: _Side, merge: _Merge) -> int:
     for directive, offset in (("before", 0), ("after", 1)):
         anchor = item.get(directive)
         if anchor is None:
             continue
-        if anchor in ids:
-            return ids.index(anchor) + offset
+        found = ids.index(anchor)
+        if found is not None:
+            return found + offset
         merge.problems.append(_problem(side, directive, f"no inherited item has id {anchor!r}"))
     return len(entries)
 
