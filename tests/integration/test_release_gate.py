@@ -76,7 +76,8 @@ def test_a_provider_that_keeps_the_contract_is_ready_in_one_run(repo, ready_run)
         text = (repo / "out" / report).read_text()
         assert "target live (cometapi-live)" in text and "the built-in fault simulator at time scale" in text
         assert "Ready for controlled production traffic" in text
-    assert results["started"] < results["finished"] and results["duration_ms"] > 1000  # drills included
+    assert results["started"] < results["finished"]
+    assert [d["status"] for d in results["drills"]] == ["passed"] * 37  # the drills ran, all of them
 
 
 def test_a_smoke_run_is_partial(repo, provider):
