@@ -83,10 +83,23 @@ lock: $(VENV)/.installed-dev
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet \
 		--custom-compile-command "make lock" -o $(LOCK)
 
-## Benchmarks (not timed tests): runbook vs a plain httpx loop, medians of one run.
+## Benchmarks (not timed tests): one table of every measurement of issue 14, each with its goal and
+## whether it is met (README, "Performance"); the rows also go to reports/bench.json. About 10 minutes.
+## The peers (Tavern, httpx-sse, aiohttp, httpx-aiohttp, httpx2) go into their own venv, .venv-bench/,
+## pinned in bench/peers.txt; if they cannot be installed, their rows say `not measured`.
+## `make bench BENCH_ARGS=--quick` is the seconds-long version the tests run.
+BENCH_VENV := .venv-bench
+BENCH_ARGS ?=
+$(BENCH_VENV)/.installed: bench/peers.txt bench/peers-optional.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peers.txt
+	@$(BENCH_VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/peers-optional.txt || \
+		echo "bench: httpx2 did not install; row 3f will say not measured"
+	touch $@
+
 bench: $(VENV)/.installed-dev
-	$(BIN)/python bench/bench_engine.py
-	$(BIN)/python bench/bench_sse.py
+	@$(MAKE) --no-print-directory $(BENCH_VENV)/.installed || echo "bench: the peers did not install; their rows will say not measured"
+	$(BIN)/python bench/bench.py --peers $(BENCH_VENV)/bin/python $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info reports/*.html reports/*.md reports/*.json

@@ -1,10 +1,14 @@
-"""SSE: runbook's incremental stream judge vs httpx-sse on the same large synthetic stream; memory.
+"""SSE: a large synthetic chat.completion.chunk stream, its server and the two clients row 9 times.
 
-    make bench    (or: .venv/bin/python bench/bench_sse.py --mb 50 --repeats 3 --memory-mb 200)
+    .venv/bin/python bench/bench_sse.py serve --mb 20            # prints "... listening on http://127.0.0.1:PORT"
+    .venv/bin/python bench/bench_sse.py judge runbook URL        # runbook's stream judge
+    .venv-bench/bin/python bench/bench_sse.py judge httpx-sse URL   # httpx-sse + json.loads per event
 
-Both read the same chat.completion.chunk stream from a loopback server and JSON-decode every
-event (runbook also checks every chunk's shape, assembles the content and judges the outcome).
-Peak memory is measured in a child process streaming `--memory-mb` MB through runbook.
+Each request to the server streams the size it was started with (HTTP/1.0 style: the body ends at
+close). Both clients JSON-decode every event; runbook also checks every chunk's shape, assembles
+the content and judges the outcome. `judge` prints one JSON line: seconds (the stream alone, timed
+in-process after the imports) and chunks. The httpx-sse client imports nothing of runbook, so it runs in
+the peers' venv; the server and runbook's judge run under runbook's.
 """
 
 from __future__ import annotations
@@ -12,115 +16,111 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
-import subprocess
 import sys
+import threading
 import time
-from pathlib import Path
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-import httpx
-from httpx_sse import aconnect_sse
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from engine.run.http import Outgoing, send
-from engine.sim import wire
-from engine.sim.rawserver import RawServer
-from engine.spec.models import ResponseContract
-
-BENCH = wire.Answer(id="chatcmpl-bench", model="m", created=1)
+MB = 1024 * 1024
+BODY = b'{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": true}'
 
 
-def _event(delta: dict, finish_reason: str | None = None) -> str:
-    return wire.sse_event(
-        wire.to_json(wire.chunk(BENCH, [wire.stream_choice(BENCH, delta, finish_reason)]), spaced=True)
-    )
+def serve(megabytes: float) -> None:
+    """Serve the stream from a RawServer in this process (its own process) until terminated."""
+    from engine.sim import wire
+    from engine.sim.rawserver import RawServer
 
+    answer = wire.Answer(id="chatcmpl-bench", model="gpt-4o-mini", created=1)
 
-EVENT = _event({"content": "token "}).encode()
-END = (_event({}, "stop") + wire.sse_event(wire.DONE)).encode()
-HEAD = wire.http_head(200, (("content-type", wire.SSE_TYPE), ("connection", "close")))
+    def event(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        chunk = wire.chunk(answer, [wire.stream_choice(answer, delta, finish_reason)])
+        return wire.sse_event(wire.to_json(chunk, spaced=True)).encode()
 
+    one = event({"content": "token "})
+    block = one * (65536 // len(one))
+    end = event({}, "stop") + wire.sse_event(wire.DONE).encode()
+    head = wire.http_head(200, (("content-type", wire.SSE_TYPE), ("connection", "close")))
+    size = int(megabytes * MB)
 
-class StreamServer(RawServer):
-    """Streams `size` bytes of events to every request (HTTP/1.0 style: the body ends at close)."""
-
-    def __init__(self, size: int):
-        super().__init__()
-        self.size = size
-        self.port = int(self.start().base_url.rsplit(":", 1)[1])
-
-    async def answer(self, request, reader, writer) -> bool:
-        writer.write(HEAD)
-        block = EVENT * (65536 // len(EVENT))
-        sent = 0
-        while sent < self.size:
-            writer.write(block)
-            sent += len(block)
+    class StreamServer(RawServer):
+        async def answer(self, request: Any, reader: Any, writer: asyncio.StreamWriter) -> bool:
+            writer.write(head)
+            sent = 0
+            while sent < size:
+                writer.write(block)
+                sent += len(block)
+                await writer.drain()
+            writer.write(end)
             await writer.drain()
-        writer.write(END)
-        await writer.drain()
-        return False
+            return False
+
+    server = StreamServer().start()
+    print(f"stream server ({megabytes:g} MB a request) listening on {server.base_url}", flush=True)
+    threading.Event().wait()
 
 
-async def runbook_stream(url: str) -> int:
-    request = Outgoing("POST", url, {}, b'{"stream": true}', 5, 60, 600, 1 << 20, stream=True)
-    async with httpx.AsyncClient() as client:
-        attempt = await send(client, request, ResponseContract())
-    assert attempt.observation.stream.outcome == "success", attempt.observation
-    return attempt.observation.stream.chunks
+def runbook_judge() -> Callable[[str], Awaitable[int]]:
+    """runbook's HTTP layer and stream judge, as a streaming check uses them (imported now, untimed)."""
+    from engine.run.client import new_client
+    from engine.run.http import Outgoing, send
+    from engine.spec.models import ResponseContract
+
+    async def stream(url: str) -> int:
+        request = Outgoing("POST", url, {}, BODY, 5, 60, 600, 1 << 20, stream=True)
+        async with new_client(trust_env=False) as client:
+            attempt = await send(client, request, ResponseContract())
+        judged = attempt.observation.stream
+        if judged is None or judged.outcome != "success":
+            raise SystemExit(f"the stream was not judged a success: {attempt.observation}")
+        return int(judged.chunks)
+
+    return stream
 
 
-async def httpx_sse_stream(url: str) -> int:
-    chunks = 0
-    async with httpx.AsyncClient(timeout=60) as client:
-        async with aconnect_sse(client, "POST", url, content=b'{"stream": true}') as source:
-            async for event in source.aiter_sse():
-                if event.data != wire.DONE:
-                    json.loads(event.data)
-                    chunks += 1
-    return chunks
+def httpx_sse_judge() -> Callable[[str], Awaitable[int]]:
+    """The peer: httpx-sse's aiter_sse and json.loads of every event."""
+    import httpx
+    from httpx_sse import aconnect_sse
+
+    async def stream(url: str) -> int:
+        chunks = 0
+        async with httpx.AsyncClient(timeout=60, trust_env=False) as client:
+            async with aconnect_sse(client, "POST", url, content=BODY) as source:
+                async for event in source.aiter_sse():
+                    if event.data != "[DONE]":
+                        json.loads(event.data)
+                        chunks += 1
+        return chunks
+
+    return stream
 
 
-def timed(coroutine_factory, url: str) -> float:
+JUDGES = {"runbook": runbook_judge, "httpx-sse": httpx_sse_judge}
+
+
+def judge(name: str, base_url: str) -> dict[str, Any]:
+    url = base_url.rstrip("/") + "/v1/chat/completions"
+    stream = JUDGES[name]()
     started = time.perf_counter()
-    asyncio.run(coroutine_factory(url))
-    return time.perf_counter() - started
+    chunks = asyncio.run(stream(url))
+    seconds = time.perf_counter() - started
+    return {"judge": name, "seconds": seconds, "chunks": chunks}
 
 
-def peak_memory_mb(size_mb: int) -> float:
-    """Peak RSS of a child process streaming size_mb through runbook, minus the same process idle."""
-    code = (
-        "import asyncio, resource, sys; sys.path.insert(0, 'bench'); import bench_sse as b; "
-        f"s = b.StreamServer({size_mb} * 1024 * 1024); base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-        "asyncio.run(b.runbook_stream(f'http://127.0.0.1:{s.port}/v1/chat/completions')); "
-        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    return int(out[1]) / 1024, (int(out[1]) - int(out[0])) / 1024
-
-
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--mb", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--memory-mb", type=int, default=200)
-    opts = parser.parse_args(argv)
-    server = StreamServer(opts.mb * 1024 * 1024)
-    url = f"http://127.0.0.1:{server.port}/v1/chat/completions"
-    ours = statistics.median(timed(runbook_stream, url) for _ in range(opts.repeats))
-    theirs = statistics.median(timed(httpx_sse_stream, url) for _ in range(opts.repeats))
-    peak, growth = peak_memory_mb(opts.memory_mb)
-    rows = {
-        f"runbook stream judge, {opts.mb} MB (MB/s)": opts.mb / ours,
-        f"httpx-sse + json.loads, {opts.mb} MB (MB/s)": opts.mb / theirs,
-        "ratio runbook/httpx-sse throughput": theirs / ours,
-        f"peak RSS streaming {opts.memory_mb} MB through runbook (MB)": peak,
-        f"RSS growth while streaming {opts.memory_mb} MB (MB)": growth,
-    }
-    for name, value in rows.items():
-        print(f"{name:<58} {value:8.2f}")
-    return rows
+def main(argv: list[str] | None = None) -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = options.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve").add_argument("--mb", type=float, default=20)
+    client = commands.add_parser("judge")
+    client.add_argument("name", choices=sorted(JUDGES))
+    client.add_argument("url")
+    args = options.parse_args(argv)
+    if args.command == "serve":
+        serve(args.mb)
+    else:
+        print(json.dumps(judge(args.name, args.url)), flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
