@@ -15,12 +15,12 @@ PROBE_INTERVAL = 0.005  # seconds between wake-ups
 
 
 class LatencyProbe:
-    """A task in one event loop that records the worst oversleep since the last `take()`."""
+    """A task in one event loop that records its worst oversleep: overall, and per open window."""
 
     def __init__(self) -> None:
         self._worst = 0.0
         self._task: asyncio.Task[None] | None = None
-        self._lock = threading.Lock()  # take() may be called from another thread than the probe's loop
+        self._lock = threading.Lock()  # read from other threads than the probe's loop
         self._windows: set[Window] = set()
 
     def start(self) -> LatencyProbe:
@@ -36,7 +36,7 @@ class LatencyProbe:
 
     @property
     def worst(self) -> float:
-        """The worst lateness since the last `take()`, without resetting it."""
+        """The worst lateness (seconds) since the probe started."""
         with self._lock:
             return self._worst
 
@@ -52,12 +52,6 @@ class LatencyProbe:
         with self._lock:
             self._windows.discard(window)
             return window.worst
-
-    def take(self) -> float:
-        """The worst lateness (seconds) since the previous call; resets it."""
-        with self._lock:
-            worst, self._worst = self._worst, 0.0
-        return worst
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()

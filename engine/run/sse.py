@@ -84,14 +84,8 @@ class SSEParser:
                 self._skipping = False
             elif len(line) > MAX_LINE:
                 self.overlong += 1
-            elif line.startswith("data: ") and not self._dropping_event:  # the usual line, taken directly
-                self._data_size += len(line) - 6
-                if self._data_size > MAX_EVENT:
-                    self._data.clear()
-                    self._dropping_event = True
-                    self.overlong += 1
-                else:
-                    self._data.append(line[6:])
+            elif line.startswith("data: "):  # the usual line: no field parsing
+                self._add_data(line[6:])
             else:
                 event = self._take_line(line)
                 if event is not None:

@@ -133,7 +133,7 @@ def _simulator_endpoint(
     server: SimServer | SimProcess
     try:
         if own_process:
-            server = SimProcess(config.keys, config.models, config.context_tokens, sim.simulator).start()
+            server = SimProcess(config).start()
         else:
             server = SimServer(config).start()
     except (OSError, RuntimeError) as exc:

@@ -66,10 +66,6 @@ class FaultServer(RawServer):
         """Seconds since the server was made: the clock of every ServedAttempt."""
         return time.monotonic() - self._epoch
 
-    def take_lateness(self) -> float:
-        """The worst scheduling latency of the server's loop since the last call (seconds)."""
-        return self._probe.take()
-
     def lateness_window(self) -> Window:
         """Record the server loop's worst lateness from now on, for one drill among several at once."""
         return self._probe.window()

@@ -23,17 +23,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from engine.sim.config import SimConfig
+
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])  # the directory holding `engine`
 
 
 class SimProcess:
-    """`with SimProcess(keys, models, context_tokens, profile) as sim: sim.base_url`."""
+    """`with SimProcess(SimConfig(keys=(key,))) as sim: sim.base_url` (the profile goes by its name)."""
 
-    def __init__(self, keys: tuple[str, ...], models: tuple[str, ...], context_tokens: int, profile: str) -> None:
-        self._settings = {"keys": list(keys), "models": list(models), "context_tokens": context_tokens}
-        self._settings["profile"] = profile
+    def __init__(self, config: SimConfig) -> None:
+        self._settings = {
+            "keys": list(config.keys),
+            "models": list(config.models),
+            "context_tokens": config.context_tokens,
+            "profile": config.profile.name,
+        }
         self._process: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self.base_url = ""
@@ -109,7 +115,6 @@ def _read_line(stream: IO[str], timeout: float) -> str:
 def _child() -> None:
     """The child: read the settings, serve, print the port, stop when stdin closes."""
     from engine.core.providers import PROFILES
-    from engine.sim.config import SimConfig
     from engine.sim.server import SimServer
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the parent's run; the parent stops this

@@ -7,14 +7,17 @@ import httpx
 import pytest
 
 from engine import api
+from engine.core.profiles import SimProfile
+from engine.core.providers import PROFILES
 from engine.run import targets
+from engine.sim import SimConfig
 from engine.sim.process import SimProcess
 
 KEY = "sk-sim-process-test-0123"
 
 
 def test_it_serves_the_profile_and_stops():
-    with SimProcess((KEY,), ("gpt-4o-mini",), 8192, "mistral") as sim:
+    with SimProcess(SimConfig(keys=(KEY,), models=("gpt-4o-mini",), profile=PROFILES["mistral"])) as sim:
         process = sim._process
         assert process is not None and KEY not in " ".join(process.args)  # settings go through stdin
         answer = httpx.post(
@@ -28,7 +31,7 @@ def test_it_serves_the_profile_and_stops():
 
 def test_a_child_that_cannot_start_is_a_clear_error():
     with pytest.raises(RuntimeError, match="did not start"):
-        SimProcess((KEY,), ("m",), 8192, "no-such-profile").start(timeout=15)
+        SimProcess(SimConfig(keys=(KEY,), profile=SimProfile("no-such-profile"))).start(timeout=15)
 
 
 def test_a_run_on_the_simulator_process_is_judged_like_one_on_the_thread(monkeypatch, cometapi_spec):
