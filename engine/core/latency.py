@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 
 PROBE_INTERVAL = 0.005  # seconds between wake-ups
 
@@ -22,6 +23,7 @@ class LatencyProbe:
         self._task: asyncio.Task[None] | None = None
         self._lock = threading.Lock()  # read from other threads than the probe's loop
         self._windows: set[Window] = set()
+        self._asleep_since: float | None = None  # when the probe's current sleep began (time.monotonic)
 
     def start(self) -> LatencyProbe:
         """Start in the running loop."""
@@ -48,21 +50,29 @@ class LatencyProbe:
         return window
 
     def close(self, window: Window) -> float:
-        """The worst lateness since `window` was opened; it records no more."""
+        """The worst lateness since `window` was opened; it records no more. A sleep of the probe's
+        that is overdue at this moment counts too: a loop blocked right up to the close has not woken
+        to say so yet."""
         with self._lock:
             self._windows.discard(window)
-            return window.worst
+            return max(window.worst, self._overdue())
+
+    def _overdue(self) -> float:
+        since = self._asleep_since
+        return 0.0 if since is None else max(0.0, time.monotonic() - since - PROBE_INTERVAL)
 
     async def _watch(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(PROBE_INTERVAL)
-            late = loop.time() - before - PROBE_INTERVAL
-            with self._lock:
-                self._worst = max(self._worst, late)
-                for window in self._windows:
-                    window.worst = max(window.worst, late)
+        try:
+            while True:
+                before = self._asleep_since = time.monotonic()
+                await asyncio.sleep(PROBE_INTERVAL)
+                late = time.monotonic() - before - PROBE_INTERVAL
+                with self._lock:
+                    self._worst = max(self._worst, late)
+                    for window in self._windows:
+                        window.worst = max(window.worst, late)
+        finally:
+            self._asleep_since = None
 
 
 class Window:

@@ -98,9 +98,12 @@ async def _send_event(
         await _chunk(writer, KEEP_ALIVE)
     if mark is not None:
         mark()
-    pieces = [event[byte : byte + 1] for byte in range(len(event))] if step.kind == "stream_split" else [event]
-    for piece in pieces:
-        await _chunk(writer, piece)
+    if step.kind != "stream_split":
+        await _chunk(writer, event)
+        return
+    for byte in range(len(event)):  # one byte a write, letting the loop serve other connections between
+        await _chunk(writer, event[byte : byte + 1])
+        await asyncio.sleep(0)
 
 
 def _head(step: FaultStep, server_headers: wire.Headers) -> bytes:
