@@ -5,9 +5,10 @@ response paths, header names), each checked where it is read; and `Strict`, the 
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-import httpx
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -119,18 +120,33 @@ def _status_ok(value: Any) -> Any:
     return value
 
 
+_NOT_IN_HOST = re.compile(r"[\s<>\"\\^`{|}%]")  # what no host name or address holds, even percent-encoded
+
+
 def _http_url(value: str) -> str:
+    """An http(s) base URL: a host, an optional port, an optional path; nothing secret or variable.
+    (urllib's split, not httpx.URL: validating a spec must not import the HTTP stack.)"""
     try:
-        url = httpx.URL(value)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        url = None
-    if url is None or url.scheme not in ("http", "https") or not url.host or " " in value:
+        parts = urlsplit(value) if isinstance(value, str) and value.isprintable() and " " not in value else None
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value!r} is not an http(s) URL")
-    if url.port is not None and not 0 < url.port < 65536:
-        raise ValueError(f"{value!r} has a port outside 1-65535")
-    if url.userinfo or url.query or url.fragment:
+    if _NOT_IN_HOST.search(parts.hostname):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    _check_port(value, parts.netloc)
+    if "@" in parts.netloc or "?" in value or "#" in value:
         raise ValueError("a URL here must not carry credentials, a query or a fragment (secrets belong in 'secret:')")
     return value.rstrip("/")
+
+
+def _check_port(value: str, netloc: str) -> None:
+    after_host = netloc.rpartition("@")[2].rpartition("]")[2]  # past any userinfo and an IPv6 address
+    port = after_host.partition(":")[2]
+    if port and not port.isdigit():
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    if port and not 0 < int(port) < 65536:
+        raise ValueError(f"{value!r} has a port outside 1-65535")
 
 
 def _url_path(value: str) -> str:
@@ -210,7 +226,7 @@ class Strict(BaseModel):
     """The base of every spec model: unknown keys are errors, values are frozen, and the docstring
     under a field is its description (the JSON Schema's hover help in editors)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, use_attribute_docstrings=False)
 
 
 StatusPatterns = Annotated[
