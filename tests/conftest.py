@@ -31,6 +31,9 @@ collect_ignore_glob = [] if os.environ.get("RUNBOOK_PEERS") == "1" else ["peers/
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "hardening: a case of the hardening suite (tests/hardening.py)")
+    config.addinivalue_line(
+        "markers", "services: needs a real server from Debian's packages (tests/services/; make test-services)"
+    )
     config.pluginmanager.register(HardeningSummary(), "hardening-summary")
 
 
