@@ -10,6 +10,7 @@ imports no stage, and `runbook validate` only the load stage, never what runs, j
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import json
@@ -17,10 +18,11 @@ import os
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.core.errors import EngineError, Problem, SpecError, UsageError
+from engine.core.errors import EngineError, Problem, RunbookError, SpecError, UsageError
 from engine.core.providers import PROFILE_NAMES as PROFILE_NAMES
 from engine.core.providers import PROFILES
 from engine.core.redact import printable, scrub, scrub_tree
@@ -35,6 +37,11 @@ if TYPE_CHECKING:
     from engine.load.loader import LoadedSpec
     from engine.load.loader import load_fault_script as load_fault_script
     from engine.load.templating import scalar_from_text as scalar_from_text
+    from engine.monitor.docs_check import DocsCheck
+    from engine.monitor.history import History
+    from engine.monitor.metrics import RunMetrics
+    from engine.monitor.trend import Trend
+    from engine.monitor.watch import Allowance, RunReport, WatchHealth
     from engine.plan.build import Plan
     from engine.plan.select import Selection as Selection
     from engine.report import FORMATS as FORMATS
@@ -44,7 +51,7 @@ if TYPE_CHECKING:
     from engine.run.executor import OnFinished, StepOutcome
     from engine.run.interrupt import Aborted as Aborted
     from engine.run.interrupt import exit_code as interrupt_exit_code
-    from engine.spec.models import Limits
+    from engine.spec.models import Limits, Spec
     from engine.spec.scaffold import init_spec as init_spec
     from engine.spec.schema import spec_json_schema_text as spec_json_schema_text
 
@@ -347,6 +354,8 @@ def run(
     progress: Progress | None = None,
     limits: Limits | None = None,
     baseline: Path | None = None,
+    interruptible: bool = True,
+    history_url: str | None = None,
 ) -> RunOutcome:
     """Load, plan, execute (checks against the target, drills on the fault simulator), evaluate and
     render one spec; write reports unless out_dir is None.
@@ -358,6 +367,8 @@ def run(
     `limits` tightens the spec's caps on what the run may send (see engine.run.budget). `progress`
     is told of each check and drill as it finishes (a ProgressEvent). With `baseline` (an earlier
     results JSON), the results and reports say what changed since it. `formats` defaults to FORMATS.
+    With `interruptible` False the run leaves SIGINT/SIGTERM to its caller (runbook watch ends after
+    the current run). With `history_url`, the results are also recorded in that run history.
     """
     from engine.judge.assemble import assemble
     from engine.judge.baselines import check_same_spec_name, read_results, with_comparison
@@ -383,7 +394,7 @@ def run(
         baseline, earlier = _baseline_in(baseline, the_plan)
     warnings += route_warnings(loaded, the_plan)
     invalid_token = new_invalid_token()
-    with Interruption() as interruption:
+    with Interruption(install=interruptible) as interruption:
         with target_endpoint(the_plan, environ) as started:
             secrets = started.secrets
             scrubbed = (*secrets.values(), *_secret_values(the_plan, environ), invalid_token)
@@ -409,6 +420,8 @@ def run(
         results = Results.model_validate(document)
         written = write_reports(document, out_dir, report_name(the_plan), formats, supersede=True) if out_dir else []
         notices = append_step_summary(document, environ)
+        if history_url:
+            record_history(history_url, results)
     if started.cleanup_problems:  # the reports are written; then the plugin's failure is said
         raise EngineError("; ".join(started.cleanup_problems) + f" (reports written: {len(written)} file(s))")
     return RunOutcome(results, written, exit_code_for(results), warnings, notices)
@@ -657,3 +670,178 @@ def serve_simulator(
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+# --- monitoring: runbook watch, history, alerts, docs-check (engine.monitor) -------------------------
+
+
+def watch(
+    path: Path,
+    every: float | None = None,
+    runs: int | None = None,
+    jitter: float = 0.1,
+    max_requests_per_hour: int | None = None,
+    max_tokens_per_hour: int | None = None,
+    history_url: str | None = None,
+    metrics_port: int | None = None,
+    say: Callable[[str], None] = lambda _line: None,
+    **run_options: Any,
+) -> WatchHealth:
+    """Run `path` again and again (engine.monitor.watch) until a signal or `runs` runs: each run a
+    normal `run` (`run_options` as run takes them), recorded in `history_url` and shown on the
+    metrics port when given. `every` (seconds) defaults to the selected schedule's `every:`."""
+    from engine.monitor.watch import Watch, WatchSettings, stopped_by_signals
+
+    loaded, _warnings = load_checked(path, run_options.get("variables"), run_options.get("environ") or os.environ)
+    interval = _watch_interval(loaded.spec, run_options.get("selection"), every)
+    settings = WatchSettings(interval, jitter, runs, max_requests_per_hour, max_tokens_per_hour)
+    with contextlib.ExitStack() as stack:
+        history = stack.enter_context(open_history(history_url)) if history_url else None
+        metrics = _watch_metrics(metrics_port, stack, say)
+        run_once = _watch_run(path, run_options, history, metrics)
+        the_watch = Watch(
+            settings,
+            run_once,
+            on_health=lambda health: _watch_health(health, metrics, say),
+            on_skip=lambda reason: _watch_skipped(reason, metrics, say),
+        )
+        with stopped_by_signals(the_watch, say):
+            return the_watch.loop()
+
+
+def _watch_interval(spec: Spec, selection: Selection | None, every: float | None) -> float:
+    if every is not None:
+        return every
+    schedule = spec.schedules.get(selection.schedule) if selection and selection.schedule else None
+    if schedule is None or schedule.every is None:
+        raise UsageError("say how often: --every 60s (or a --schedule whose `every:` is set)")
+    return float(schedule.every)
+
+
+def _watch_metrics(port: int | None, stack: contextlib.ExitStack, say: Callable[[str], None]) -> RunMetrics | None:
+    if port is None:
+        return None
+    from engine.monitor.metrics import RunMetrics
+
+    metrics = RunMetrics()
+    try:
+        server = stack.enter_context(metrics.serve(port))
+    except OSError as exc:
+        raise UsageError(f"cannot serve metrics on port {port}: {exc.strerror or exc}") from None
+    say(f"metrics: {server.url}")
+    return metrics
+
+
+def _watch_run(
+    path: Path, options: dict[str, Any], history: History | None, metrics: RunMetrics | None
+) -> Callable[[Allowance], RunReport]:
+    from engine.monitor.watch import RunReport
+
+    def run_once(allowance: Allowance) -> RunReport:
+        limits = (options.get("limits") or limits_from_options()).tightened(
+            limits_from_options(allowance.max_requests, allowance.max_tokens)
+        )
+        try:
+            outcome = run(path, **{**options, "limits": limits, "interruptible": False})
+        except RunbookError as exc:
+            return RunReport(failed=True, summary=f"the run could not be done: {_first_line(exc)}")
+        results = outcome.results
+        if history is not None:
+            history.record(results)
+        if metrics is not None:
+            metrics.observe(results)
+        return RunReport(
+            _any_failed(results), _watch_line(results), results.sent.requests, results.sent.requested_tokens
+        )
+
+    return run_once
+
+
+def _any_failed(results: Results) -> bool:
+    counts = (results.summary.checks, results.summary.drills)
+    return any(count.failed or count.error for count in counts)
+
+
+def _watch_line(results: Results) -> str:
+    checks, drills = results.summary.checks, results.summary.drills
+    line = (
+        f"{results.summary.verdict.upper().replace('_', ' ')} · checks {checks.passed} passed, {checks.failed} failed"
+    )
+    line += f", {checks.error} error"
+    ran = drills.passed + drills.failed + drills.error
+    line += f" · drills {drills.passed} of {ran} passed" if ran else ""
+    return line + f" · {results.duration_ms:.0f} ms"
+
+
+def _watch_health(health: WatchHealth, metrics: RunMetrics | None, say: Callable[[str], None]) -> None:
+    if metrics is not None:
+        metrics.watch_health(health.last_run, health.next_run, health.failures_in_a_row)
+    if not health.last_summary:
+        return
+    after = "the watch ends"
+    if health.next_run is not None:
+        after = "next at " + datetime.fromtimestamp(health.next_run, UTC).strftime("%H:%M:%SZ")
+    say(f"run {health.runs}: {health.last_summary} · {after} · failures in a row: {health.failures_in_a_row}")
+
+
+def _watch_skipped(reason: str, metrics: RunMetrics | None, say: Callable[[str], None]) -> None:
+    if metrics is not None:
+        metrics.run_skipped(reason)
+    why = "the previous run was still going" if reason == "overlap" else "the hourly caps are spent"
+    say(f"skipped a start: {why}")
+
+
+def open_history(url: str) -> History:
+    """The run history at `url` (sqlite:///FILE or postgresql://...); UsageError if it cannot be opened."""
+    from engine.monitor.history import HistoryError
+    from engine.monitor.history import open_history as opened
+
+    try:
+        return opened(url)
+    except HistoryError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def record_history(url: str, results: Results) -> int:
+    """Record one run's results in the history at `url`; the run's id there."""
+    with open_history(url) as history:
+        return history.record(results)
+
+
+def history_trend(url: str, spec: str, since: timedelta | None = None) -> Trend:
+    """The trend of spec `spec` (a spec file, or a spec's name) in the history at `url`."""
+    from engine.monitor.trend import trend
+
+    name = load(Path(spec)).spec.name if Path(spec).is_file() else spec
+    now = datetime.now(UTC)
+    with open_history(url) as history:
+        return trend(history, name, now - since if since else None, now)
+
+
+def trend_text(found: Trend) -> str:
+    from engine.monitor.trend import trend_text as text_of
+
+    return text_of(found)
+
+
+def trend_html(found: Trend) -> str:
+    from engine.monitor.trend import trend_html as page_of
+
+    return page_of(found)
+
+
+def alert_rules(path: Path) -> str:
+    """Prometheus alerting rules from the spec's classification table (engine.monitor.alerts)."""
+    from engine.monitor.alerts import alert_rules as rules_of
+
+    return rules_of(load_checked(path)[0].spec)
+
+
+def docs_check(path: Path, record: bool = False) -> DocsCheck:
+    """Compare the spec's `contract.docs` page with its recorded digest (engine.monitor.docs_check);
+    with `record`, store the page's digest now."""
+    from engine.monitor.docs_check import DIGEST_FILE
+    from engine.monitor.docs_check import docs_check as checked
+
+    spec = load_checked(path)[0].spec
+    return checked(str(spec.contract.docs), Path(path).parent / spec.fixtures_dir / DIGEST_FILE, record)

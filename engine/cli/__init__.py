@@ -23,3 +23,5 @@ __all__ = [
     "EXIT_USAGE",
     "main",
 ]
+
+from engine.cli import monitoring as _monitoring  # noqa: F401  (registers watch, history, alerts, docs-check)

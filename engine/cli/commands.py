@@ -209,6 +209,13 @@ def lint(specs: tuple[Path, ...], strict: bool, variables: dict[str, str], env_f
 @click.option(
     "--verbose", "-v", is_flag=True, help="Also print what each failed or errored check and drill saw, and why."
 )
+@click.option(
+    "--history",
+    "history_url",
+    default=None,
+    metavar="URL",
+    help="Also record the run in this history: sqlite:///reports/history.sqlite or postgresql://USER@HOST/DB.",
+)
 @selection_options
 @limit_options
 @VAR_OPTION
@@ -224,6 +231,7 @@ def run(
     baseline: Path | None,
     quiet: bool,
     verbose: bool,
+    history_url: str | None,
     tags: tuple[str, ...],
     only: tuple[str, ...],
     skip: tuple[str, ...],
@@ -269,6 +277,7 @@ def run(
         "limits": api.limits_from_options(max_requests, max_tokens, rate),
         "baseline": baseline,
         "environ": api.environ_with_env_file(env_file),
+        "history_url": history_url,
     }
     if len(paths) == 1:
         sys.exit(api.worst_exit_code(_run_spec(paths[0], client, quiet, verbose, options)))

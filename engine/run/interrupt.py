@@ -26,7 +26,8 @@ Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
 class Interruption:
     """Context manager that turns the first SIGINT/SIGTERM into a request to stop."""
 
-    def __init__(self) -> None:
+    def __init__(self, install: bool = True) -> None:
+        self._install = install  # False: the caller handles the signals (runbook watch stops between runs)
         self.signal: signal.Signals | None = None
         self._on_signal: Callable[[], object] | None = None
         self._previous: dict[signal.Signals, Handler] = {}
@@ -37,7 +38,7 @@ class Interruption:
         return self.signal.name if self.signal is not None else None
 
     def __enter__(self) -> Interruption:
-        if threading.current_thread() is threading.main_thread():
+        if self._install and threading.current_thread() is threading.main_thread():
             self._previous = {sig: signal.signal(sig, self._handle) for sig in SIGNALS}
         return self
 
