@@ -28,7 +28,7 @@ def test_every_engine_module_belongs_to_a_layer():
 
 def test_the_pipeline_order_is_the_documented_one():
     assert contract_layers() == [
-        "engine.cli", "engine.api", "engine.report", "engine.judge", "engine.run",
+        "engine.cli", "engine.api", "engine.monitor", "engine.report", "engine.judge", "engine.run",
         "engine.plan", "engine.load", "engine.spec", "engine.sim", "engine.core",
     ]  # fmt: skip
 
