@@ -746,15 +746,25 @@ def _watch_run(
         except RunbookError as exc:
             return RunReport(failed=True, summary=f"the run could not be done: {_first_line(exc)}")
         results = outcome.results
-        if history is not None:
-            history.record(results)
         if metrics is not None:
             metrics.observe(results)
-        return RunReport(
-            _any_failed(results), _watch_line(results), results.sent.requests, results.sent.requested_tokens
-        )
+        line, unrecorded = _watch_line(results), _recorded(history, results)
+        failed = _any_failed(results) or unrecorded is not None
+        return RunReport(failed, line + (unrecorded or ""), results.sent.requests, results.sent.requested_tokens)
 
     return run_once
+
+
+def _recorded(history: History | None, results: Results) -> str | None:
+    """None when the run is in the history (or there is none); else why not, for the run's line:
+    a history that is down for a while fails those runs, it does not end the watch."""
+    if history is None:
+        return None
+    try:
+        history.record(results)
+    except RunbookError as exc:
+        return f" · not recorded in the history: {_first_line(exc)}"
+    return None
 
 
 def _any_failed(results: Results) -> bool:

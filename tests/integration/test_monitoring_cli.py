@@ -143,3 +143,20 @@ def test_docs_check_notices_when_the_reference_changes(tmp_path, docs_page):
     gone = runbook("docs-check", str(spec), cwd=tmp_path)
     assert gone.returncode == 4 and "not verified" in gone.stdout, gone.stdout
     assert os.path.exists(spec.parent / "fixtures" / "docs-digest.json")
+
+
+def test_a_history_that_fails_while_watching_fails_those_runs_and_the_watch_goes_on(tmp_path, monkeypatch):
+    from engine import api
+    from engine.monitor.history import History, HistoryError
+
+    def refuse(_self: History, _results: object) -> int:
+        raise HistoryError("the database is read-only")
+
+    monkeypatch.setattr(History, "record", refuse)
+    lines: list[str] = []
+    health = api.watch(
+        SPEC, every=0.2, runs=2, history_url=f"sqlite:///{tmp_path / 'h.sqlite'}", say=lines.append,
+        out_dir=None, selection=api.Selection(schedule="continuous"),
+    )  # fmt: skip
+    assert health.runs == 2 and health.failures_in_a_row == 2
+    assert all("not recorded in the history: the database is read-only" in report.summary for report in health.reports)
