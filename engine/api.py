@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from engine.core.errors import EngineError, Problem, RunbookError, SpecError, UsageError
+from engine.core.errors import EngineError, Problem, RunbookError, SpecError, UsageError, first_line
 from engine.core.providers import PROFILE_NAMES as PROFILE_NAMES
 from engine.core.providers import PROFILES
 from engine.core.redact import printable, scrub, scrub_tree
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
     from engine.run.executor import OnFinished, StepOutcome
     from engine.run.interrupt import Aborted as Aborted
     from engine.run.interrupt import exit_code as interrupt_exit_code
-    from engine.spec.models import Limits, Spec
+    from engine.spec.models import Limits
     from engine.spec.scaffold import init_spec as init_spec
     from engine.spec.schema import spec_json_schema_text as spec_json_schema_text
 
@@ -602,15 +602,11 @@ def rerender(results_file: Path, out_dir: Path, formats: Sequence[str]) -> list[
         document = json.loads(Path(results_file).read_text(encoding="utf-8"))
         results = Results.model_validate(document)
     except (OSError, ValueError) as exc:
-        raise UsageError(f"{results_file}: not a runbook results JSON file ({_first_line(exc)})") from None
+        raise UsageError(f"{results_file}: not a runbook results JSON file ({first_line(exc)})") from None
     try:
         return write_reports(results.to_json_dict(), out_dir, results.spec.name, formats)
     except ValueError as exc:
         raise UsageError(f"{results_file}: {exc}") from None
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 def exit_code_for(results: Results) -> int:
@@ -690,32 +686,19 @@ def watch(
     """Run `path` again and again (engine.monitor.watch) until a signal or `runs` runs: each run a
     normal `run` (`run_options` as run takes them), recorded in `history_url` and shown on the
     metrics port when given. `every` (seconds) defaults to the selected schedule's `every:`."""
-    from engine.monitor.watch import Watch, WatchSettings, stopped_by_signals
+    from engine.monitor.watch import Watch, WatchOutput, WatchSettings, interval_of, stopped_by_signals
 
     loaded, _warnings = load_checked(path, run_options.get("variables"), run_options.get("environ") or os.environ)
-    interval = _watch_interval(loaded.spec, run_options.get("selection"), every)
+    selection = run_options.get("selection")
+    interval = interval_of(loaded.spec, selection.schedule if selection else None, every)
     settings = WatchSettings(interval, jitter, runs, max_requests_per_hour, max_tokens_per_hour)
     with contextlib.ExitStack() as stack:
         history = stack.enter_context(open_history(history_url)) if history_url else None
         metrics = _watch_metrics(metrics_port, stack, say)
-        run_once = _watch_run(path, run_options, history, metrics)
-        the_watch = Watch(
-            settings,
-            run_once,
-            on_health=lambda health: _watch_health(health, metrics, say),
-            on_skip=lambda reason: _watch_skipped(reason, metrics, say),
-        )
+        output = WatchOutput(metrics, say)
+        the_watch = Watch(settings, _watch_run(path, run_options, history, metrics), output.health, output.skipped)
         with stopped_by_signals(the_watch, say):
             return the_watch.loop()
-
-
-def _watch_interval(spec: Spec, selection: Selection | None, every: float | None) -> float:
-    if every is not None:
-        return every
-    schedule = spec.schedules.get(selection.schedule) if selection and selection.schedule else None
-    if schedule is None or schedule.every is None:
-        raise UsageError("say how often: --every 60s (or a --schedule whose `every:` is set)")
-    return float(schedule.every)
 
 
 def _watch_metrics(port: int | None, stack: contextlib.ExitStack, say: Callable[[str], None]) -> RunMetrics | None:
@@ -735,7 +718,7 @@ def _watch_metrics(port: int | None, stack: contextlib.ExitStack, say: Callable[
 def _watch_run(
     path: Path, options: dict[str, Any], history: History | None, metrics: RunMetrics | None
 ) -> Callable[[Allowance], RunReport]:
-    from engine.monitor.watch import RunReport
+    from engine.monitor.watch import RunReport, report_of
 
     def run_once(allowance: Allowance) -> RunReport:
         limits = (options.get("limits") or limits_from_options()).tightened(
@@ -744,61 +727,10 @@ def _watch_run(
         try:
             outcome = run(path, **{**options, "limits": limits, "interruptible": False})
         except RunbookError as exc:
-            return RunReport(failed=True, summary=f"the run could not be done: {_first_line(exc)}")
-        results = outcome.results
-        if metrics is not None:
-            metrics.observe(results)
-        line, unrecorded = _watch_line(results), _recorded(history, results)
-        failed = _any_failed(results) or unrecorded is not None
-        return RunReport(failed, line + (unrecorded or ""), results.sent.requests, results.sent.requested_tokens)
+            return RunReport(failed=True, summary=f"the run could not be done: {first_line(exc)}")
+        return report_of(outcome.results, history, metrics)
 
     return run_once
-
-
-def _recorded(history: History | None, results: Results) -> str | None:
-    """None when the run is in the history (or there is none); else why not, for the run's line:
-    a history that is down for a while fails those runs, it does not end the watch."""
-    if history is None:
-        return None
-    try:
-        history.record(results)
-    except RunbookError as exc:
-        return f" · not recorded in the history: {_first_line(exc)}"
-    return None
-
-
-def _any_failed(results: Results) -> bool:
-    counts = (results.summary.checks, results.summary.drills)
-    return any(count.failed or count.error for count in counts)
-
-
-def _watch_line(results: Results) -> str:
-    checks, drills = results.summary.checks, results.summary.drills
-    line = (
-        f"{results.summary.verdict.upper().replace('_', ' ')} · checks {checks.passed} passed, {checks.failed} failed"
-    )
-    line += f", {checks.error} error"
-    ran = drills.passed + drills.failed + drills.error
-    line += f" · drills {drills.passed} of {ran} passed" if ran else ""
-    return line + f" · {results.duration_ms:.0f} ms"
-
-
-def _watch_health(health: WatchHealth, metrics: RunMetrics | None, say: Callable[[str], None]) -> None:
-    if metrics is not None:
-        metrics.watch_health(health.last_run, health.next_run, health.failures_in_a_row)
-    if not health.last_summary:
-        return
-    after = "the watch ends"
-    if health.next_run is not None:
-        after = "next at " + datetime.fromtimestamp(health.next_run, UTC).strftime("%H:%M:%SZ")
-    say(f"run {health.runs}: {health.last_summary} · {after} · failures in a row: {health.failures_in_a_row}")
-
-
-def _watch_skipped(reason: str, metrics: RunMetrics | None, say: Callable[[str], None]) -> None:
-    if metrics is not None:
-        metrics.run_skipped(reason)
-    why = "the previous run was still going" if reason == "overlap" else "the hourly caps are spent"
-    say(f"skipped a start: {why}")
 
 
 def open_history(url: str) -> History:

@@ -58,3 +58,8 @@ class UsageError(RunbookError):
 
 class EngineError(RunbookError):
     """The engine itself failed."""
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message in one line (its first), or its type's name when it has none."""
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from engine.core.errors import UsageError
+from engine.core.errors import UsageError, first_line
 from engine.judge.compare import compare
 from engine.judge.results import SCHEMA_VERSION, Comparison, Results
 
@@ -23,7 +23,7 @@ def read_results(path: Path) -> Results:
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the results file ({exc.strerror or exc})") from None
     except ValueError as exc:  # not UTF-8, not JSON
-        raise UsageError(f"{path}: not a runbook results JSON file ({_first_line(exc)})") from None
+        raise UsageError(f"{path}: not a runbook results JSON file ({first_line(exc)})") from None
     version = str(document.get("schema_version", "")) if isinstance(document, dict) else ""
     major = SCHEMA_VERSION.split(".")[0]
     if version and version.split(".")[0] != major:
@@ -75,7 +75,3 @@ def _compare(old: Results, new: Results, threshold: float, old_path: str | None,
         return compare(old, new, threshold, old_path=old_path, new_path=new_path)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -19,7 +19,17 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import FrameType
+from typing import TYPE_CHECKING
+
+from engine.core.errors import RunbookError, UsageError, first_line
+
+if TYPE_CHECKING:
+    from engine.judge.results import Results
+    from engine.monitor.history import History
+    from engine.monitor.metrics import RunMetrics
+    from engine.spec.models import Spec
 
 HOUR = 3600.0
 
@@ -178,3 +188,72 @@ def stopped_by_signals(watch: Watch, say: Callable[[str], None]) -> Iterator[Non
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def interval_of(spec: Spec, schedule: str | None, every: float | None) -> float:
+    """`every` (seconds), else the `every:` of the spec's schedule `schedule`."""
+    if every is not None:
+        return every
+    found = spec.schedules.get(schedule) if schedule else None
+    if found is None or found.every is None:
+        raise UsageError("say how often: --every 60s (or a --schedule whose `every:` is set)")
+    return float(found.every)
+
+
+def report_of(results: Results, history: History | None, metrics: RunMetrics | None) -> RunReport:
+    """One finished run shown on the metrics, recorded in the history, and summed up for the watch.
+    A history that cannot record it (a database down for a while) fails the run, not the watch."""
+    if metrics is not None:
+        metrics.observe(results)
+    unrecorded = _unrecorded(history, results)
+    checks, drills = results.summary.checks, results.summary.drills
+    failed = any(count.failed or count.error for count in (checks, drills)) or bool(unrecorded)
+    return RunReport(failed, _run_line(results) + unrecorded, results.sent.requests, results.sent.requested_tokens)
+
+
+def _unrecorded(history: History | None, results: Results) -> str:
+    """ "" when the run is in the history (or there is none); else why not, for the run's line."""
+    if history is None:
+        return ""
+    try:
+        history.record(results)
+    except RunbookError as exc:
+        return f" · not recorded in the history: {first_line(exc)}"
+    return ""
+
+
+def _run_line(results: Results) -> str:
+    checks, drills = results.summary.checks, results.summary.drills
+    verdict = results.summary.verdict.upper().replace("_", " ")
+    line = f"{verdict} · checks {checks.passed} passed, {checks.failed} failed, {checks.error} error"
+    ran = drills.passed + drills.failed + drills.error
+    line += f" · drills {drills.passed} of {ran} passed" if ran else ""
+    return line + f" · {results.duration_ms:.0f} ms"
+
+
+class WatchOutput:
+    """What a watch says as it goes: each run's line once (with the next start and failures in a
+    row), each skipped start; and the same health on the metrics, when there are any."""
+
+    def __init__(self, metrics: RunMetrics | None, say: Callable[[str], None]) -> None:
+        self._metrics, self._say = metrics, say
+        self._shown = 0  # runs whose line was said
+
+    def health(self, health: WatchHealth) -> None:
+        if self._metrics is not None:
+            self._metrics.watch_health(health.last_run, health.next_run, health.failures_in_a_row)
+        if health.runs == self._shown:
+            if health.next_run is None:  # the end, after a run whose line was said
+                self._say(f"the watch ends after {health.runs} run(s)")
+            return
+        self._shown = health.runs
+        after = "the watch ends"
+        if health.next_run is not None:
+            after = "next at " + datetime.fromtimestamp(health.next_run, UTC).strftime("%H:%M:%SZ")
+        self._say(f"run {health.runs}: {health.last_summary} · {after} · failures in a row: {health.failures_in_a_row}")
+
+    def skipped(self, reason: str) -> None:
+        if self._metrics is not None:
+            self._metrics.run_skipped(reason)
+        why = "the previous run was still going" if reason == "overlap" else "the hourly caps are spent"
+        self._say(f"skipped a start: {why}")

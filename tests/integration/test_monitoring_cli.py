@@ -36,6 +36,7 @@ def test_watch_runs_records_and_the_history_shows_the_trend(tmp_path):
     assert watched.returncode == 0, watched.stdout + watched.stderr
     assert "run 1: PARTIAL" in watched.stdout and "run 2: PARTIAL" in watched.stdout
     assert "metrics: http://127.0.0.1:" in watched.stdout and "the watch ends" in watched.stdout
+    assert "run 2: PARTIAL" in watched.stdout and "failures in a row: 0" in watched.stdout.splitlines()[-1]
     trend = runbook("history", str(SPEC), "--history", history, "--html", "trend.html", cwd=tmp_path)
     assert trend.returncode == 0, trend.stderr
     assert "runs: 2" in trend.stdout and "pass rate: 100.0%" in trend.stdout
