@@ -653,12 +653,15 @@ def serve_simulator(
     models: Sequence[str] | None = None,
     context_tokens: int | None = None,
     profile: str = "cometapi",
+    mode: str = "normal",
 ) -> None:
-    """Serve the built-in simulator until interrupted, behaving as `profile`'s provider."""
+    """Serve the built-in simulator until interrupted, behaving as `profile`'s provider, starting in
+    `mode` (normal, or an error every API request gets: engine/sim/modes.py)."""
     from engine.sim import DEFAULT_MODELS, SimConfig, serve_forever
 
     try:
-        config = SimConfig(keys=tuple(keys), models=tuple(models or DEFAULT_MODELS), profile=PROFILES[profile])
+        models = tuple(models or DEFAULT_MODELS)
+        config = SimConfig(keys=tuple(keys), models=models, profile=PROFILES[profile], mode=mode)
         if context_tokens:
             config = dataclasses.replace(config, context_tokens=context_tokens)
         serve_forever(config, host=host, port=port, on_ready=on_ready)

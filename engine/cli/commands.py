@@ -556,6 +556,14 @@ def plugins() -> None:
     help="Serve this fault script instead: consecutive attempts get its answers (any key).",
 )
 @click.option(
+    "--mode",
+    default="normal",
+    show_default=True,
+    metavar="NAME",
+    help="Start in this mode: normal, or one of the profile's errors that every request then gets "
+    "(invalid_key, internal, ...); PUT /_runbook/mode switches it while it runs.",
+)
+@click.option(
     "--log",
     "log_path",
     default=None,
@@ -570,6 +578,7 @@ def sim(
     context_tokens: int | None,
     profile: str,
     script: Path | None,
+    mode: str,
     log_path: Path | None,
 ) -> None:
     """Serve the built-in CometAPI-compatible simulator (or a provider's profile) until Ctrl-C.
@@ -581,16 +590,23 @@ def sim(
            http://127.0.0.1:8787/v1/chat/completions
       runbook sim --profile mistral --key sk-test               # Mistral's path and error bodies
       runbook sim --script faults.yaml --log attempts.jsonl     # your own client against scripted faults
+      curl -X PUT -H 'Authorization: Bearer sk-test' -d '{"mode":"invalid_key"}' http://127.0.0.1:8787/_runbook/mode
 
     With --script, each call gets the script from its first step when it names itself with the
     base_url http://HOST:PORT/call/<id>/v1 or the header X-Runbook-Call: <id>; other requests share
     one sequence whose last step repeats.
+
+    A mode other than normal answers every API request with that error of the profile (a revoked
+    key, an outage), until PUT /_runbook/mode {"mode": "normal"}: what a watch should see and
+    recover from. GET /_runbook/mode lists the modes; both take an accepted key.
     """
     if log_path is not None and script is None:
         raise click.UsageError(
             "--log needs --script: it logs the attempts a fault script is served to "
             "(runbook sim --script FAULTS.yaml --log ATTEMPTS.jsonl)"
         )
+    if script is not None and mode != "normal":
+        raise click.UsageError("--mode is for the simulator; a fault script says what each attempt gets")
     if script is not None and profile != "cometapi":
         raise click.UsageError("--profile is for the simulator; a fault script names its profile with `simulator:`")
     if script is not None:
@@ -608,9 +624,12 @@ def sim(
     def ready(base_url: str) -> None:
         say(f"runbook simulator listening on {base_url}  (OpenAI SDK base_url: {base_url}/v1)")
         say(f"accepted key(s): {', '.join(keys)}")
+        say(f'mode: {mode}; switch it with PUT {base_url}/_runbook/mode {{"mode": NAME}} (GET lists the modes)')
         say("Ctrl-C to stop")
 
-    api.serve_simulator(host, port, keys, ready, models=models or None, context_tokens=context_tokens, profile=profile)
+    api.serve_simulator(
+        host, port, keys, ready, models=models or None, context_tokens=context_tokens, profile=profile, mode=mode
+    )
 
 
 main.add_command(diff)  # runbook diff OLD.json NEW.json (engine/cli/compare.py)

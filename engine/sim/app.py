@@ -4,6 +4,8 @@ Routes:
     POST /v1/chat/completions   auth, validation (see validate.py), then a
                                 deterministic completion or SSE stream
     GET  /v1/models             auth, then the configured models as an OpenAI list
+    GET, PUT /_runbook/mode     the simulator's mode: normal, or an error every API request gets
+                                (see modes.py)
     anything else               `unknown_route`: a JSON 404 in the error envelope
 
 `unknown_route` is the seam for CometAPI's wrong-path quirks (a 301 redirect or an
@@ -23,8 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from engine.sim import wire
 from engine.sim.auth import check_auth
 from engine.sim.completion import completion_body, make_reply, stream_events
-from engine.sim.config import SimConfig
+from engine.sim.config import SimConfig, situation_of
 from engine.sim.errors import REQUEST_ID_HEADER, SimError, error_response, new_request_id
+from engine.sim.modes import MODE_PATH, SimMode, mode_route
 from engine.sim.validate import validate_chat_request
 
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -33,15 +36,18 @@ MODELS_OWNER = "runbook-sim"
 
 
 def create_app(config: SimConfig) -> ASGIApp:
-    """Build the simulator app for `config`."""
+    """Build the simulator app for `config`; ValueError for a mode its profile does not have."""
     profile = config.profile
+    mode = SimMode(situation_of(config.mode, profile))
     routes = [
         Route(profile.chat_path, chat_completions, methods=["POST"]),
         Route(profile.models_path, list_models, methods=["GET"]),
+        Route(MODE_PATH, mode_route, methods=["GET", "PUT", "POST"]),
         Route("/{path:path}", unknown_route, methods=ANY_METHOD),
     ]
     app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
     app.state.sim_config = config
+    app.state.sim_mode = mode
     return _Fingerprinted(app)
 
 
@@ -69,6 +75,7 @@ async def chat_completions(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
+        _mode(request).raise_if_failing()
         _routed(request, config)
         _authenticated(request, config)
         _known_deployment(request, config)
@@ -89,6 +96,7 @@ async def list_models(request: Request) -> Response:
     request_id = new_request_id()
     config = _config(request)
     try:
+        _mode(request).raise_if_failing()
         _routed(request, config)
         _authenticated(request, config)
     except SimError as error:
@@ -124,6 +132,11 @@ def _known_deployment(request: Request, config: SimConfig) -> None:
     deployment = request.path_params.get("deployment")
     if deployment is not None and deployment not in config.models:
         raise SimError("unknown_deployment", model=deployment)
+
+
+def _mode(request: Request) -> SimMode:
+    mode: SimMode = request.app.state.sim_mode
+    return mode
 
 
 def _config(request: Request) -> SimConfig:

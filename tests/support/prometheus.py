@@ -113,6 +113,14 @@ class PrometheusServer:
 
         return self._poll(matching, bool, timeout, f"alert {name} {state}")
 
+    def wait_for_no_alert(self, name: str, timeout: float = 20.0) -> None:
+        """Poll until no alert of this name is pending or firing (it resolved)."""
+
+        def active() -> list[dict[str, Any]]:
+            return [a for a in self.alerts() if a["labels"].get("alertname") == name]
+
+        self._poll(active, lambda alerts: not alerts, timeout, f"alert {name} resolved")
+
     def _poll(
         self,
         ask: Callable[[], list[dict[str, Any]]],
