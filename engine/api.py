@@ -757,10 +757,21 @@ def history_trend(url: str, spec: str, since: timedelta | None = None) -> Trend:
     """The trend of spec `spec` (a spec file, or a spec's name) in the history at `url`."""
     from engine.monitor.trend import trend
 
-    name = load(Path(spec)).spec.name if Path(spec).is_file() else spec
+    name = _spec_name(spec)
     now = datetime.now(UTC)
     with open_history(url) as history:
         return trend(history, name, now - since if since else None, now)
+
+
+def prune_history(url: str, spec: str, older_than: timedelta) -> int:
+    """Delete the runs of spec `spec` (a file or a name) older than `older_than` from the history; how many."""
+    with open_history(url) as history:
+        return history.prune(_spec_name(spec), datetime.now(UTC) - older_than)
+
+
+def _spec_name(spec: str) -> str:
+    """A spec file's spec name; anything else is taken as the name itself."""
+    return load(Path(spec)).spec.name if Path(spec).is_file() else spec
 
 
 def trend_text(found: Trend) -> str:

@@ -35,6 +35,14 @@ def _span(_ctx: click.Context, _param: click.Parameter, value: str | None) -> fl
     return float(match.group(1)) * _SPAN_SECONDS[match.group(2)]
 
 
+def _shown_span(seconds: float) -> str:
+    """Seconds as the largest whole unit that spans them: 7776000 -> '90d'."""
+    for unit in ("w", "d", "h", "m"):
+        if seconds % _SPAN_SECONDS[unit] == 0:
+            return f"{seconds / _SPAN_SECONDS[unit]:g}{unit}"
+    return f"{seconds:g}s"
+
+
 HISTORY_OPTION = click.option(
     "--history",
     "history_url",
@@ -129,15 +137,30 @@ def _watch_options(spec: Path, options: dict[str, Any], every: float | None) -> 
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the trend page.",
 )
-def history(spec: str, history_url: str | None, since: float, html_file: Path | None) -> None:
+@click.option(
+    "--prune",
+    "prune_after",
+    default=None,
+    callback=_span,
+    metavar="SPAN",
+    help="First delete this spec's runs older than this (90d): a watch every minute adds 500,000 runs a year.",
+)
+def history(
+    spec: str, history_url: str | None, since: float, html_file: Path | None, prune_after: float | None
+) -> None:
     """The trend of a spec's recorded runs: pass rate, latency and first-token p50/p95, verdict
     changes, new drift, failing classes by owner. SPEC is a spec file or a spec's name.
 
     \b
     Example:
       runbook history specs/cometapi/chat-completions.yaml --since 7d --html reports/trend.html
+      runbook history specs/cometapi/chat-completions.yaml --prune 90d    # keep 90 days (e.g. nightly)
     """
-    found = api.history_trend(history_url or DEFAULT_HISTORY, spec, timedelta(seconds=since))
+    url = history_url or DEFAULT_HISTORY
+    if prune_after is not None:
+        pruned = api.prune_history(url, spec, timedelta(seconds=prune_after))
+        say(f"pruned {pruned} run(s) older than {_shown_span(prune_after)} from the history")
+    found = api.history_trend(url, spec, timedelta(seconds=since))
     say(api.trend_text(found))
     if html_file is not None:
         html_file.parent.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@
     History.last_run_before(spec, when, target)
     History.items(spec, since, until, target) the checks and drills of those runs
     History.run_items(run_id)
+    History.prune(spec, before)               delete the spec's runs (and their items) started before
 
     HistoryError (a RunbookError)   a bad URL, a missing driver, an unreachable or broken store
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Select, create_engine, event, insert, select
+from sqlalchemy import Select, create_engine, delete, event, insert, select
 from sqlalchemy.engine import URL, Connection, Engine, RowMapping, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -163,6 +164,14 @@ class History:
     def run_items(self, run_id: int) -> list[ItemRow]:
         query = select(ITEMS).where(ITEMS.c.run_id == run_id).order_by(ITEMS.c.id)
         return [_item_row(row) for row in self._fetch(query)]
+
+    def prune(self, spec: str, before: dt.datetime) -> int:
+        """Delete the spec's runs that started before `before`, and their items, in one transaction;
+        how many runs went. (Items are deleted explicitly: SQLite enforces no foreign keys by default.)"""
+        old = select(RUNS.c.id).where(RUNS.c.spec == spec, RUNS.c.started < stored_time(before))
+        with self.guarded("prune"), self._engine.begin() as conn:
+            conn.execute(delete(ITEMS).where(ITEMS.c.run_id.in_(old)))
+            return int(conn.execute(delete(RUNS).where(RUNS.c.id.in_(old))).rowcount)
 
     def _fetch(self, query: Select[Any]) -> list[RowMapping]:
         with self.guarded("read"), self._engine.connect() as conn:

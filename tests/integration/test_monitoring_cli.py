@@ -84,6 +84,18 @@ def test_run_history_records_a_run(tmp_path):
     assert "runs: 1" in trend.stdout, trend.stdout + trend.stderr
 
 
+def test_history_prune_deletes_only_runs_older_than_the_span(tmp_path):
+    history = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    done = runbook("run", str(SPEC), "--tags", "smoke", "--history", history, "--out", "out", "-q", cwd=tmp_path)
+    assert done.returncode == 4, done.stdout + done.stderr
+    kept = runbook("history", str(SPEC), "--history", history, "--prune", "90d", cwd=tmp_path)
+    assert kept.returncode == 0 and "pruned 0 run(s) older than 90d" in kept.stdout + kept.stderr
+    assert "runs: 1" in kept.stdout, kept.stdout
+    gone = runbook("history", str(SPEC), "--history", history, "--prune", "1s", cwd=tmp_path)  # the run is older
+    assert gone.returncode == 0 and "pruned 1 run(s) older than 1s" in gone.stdout + gone.stderr
+    assert "runs: 0" in gone.stdout or "no runs" in gone.stdout, gone.stdout
+
+
 def test_a_bad_history_url_is_a_clean_error_without_the_password(tmp_path):
     done = runbook("history", str(SPEC), "--history", "postgresql://u:hunter2@127.0.0.1:1/x", cwd=tmp_path)
     assert done.returncode == 2 and "hunter2" not in done.stdout + done.stderr and "Traceback" not in done.stderr

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from engine.monitor import history_schema
 from engine.monitor.history import HistoryError, Upgrade, open_history
 from engine.monitor.trend import trend, trend_html, trend_text
-from support.history_runs import EXPECTED, NOW, WINDOW_START, at, sample_runs, summary
+from support.history_runs import check_pruning, EXPECTED, NOW, WINDOW_START, at, sample_runs, summary
 from support.postgres import PostgresServer, running_postgres
 
 pytestmark = pytest.mark.services
@@ -49,6 +49,13 @@ def test_postgres_gives_the_trend_worked_out_by_hand_and_the_same_as_sqlite(
         assert trend_html(from_pg) == trend_html(from_lite)
         assert pg.runs("bulk") == lite.runs("bulk")
         assert pg.items("bulk") == lite.items("bulk")
+
+
+def test_pruning_deletes_old_runs_and_their_items_on_postgres(postgres: PostgresServer) -> None:
+    url = postgres.create_database("pruned")
+    _record_samples(url)
+    with open_history(url) as store:
+        check_pruning(store)
 
 
 def test_probes_sharing_one_store_see_each_others_runs(postgres: PostgresServer) -> None:

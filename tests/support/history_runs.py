@@ -178,3 +178,15 @@ def summary(trend: Any) -> dict[str, Any]:
 
 def _spread(values: Any) -> tuple[Any, ...]:
     return (None, None, 0) if values is None else (values.p50, values.p95, values.count)
+
+
+def check_pruning(store: Any) -> None:
+    """Pruning the sample runs (recorded in `store`, a History) before 05-03 10:00: bulk's two older
+    runs go with their items, the rest of bulk and the other spec stay, and a second prune finds none."""
+    kept_ids = {run.id for run in store.runs("bulk") if run.started >= at(3)}
+    assert store.prune("bulk", at(3)) == 2
+    assert [run.started for run in store.runs("bulk")] == [at(3), at(4), at(5), at(7)]
+    assert {row.run_id for row in store.items("bulk")} == kept_ids
+    assert len(store.runs("other")) == 1
+    assert store.prune("bulk", at(3)) == 0
+    assert store.prune("no-such-spec", at(30)) == 0

@@ -24,7 +24,7 @@ from engine.monitor import history as history_module
 from engine.monitor import history_schema
 from engine.monitor.history import DEFAULT_HISTORY_URL, History, HistoryError, Upgrade, open_history, spec_hash
 from engine.monitor.trend import VerdictShift, parse_since, trend, trend_html, trend_text
-from support.history_runs import EXPECTED, NOW, USAGE, WINDOW_START, at, item, results, sample_runs, summary
+from support.history_runs import check_pruning, EXPECTED, NOW, USAGE, WINDOW_START, at, item, results, sample_runs, summary
 
 SECRET = "s3cret-Passw0rd"
 
@@ -67,6 +67,13 @@ def test_runs_come_back_oldest_first_and_a_window_keeps_only_its_own(recorded: H
     ]
     assert [run.spec for run in recorded.runs("other")] == ["other"]
     assert recorded.runs("no-such-spec") == []
+
+
+def test_pruning_deletes_old_runs_and_their_items(recorded: History, url: str) -> None:
+    check_pruning(recorded)
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:  # no orphaned item rows are left behind
+        orphans = db.execute("SELECT count(*) FROM items WHERE run_id NOT IN (SELECT id FROM runs)").fetchone()[0]
+    assert orphans == 0
 
 
 def test_a_run_keeps_its_counts_target_and_the_hash_of_its_spec_files(recorded: History) -> None:
