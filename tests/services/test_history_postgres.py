@@ -15,7 +15,7 @@ from sqlalchemy import text
 from engine.monitor import history_schema
 from engine.monitor.history import HistoryError, Upgrade, open_history
 from engine.monitor.trend import trend, trend_html, trend_text
-from support.history_runs import check_pruning, EXPECTED, NOW, WINDOW_START, at, sample_runs, summary
+from support.history_runs import EXPECTED, NOW, WINDOW_START, at, check_pruning, sample_runs, summary
 from support.postgres import PostgresServer, running_postgres
 
 pytestmark = pytest.mark.services

@@ -24,7 +24,18 @@ from engine.monitor import history as history_module
 from engine.monitor import history_schema
 from engine.monitor.history import DEFAULT_HISTORY_URL, History, HistoryError, Upgrade, open_history, spec_hash
 from engine.monitor.trend import VerdictShift, parse_since, trend, trend_html, trend_text
-from support.history_runs import check_pruning, EXPECTED, NOW, USAGE, WINDOW_START, at, item, results, sample_runs, summary
+from support.history_runs import (
+    EXPECTED,
+    NOW,
+    USAGE,
+    WINDOW_START,
+    at,
+    check_pruning,
+    item,
+    results,
+    sample_runs,
+    summary,
+)
 
 SECRET = "s3cret-Passw0rd"
 
