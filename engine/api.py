@@ -697,19 +697,21 @@ def watch(
     settings = WatchSettings(interval, jitter, runs, max_requests_per_hour, max_tokens_per_hour)
     with contextlib.ExitStack() as stack:
         history = stack.enter_context(open_history(history_url)) if history_url else None
-        metrics = _watch_metrics(metrics_port, stack, say)
+        metrics = _watch_metrics(metrics_port, loaded.spec.name, interval, stack, say)
         output = WatchOutput(metrics, say)
         the_watch = Watch(settings, _watch_run(path, run_options, history, metrics), output.health, output.skipped)
         with stopped_by_signals(the_watch, say):
             return the_watch.loop()
 
 
-def _watch_metrics(port: int | None, stack: contextlib.ExitStack, say: Callable[[str], None]) -> RunMetrics | None:
+def _watch_metrics(
+    port: int | None, spec: str, interval: float, stack: contextlib.ExitStack, say: Callable[[str], None]
+) -> RunMetrics | None:
     if port is None:
         return None
     from engine.monitor.metrics import RunMetrics
 
-    metrics = RunMetrics()
+    metrics = RunMetrics(spec, interval)
     try:
         server = stack.enter_context(metrics.serve(port))
     except OSError as exc:
@@ -786,11 +788,12 @@ def trend_html(found: Trend) -> str:
     return page_of(found)
 
 
-def alert_rules(path: Path) -> str:
-    """Prometheus alerting rules from the spec's classification table (engine.monitor.alerts)."""
+def alert_rules(path: Path, for_seconds: float | None = None) -> str:
+    """Prometheus alerting rules from the spec's classification table (engine.monitor.alerts); with
+    `for_seconds`, a failure must last that long before its alert fires."""
     from engine.monitor.alerts import alert_rules as rules_of
 
-    return rules_of(load_checked(path)[0].spec)
+    return rules_of(load_checked(path)[0].spec, for_seconds)
 
 
 def docs_check(path: Path, record: bool = False) -> DocsCheck:

@@ -173,17 +173,26 @@ def history(
 @click.option(
     "--out", "out_file", default=None, type=click.Path(dir_okay=False, path_type=Path), help="Write here, not stdout."
 )
-def alerts(spec: Path, out_file: Path | None) -> None:
+@click.option(
+    "--for",
+    "for_seconds",
+    default=None,
+    callback=_span,
+    metavar="SPAN",
+    help="Fire a failing alert only once the failure has lasted this long (5m); default: on the first failing run.",
+)
+def alerts(spec: Path, out_file: Path | None, for_seconds: float | None) -> None:
     """Prometheus alerting rules from the spec's classification table: one alert for every rule
     whose action is page_owner, refresh_credentials or store_fixture_and_alert, labelled with its
-    owner, action and class for Alertmanager's routes (check it with `promtool check rules`).
+    owner, action and class for Alertmanager's routes (check it with `promtool check rules`), and
+    RunbookWatchStalled for a watch of the spec that is overdue or gone.
 
     \b
     Example:
       runbook alerts specs/cometapi/chat-completions.yaml --out prometheus/runbook-rules.yml
       promtool check rules prometheus/runbook-rules.yml
     """
-    text = api.alert_rules(spec)
+    text = api.alert_rules(spec, for_seconds)
     if out_file is None:
         click.echo(text, nl=False)
         return

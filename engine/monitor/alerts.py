@@ -17,7 +17,20 @@ exercise the client's policy on the fault simulator, and their failures are not 
 The `owner`, `action` and `class` labels let Alertmanager route by the owner the table names; a
 rule without an owner gets owner `unowned`. The `rule` label names the rule: two rules of one class,
 action and owner are two alerts (promtool rejects two alerts of one name with the same labels). `severity` is `critical` for `page_owner` and
-`refresh_credentials`, `warning` for `store_fixture_and_alert`. Label values are cleaned as the
+`refresh_credentials`, `warning` for `store_fixture_and_alert`. `for_seconds` (`runbook alerts --for 5m`)
+makes each of these alerts wait that long before firing, for teams that page only on a lasting failure;
+by default they fire on the first failing run, as the table asks.
+
+The group also holds `RunbookWatchStalled` (severity warning, class `watch_stalled`), which fires after
+five minutes in which the watch of this spec is overdue or gone:
+
+    (time() - runbook_watch_next_run_timestamp_seconds{spec="X"} > 2 * runbook_watch_interval_seconds{spec="X"})
+      or absent(runbook_watch_next_run_timestamp_seconds{spec="X"})
+
+The first half catches a watch that still serves metrics but no longer runs (its next run lies more
+than two intervals in the past). The second catches a watch that is gone: a stopped process or an
+unreachable `/metrics` leaves no series, and without `absent()` every failing alert above would then
+resolve silently, reading the end of the monitoring as recovery. Label values are cleaned as the
 metrics clean theirs, so they match the series. Annotations come from the rule's notes, with
 control characters removed; their Go template braces, and those of label values, are escaped. The same spec gives the same bytes.
 """
@@ -30,20 +43,26 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from engine.monitor.metrics import FAILING_ITEMS, RuleKey, label_value, rule_key
+from engine.monitor.metrics import FAILING_ITEMS, INTERVAL, NEXT_RUN, RuleKey, label_value, rule_key
 from engine.spec.models import Rule, Spec
 
 SEVERITY = {"page_owner": "critical", "refresh_credentials": "critical", "store_fixture_and_alert": "warning"}
 ALERTING_ACTIONS = tuple(SEVERITY)
 MAX_TEXT_LENGTH = 1000  # characters of a rule's notes kept in an annotation
+STALLED_ALERT = "RunbookWatchStalled"
+STALLED_INTERVALS = 2  # a watch whose next run is this many intervals overdue has stalled
+STALLED_FOR_SECONDS = 300.0
+_DURATION_UNITS = (("w", 604_800_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 
 _TEMPLATE_BRACES = re.compile(r"\{\{|\}\}")
 _SPACES = re.compile(r"\s+")
 
 
-def alert_rules(spec: Spec) -> str:
-    """The Prometheus rule file (YAML text) of the spec's alerting classification rules."""
-    rules = [_alert(spec.name, rule) for rule in spec.classification if rule.action in ALERTING_ACTIONS]
+def alert_rules(spec: Spec, for_seconds: float | None = None) -> str:
+    """The Prometheus rule file (YAML text) of the spec's alerting classification rules, and the
+    stalled-watch alert; with `for_seconds`, each failing alert waits that long before it fires."""
+    rules = [_alert(spec.name, rule, for_seconds) for rule in spec.classification if rule.action in ALERTING_ACTIONS]
+    rules.append(_stalled_alert(label_value(spec.name)))
     document = {"groups": [{"name": label_value(spec.name), "rules": rules}]}
     header = f"# Prometheus alerting rules of spec {label_value(spec.name)}, written by `runbook alerts`.\n"
     return header + _yaml_text(document)
@@ -73,13 +92,46 @@ def template_literal(text: str) -> str:
     return _TEMPLATE_BRACES.sub(lambda braces: '{{ "' + braces.group() + '" }}', text)
 
 
-def _alert(spec_name: str, rule: Rule) -> dict[str, Any]:
+def prometheus_duration(seconds: float) -> str:
+    """Seconds as a Prometheus duration: 300 -> '5m', 5400 -> '1h30m', 0.25 -> '250ms'."""
+    left = max(1, round(seconds * 1000))
+    parts = []
+    for unit, size in _DURATION_UNITS:
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def _alert(spec_name: str, rule: Rule, for_seconds: float | None) -> dict[str, Any]:
     key = rule_key(rule.id, rule.class_, rule.action, rule.owner)
+    waiting = {} if for_seconds is None else {"for": prometheus_duration(for_seconds)}
     return {
         "alert": alert_name(key.class_),
         "expr": _expression(label_value(spec_name), key),
+        **waiting,
         "labels": _labels(key, SEVERITY[rule.action]),
         "annotations": {"summary": _summary(spec_name, key), "description": _description(spec_name, rule, key)},
+    }
+
+
+def _stalled_alert(spec_name: str) -> dict[str, Any]:
+    spec = f"{{spec={promql_string(spec_name)}}}"
+    overdue = f"time() - {NEXT_RUN}{spec} > {STALLED_INTERVALS} * {INTERVAL}{spec}"
+    subject = template_text(f"{spec_name}: the watch has not run for over {STALLED_INTERVALS} intervals, or is gone")
+    return {
+        "alert": STALLED_ALERT,
+        "expr": f"({overdue}) or absent({NEXT_RUN}{spec})",
+        "for": prometheus_duration(STALLED_FOR_SECONDS),
+        "labels": {"class": "watch_stalled", "severity": "warning"},
+        "annotations": {
+            "summary": subject,
+            "description": template_text(
+                f"No runbook watch of spec {spec_name} has run on time: its metrics are gone (the process "
+                "stopped, or Prometheus cannot scrape it) or its next run is overdue. Until it runs again, "
+                "the failing alerts of this spec cannot fire."
+            ),
+        },
     }
 
 

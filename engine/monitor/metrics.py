@@ -16,10 +16,11 @@ Metrics (every name starts with `runbook_`):
 | `runbook_verdict` | gauge | spec, target, verdict | 1 for the latest run's verdict, 0 for the others |
 | `runbook_runs_total` | counter | spec, target, verdict | runs finished, by verdict |
 | `runbook_drills` | gauge | spec, target, status | drills of the latest run by status |
-| `runbook_watch_last_run_timestamp_seconds` | gauge | | when the latest run finished (Unix time; NaN: none yet) |
-| `runbook_watch_next_run_timestamp_seconds` | gauge | | when the next run is due (Unix time; NaN: none scheduled) |
-| `runbook_watch_failures_in_a_row` | gauge | | runs in a row that could not complete |
-| `runbook_watch_skipped_total` | counter | reason | starts skipped: `overlap` (the previous run was still going), `budget` (the hourly caps left no room) |
+| `runbook_watch_last_run_timestamp_seconds` | gauge | spec | when the latest run finished (Unix time; NaN: none yet) |
+| `runbook_watch_next_run_timestamp_seconds` | gauge | spec | when the next run is due (Unix time; NaN: none scheduled) |
+| `runbook_watch_interval_seconds` | gauge | spec | the watch's interval between runs, before jitter (NaN: not given) |
+| `runbook_watch_failures_in_a_row` | gauge | spec | runs in a row that could not complete |
+| `runbook_watch_skipped_total` | counter | spec, reason | starts skipped: `overlap` (the previous run was still going), `budget` (the hourly caps left no room) |
 
 Labels and the values they take:
 
@@ -35,7 +36,9 @@ Cardinality is bounded by the spec: label values come only from the ids, classes
 owners the spec defines and from the fixed sets above, never from request ids, URLs or model output.
 Every value has control and format characters removed and is cut to 80 characters. A check that the
 latest run did not select (`--schedule`, `--only`) keeps its last value; a check that left the spec
-loses its `runbook_check_up` series. Failure series of every rule are created at 0 on the first run,
+loses its `runbook_check_up`, latency and first-token series. The watch's own series carry the `spec`
+label of the spec it watches (`RunMetrics(spec, interval)`), so many watches scraped by one Prometheus
+stay apart and the stalled-watch alert of `alert_rules` can compare a watch's next run with its interval. Failure series of every rule are created at 0 on the first run,
 so the first failure is already an increase.
 """
 
@@ -67,6 +70,9 @@ KINDS = ("check", "drill")
 
 FAILURE_LABELS = ("spec", "target", "kind", "rule", "class", "action", "owner")
 FAILING_ITEMS = "runbook_failing_items"
+LAST_RUN = "runbook_watch_last_run_timestamp_seconds"
+NEXT_RUN = "runbook_watch_next_run_timestamp_seconds"
+INTERVAL = "runbook_watch_interval_seconds"
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 
@@ -173,8 +179,9 @@ class MetricsServer:
 class RunMetrics:
     """The metrics of one watch, in a registry of their own (see the module docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spec: str, interval_seconds: float | None = None) -> None:
         self.registry = CollectorRegistry()
+        self.spec = label_value(spec)
         item, failure = ("spec", "target", "check"), FAILURE_LABELS
         self.check_up = self._gauge("runbook_check_up", "1: the check passed in its latest run; 0: it did not", item)
         self.latency = self._histogram("runbook_check_latency_seconds", "Time to the whole answer of a check", item)
@@ -184,12 +191,16 @@ class RunMetrics:
         self.verdict = self._gauge("runbook_verdict", "1 for the latest run's verdict", ("spec", "target", "verdict"))
         self.runs = Counter("runbook_runs", "Runs finished", ("spec", "target", "verdict"), registry=self.registry)
         self.drills = self._gauge("runbook_drills", "Drills of the latest run by status", ("spec", "target", "status"))
-        self.last_run = self._gauge("runbook_watch_last_run_timestamp_seconds", "When the latest run finished")
-        self.next_run = self._gauge("runbook_watch_next_run_timestamp_seconds", "When the next run is due")
-        self.in_a_row = self._gauge("runbook_watch_failures_in_a_row", "Runs in a row that could not complete")
-        self.skipped = Counter("runbook_watch_skipped", "Runs not started", ("reason",), registry=self.registry)
+        watch = ("spec",)
+        self.last_run = self._gauge(LAST_RUN, "When the latest run finished", watch)
+        self.next_run = self._gauge(NEXT_RUN, "When the next run is due", watch)
+        self.interval = self._gauge(INTERVAL, "The watch's interval between runs, before jitter", watch)
+        self.in_a_row = self._gauge("runbook_watch_failures_in_a_row", "Runs in a row that could not complete", watch)
+        skipped = Counter("runbook_watch_skipped", "Runs not started", ("spec", "reason"), registry=self.registry)
+        self.skipped = skipped
         for reason in SKIP_REASONS:
-            self.skipped.labels(reason)
+            skipped.labels(self.spec, reason)
+        self.interval.labels(self.spec).set(_unknown_as_nan(interval_seconds))
         self.watch_health(None, None, 0)
         self._checks: dict[tuple[str, str], set[str]] = {}  # (spec, target) -> checks with an up series
         self._failing: dict[tuple[str, str], dict[tuple[str, str], RuleKey | None]] = {}  # -> (kind, id) -> key
@@ -211,15 +222,15 @@ class RunMetrics:
 
     def watch_health(self, last_run_unix: float | None, next_run_unix: float | None, failures_in_a_row: int) -> None:
         """The watch's own state: None for a time not known (no run yet, none scheduled) is exposed as NaN."""
-        self.last_run.set(_unknown_as_nan(last_run_unix))
-        self.next_run.set(_unknown_as_nan(next_run_unix))
-        self.in_a_row.set(failures_in_a_row)
+        self.last_run.labels(self.spec).set(_unknown_as_nan(last_run_unix))
+        self.next_run.labels(self.spec).set(_unknown_as_nan(next_run_unix))
+        self.in_a_row.labels(self.spec).set(failures_in_a_row)
 
     def run_skipped(self, reason: str) -> None:
         """A run that did not start; `reason` is one of SKIP_REASONS."""
         if reason not in SKIP_REASONS:
             raise ValueError(f"unknown reason {reason!r} for a skipped run: one of {', '.join(SKIP_REASONS)}")
-        self.skipped.labels(reason).inc()
+        self.skipped.labels(self.spec, reason).inc()
 
     def serve(self, port: int, host: str = "127.0.0.1") -> MetricsServer:
         """Serve `/metrics` on host:port (port 0: any free port) on a daemon thread until `.stop()`."""
@@ -234,11 +245,16 @@ class RunMetrics:
     def _observe_checks(self, where: tuple[str, str], checks: Sequence[CheckResult]) -> None:
         seen = {label_value(check.id) for check in checks}
         for gone in self._checks.get(where, set()) - seen:
-            self.check_up.remove(*where, gone)
+            self._forget_check((*where, gone))
         self._checks[where] = seen
         for check in checks:
             if check.selected:
                 self._observe_check((*where, label_value(check.id)), check)
+
+    def _forget_check(self, labels: tuple[str, str, str]) -> None:
+        """Remove the series of a check that left the spec (removing one it never had is a no-op)."""
+        for metric in (self.check_up, self.latency, self.first_token):
+            metric.remove(*labels)
 
     def _observe_check(self, labels: tuple[str, str, str], check: CheckResult) -> None:
         self.check_up.labels(*labels).set(1 if check.status == "passed" else 0)

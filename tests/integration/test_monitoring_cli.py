@@ -106,6 +106,16 @@ def test_alerts_names_each_paging_rule(tmp_path):
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "rules.yml").read_text()
     assert "alert: RunbookAuthFailing" in text and "owner: platform-secrets" in text
+    assert "alert: RunbookWatchStalled" in text and text.count("for: ") == 1  # only the stalled alert waits
+
+
+def test_alerts_for_makes_the_failing_alerts_wait(tmp_path):
+    done = runbook("alerts", str(SPEC), "--for", "10m", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    waits = [line.strip() for line in done.stdout.splitlines() if line.strip().startswith("for: ")]
+    assert len(waits) > 1 and waits[:-1] == ["for: 10m"] * (len(waits) - 1) and waits[-1] == "for: 5m"
+    bad = runbook("alerts", str(SPEC), "--for", "soon", cwd=tmp_path)
+    assert bad.returncode == 2 and "is not a time span" in bad.stderr and "Traceback" not in bad.stderr
 
 
 class _Page(http.server.BaseHTTPRequestHandler):

@@ -3,6 +3,7 @@ rules runbook writes; `promtool` checks those rules. Skipped, saying so, where t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -44,7 +45,7 @@ def watched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Watched]:
     spec = auth_failure_spec(folder)
     rules = folder / "alerts.yml"
     rules.write_text(alert_rules(api.load(spec).spec), encoding="utf-8")
-    metrics = RunMetrics()
+    metrics = RunMetrics("watched", 5.0)
     results = run_with_an_auth_failure(spec)
     metrics.observe(results)
     with metrics.serve(0) as served:
@@ -105,6 +106,31 @@ def test_the_generated_alert_fires_labelled_for_its_owner(watched: Watched) -> N
         if a["labels"]["alertname"] != "RunbookAuthFailing"
     ]
     assert others == []  # every other rule's series is there, at 0
+
+
+def test_a_watch_overdue_or_gone_makes_its_stalled_alert_pending(tmp_path: Path) -> None:
+    """Three specs' rules: one watch on time, one whose next run is long past, one with no watch at all.
+    RunbookWatchStalled waits 5m before it fires, so within the test it is pending for exactly two."""
+    require_prometheus()
+    base = api.load(SHIPPED[0]).spec
+    rule_files = []
+    for name in ("on-time", "overdue", "gone"):
+        rule_files.append(tmp_path / f"{name}.yml")
+        rule_files[-1].write_text(alert_rules(base.model_copy(update={"name": name})), encoding="utf-8")
+    now = time.time()
+    on_time, overdue = RunMetrics("on-time", 5.0), RunMetrics("overdue", 5.0)
+    on_time.watch_health(now - 1, now + 600, 0)
+    overdue.watch_health(now - 65, now - 60, 0)  # 60 s past its next run: over 2 intervals of 5 s
+    with on_time.serve(0) as first, overdue.serve(0) as second:
+        targets = [f"127.0.0.1:{first.port}", f"127.0.0.1:{second.port}"]
+        with running_prometheus(tmp_path, targets, rule_files=rule_files) as prometheus:
+            prometheus.wait_for('runbook_watch_next_run_timestamp_seconds{spec="on-time"}')
+            # Before its first scrape every watch is absent; once scraped, on-time leaves the pending set.
+            pending = prometheus.wait_for(
+                'ALERTS{alertname="RunbookWatchStalled",alertstate="pending"}',
+                lambda found: sorted(alert["metric"]["spec"] for alert in found) == ["gone", "overdue"],
+            )
+            assert {alert["metric"]["class"] for alert in pending} == {"watch_stalled"}
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.stem)

@@ -12,7 +12,15 @@ import pytest
 from ruamel.yaml import YAML
 
 from engine import api
-from engine.monitor.alerts import ALERTING_ACTIONS, alert_name, alert_rules, promql_string, template_literal
+from engine.monitor.alerts import (
+    ALERTING_ACTIONS,
+    STALLED_ALERT,
+    alert_name,
+    alert_rules,
+    prometheus_duration,
+    promql_string,
+    template_literal,
+)
 from engine.spec.models import Rule, Spec
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -26,10 +34,17 @@ def parsed(text: str) -> dict[str, Any]:
     return document
 
 
-def alerts_of(spec: Spec) -> list[dict[str, Any]]:
-    (group,) = parsed(alert_rules(spec))["groups"]
+def all_alerts_of(spec: Spec, for_seconds: float | None = None) -> list[dict[str, Any]]:
+    (group,) = parsed(alert_rules(spec, for_seconds))["groups"]
     assert group["name"] == spec.name
     return list(group["rules"])
+
+
+def alerts_of(spec: Spec, for_seconds: float | None = None) -> list[dict[str, Any]]:
+    """The failing alerts, one per alerting rule: every alert but the last, the stalled-watch one."""
+    *failing, stalled = all_alerts_of(spec, for_seconds)
+    assert stalled["alert"] == STALLED_ALERT
+    return failing
 
 
 @pytest.fixture(scope="module", params=SHIPPED, ids=lambda path: path.stem)
@@ -70,6 +85,33 @@ def test_annotations_say_what_the_rule_says(shipped: Spec) -> None:
         assert rule.class_ in alert["annotations"]["summary"]
         assert " ".join(rule.notes.split()) in alert["annotations"]["description"]
         assert f"rule {rule.id} of spec {shipped.name}" in alert["annotations"]["description"]
+
+
+def test_every_spec_gets_one_stalled_watch_alert_for_its_own_watch(shipped: Spec) -> None:
+    stalled = all_alerts_of(shipped)[-1]
+    spec = f'{{spec="{shipped.name}"}}'
+    assert stalled["expr"] == (
+        f"(time() - runbook_watch_next_run_timestamp_seconds{spec} > 2 * runbook_watch_interval_seconds{spec})"
+        f" or absent(runbook_watch_next_run_timestamp_seconds{spec})"
+    )
+    assert stalled["for"] == "5m"
+    assert stalled["labels"] == {"class": "watch_stalled", "severity": "warning"}
+    assert shipped.name in stalled["annotations"]["summary"]
+
+
+def test_failing_alerts_fire_at_once_unless_a_for_span_is_given(shipped: Spec) -> None:
+    assert not [a for a in alerts_of(shipped) if "for" in a]
+    waiting = alerts_of(shipped, for_seconds=300)
+    assert waiting and {a["for"] for a in waiting} == {"5m"}
+    assert all_alerts_of(shipped, for_seconds=60)[-1]["for"] == "5m"  # the stalled alert keeps its own
+
+
+@pytest.mark.parametrize(
+    ("seconds", "duration"),
+    [(300, "5m"), (90, "1m30s"), (5400, "1h30m"), (0.25, "250ms"), (604_800 + 86_400, "1w1d"), (0.0001, "1ms")],
+)
+def test_prometheus_duration(seconds: float, duration: str) -> None:
+    assert prometheus_duration(seconds) == duration
 
 
 def test_the_same_spec_gives_the_same_bytes(shipped: Spec) -> None:

@@ -18,6 +18,8 @@ from engine.judge.results import CheckResult, Results
 from engine.monitor.metrics import MAX_LABEL_LENGTH, VERDICTS, MetricsServer, RunMetrics, label_value
 from support.prometheus import FAILING_CHECK, auth_failure_spec, run_with_an_auth_failure
 
+WATCHED = "watched"  # the spec name of auth_failure_spec
+INTERVAL = 60.0
 AUTH = {"kind": "check", "rule": "auth", "class": "auth", "action": "page_owner", "owner": "platform-secrets"}
 
 
@@ -60,7 +62,7 @@ class Served(NamedTuple):
 
 @pytest.fixture
 def served() -> Iterator[Served]:
-    metrics = RunMetrics()
+    metrics = RunMetrics(WATCHED, INTERVAL)
     with metrics.serve(0) as server:
         yield Served(metrics, server)
 
@@ -171,12 +173,16 @@ def test_a_check_the_run_did_not_select_keeps_its_last_state(served: Served, fai
     assert scrape.value("runbook_failures_total", **AUTH) == 1  # counted once: it ran once
 
 
-def test_a_check_that_left_the_spec_loses_its_up_series(served: Served, failing_run: Results) -> None:
+def test_a_check_that_left_the_spec_loses_its_series(served: Served, failing_run: Results) -> None:
+    per_check = ("runbook_check_up", "runbook_check_latency_seconds_count", "runbook_first_token_seconds_count")
     served.metrics.observe(failing_run)
-    served.metrics.observe(failing_run.model_copy(update={"checks": failing_run.checks[1:]}))
-    scrape = served.scrape()
-    assert scrape.matching("runbook_check_up", check=failing_run.checks[0].id) == []
-    assert scrape.matching("runbook_check_up", check=failing_run.checks[1].id) != []
+    before = served.scrape()
+    assert all(before.matching(name, check="stream-happy-path") for name in per_check)
+    served.metrics.observe(failing_run.model_copy(update={"checks": [failing_run.checks[0]]}))
+    after = served.scrape()
+    for gone in failing_run.checks[1:]:
+        assert [name for name in per_check if after.matching(name, check=gone.id)] == []
+    assert all(after.matching(name, check=failing_run.checks[0].id) for name in per_check[:2])
 
 
 def test_repeated_runs_add_no_series(served: Served, failing_run: Results) -> None:
@@ -236,28 +242,39 @@ def test_label_value(text: str | None, expected: str) -> None:
     assert label_value(text) == expected
 
 
-def test_watch_health_is_exposed_and_unknown_times_are_nan(served: Served) -> None:
+def test_watch_health_is_exposed_by_spec_and_unknown_times_are_nan(served: Served) -> None:
     scrape = served.scrape()
-    assert math.isnan(scrape.value("runbook_watch_last_run_timestamp_seconds"))
+    assert math.isnan(scrape.value("runbook_watch_last_run_timestamp_seconds", spec=WATCHED))
+    assert scrape.value("runbook_watch_interval_seconds", spec=WATCHED) == INTERVAL
     served.metrics.watch_health(1_700_000_000.5, None, 3)
     scrape = served.scrape()
-    assert scrape.value("runbook_watch_last_run_timestamp_seconds") == 1_700_000_000.5
-    assert math.isnan(scrape.value("runbook_watch_next_run_timestamp_seconds"))
-    assert scrape.value("runbook_watch_failures_in_a_row") == 3
+    assert scrape.value("runbook_watch_last_run_timestamp_seconds", spec=WATCHED) == 1_700_000_000.5
+    assert math.isnan(scrape.value("runbook_watch_next_run_timestamp_seconds", spec=WATCHED))
+    assert scrape.value("runbook_watch_failures_in_a_row", spec=WATCHED) == 3
+    watch_series = [s for s in scrape.samples if s.name.startswith("runbook_watch_")]
+    assert watch_series and {s.labels["spec"] for s in watch_series} == {WATCHED}
+
+
+def test_an_interval_not_given_is_nan_and_a_hostile_spec_name_is_cleaned() -> None:
+    metrics = RunMetrics("bad\x1b[31mname" + "x" * 200)
+    sample = metrics.registry.get_sample_value
+    spec = "bad[31mname" + "x" * (MAX_LABEL_LENGTH - len("bad[31mname"))
+    assert math.isnan(sample("runbook_watch_interval_seconds", {"spec": spec}) or 0.0)
+    assert sample("runbook_watch_failures_in_a_row", {"spec": spec}) == 0
 
 
 def test_skipped_runs_are_counted_by_a_known_reason(served: Served) -> None:
     served.metrics.run_skipped("overlap")
     served.metrics.run_skipped("overlap")
     scrape = served.scrape()
-    assert scrape.value("runbook_watch_skipped_total", reason="overlap") == 2
-    assert scrape.value("runbook_watch_skipped_total", reason="budget") == 0
+    assert scrape.value("runbook_watch_skipped_total", spec=WATCHED, reason="overlap") == 2
+    assert scrape.value("runbook_watch_skipped_total", spec=WATCHED, reason="budget") == 0
     with pytest.raises(ValueError, match="unknown reason 'request-42'"):
         served.metrics.run_skipped("request-42")
 
 
 def test_serve_binds_loopback_on_a_free_port_and_stops() -> None:
-    server = RunMetrics().serve(0)
+    server = RunMetrics(WATCHED).serve(0)
     try:
         assert server.host == "127.0.0.1" and server.port > 0
         assert httpx.get(server.url, timeout=5, trust_env=False).status_code == 200
@@ -268,7 +285,7 @@ def test_serve_binds_loopback_on_a_free_port_and_stops() -> None:
 
 
 def test_each_watch_has_its_own_registry(failing_run: Results) -> None:
-    first, second = RunMetrics(), RunMetrics()
+    first, second = RunMetrics(WATCHED), RunMetrics(WATCHED)
     first.observe(failing_run)
     assert first.registry.get_sample_value("runbook_runs_total", _labels(failing_run, "not_ready")) == 1
     assert second.registry.get_sample_value("runbook_runs_total", _labels(failing_run, "not_ready")) is None
