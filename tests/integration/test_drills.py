@@ -50,7 +50,12 @@ def test_drills_pass_for_the_right_reason(shipped):
     unresolvable = shipped["dns-failure-falls-back"].drill.calls[0]
     assert {a.transport_error for a in unresolvable.attempts if a.target == "primary"} == {"dns"}
     unreachable = shipped["connect-failure-falls-back"].drill.calls[0]
-    assert {a.transport_error for a in unreachable.attempts if a.target == "primary"} == {"connect"}
+    refused = [a for a in unreachable.attempts if a.target == "primary"]
+    # A closed loopback port refuses at once, but the drill's connect timeout is 2 s x 0.02 = 40 ms:
+    # on a busy runner the timeout can win the race (seen in CI). Both are the connect stage, and the
+    # same rule classes them as network; what must never appear is a DNS failure or an HTTP answer.
+    assert {a.transport_error for a in refused} <= {"connect", "connect_timeout"}
+    assert [(a.status, a.class_) for a in refused] == [(None, "network")] * 3
 
 
 def test_no_jitter_fails_the_jitter_drill(child_spec, at_the_written_scale):
