@@ -36,10 +36,11 @@ Cardinality is bounded by the spec: label values come only from the ids, classes
 owners the spec defines and from the fixed sets above, never from request ids, URLs or model output.
 Every value has control and format characters removed and is cut to 80 characters. A check that the
 latest run did not select (`--schedule`, `--only`) keeps its last value; a check that left the spec
-loses its `runbook_check_up`, latency and first-token series. The watch's own series carry the `spec`
-label of the spec it watches (`RunMetrics(spec, interval)`), so many watches scraped by one Prometheus
-stay apart and the stalled-watch alert of `alert_rules` can compare a watch's next run with its interval. Failure series of every rule are created at 0 on the first run,
-so the first failure is already an increase.
+loses its `runbook_check_up`, latency and first-token series. Failure series of every rule are created
+at 0 on the first run, so the first failure is already an increase. The watch's own series carry the
+`spec` label of the spec it watches (`RunMetrics(spec, interval)`), so many watches scraped by one
+Prometheus stay apart, and the stalled-watch alert of `alert_rules` can compare a watch's next run
+with its interval.
 """
 
 from __future__ import annotations
@@ -196,10 +197,9 @@ class RunMetrics:
         self.next_run = self._gauge(NEXT_RUN, "When the next run is due", watch)
         self.interval = self._gauge(INTERVAL, "The watch's interval between runs, before jitter", watch)
         self.in_a_row = self._gauge("runbook_watch_failures_in_a_row", "Runs in a row that could not complete", watch)
-        skipped = Counter("runbook_watch_skipped", "Runs not started", ("spec", "reason"), registry=self.registry)
-        self.skipped = skipped
+        self.skipped = Counter("runbook_watch_skipped", "Runs not started", ("spec", "reason"), registry=self.registry)
         for reason in SKIP_REASONS:
-            skipped.labels(self.spec, reason)
+            self.skipped.labels(self.spec, reason)
         self.interval.labels(self.spec).set(_unknown_as_nan(interval_seconds))
         self.watch_health(None, None, 0)
         self._checks: dict[tuple[str, str], set[str]] = {}  # (spec, target) -> checks with an up series
